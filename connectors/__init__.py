@@ -1,0 +1,1 @@
+"""External systems: one package per system, each with a client and a loopback simulator."""

@@ -1,0 +1,1 @@
+"""What every connector shares: typed errors, retries, the order contract, the simulator HTTP base."""

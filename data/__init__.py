@@ -1,0 +1,1 @@
+"""Reference data: the package catalog, partners, DID inventory, samples."""
