@@ -1,0 +1,1 @@
+"""LogiSense-style billing: REST client, provisioner (two accounts + packages per customer), simulator."""

@@ -1,0 +1,256 @@
+"""REST client for a LogiSense-style billing system (API v10).
+
+One ``httpx.Client`` (a connection pool) is shared by every worker thread; the bearer token is
+shared too and renewed under a lock, shortly before it expires or once after a 401.
+
+Error typing (DESIGN §6): 401 -> one fresh login, then ``AuthError``; 429 / 503 -> ``TransientError``
+(with Retry-After); other 5xx, timeouts and connection loss -> ``TransientError``, or ``InDoubtError``
+when a state-changing request was already sent (the answer is lost, it may have been applied);
+400/404/409/422 -> ``TerminalError`` carrying every message the server reported.
+
+``request`` never retries by itself (except the re-login); ``search``/``get``/``create`` wrap it in
+``call_with_retry``; ``create`` takes a look-up so an in-doubt POST is looked up, never re-sent blindly
+(the system has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
+from connectors.common.retry import RetryPolicy, RetryStats, call_with_retry
+
+AUTH_PATH = "/AuthorizationServer/api/v10/Access/Login"
+API_PATH = "/ResourceServer/api/v10"
+
+Item = dict[str, Any]
+Filters = Mapping[str, Any]
+
+
+class NotFoundError(TerminalError):
+    """404: the object asked for does not exist."""
+
+
+def search_body(filters: Filters, *, top: int = 100, skip: int = 0) -> dict[str, Any]:
+    """``{"query": {"top", "skip", "search": [{"name", "operator": "eq", "value"}]}}``."""
+    return {
+        "query": {
+            "top": top,
+            "skip": skip,
+            "search": [{"name": k, "operator": "eq", "value": v} for k, v in filters.items()],
+            "orderBy": [{"name": "identity", "direction": "asc"}],
+        }
+    }
+
+
+def _messages(resp: httpx.Response) -> tuple[str | None, str]:
+    """(first code, every message joined) from an ``{"errors": [{code, message}]}`` body."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return None, resp.text[:500] or f"HTTP {resp.status_code}"
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not errors:
+        return None, f"HTTP {resp.status_code}"
+    msgs = [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
+    code = errors[0].get("code") if isinstance(errors[0], dict) else None
+    return (str(code) if code is not None else None), "; ".join(m for m in msgs if m)
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class BillingClient:
+    """Thread-safe client; ``request_count`` counts every HTTP request sent (login included)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        pool_size: int = 32,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.retry = retry or RetryPolicy()
+        self.stats = RetryStats()
+        self._http = httpx.Client(
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+        )
+        self._lock = threading.Lock()  # guards the counters
+        self._auth_lock = threading.Lock()  # one login at a time
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._requests = 0
+        self.logins = 0
+
+    def __repr__(self) -> str:  # never shows the secret or the token
+        return f"BillingClient({self.base_url!r}, client_id={self._client_id!r})"
+
+    # -- counters -------------------------------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        return self._requests
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    # -- token ----------------------------------------------------------------------------
+    def _login_locked(self) -> None:
+        self._count()
+        try:
+            resp = self._http.post(
+                self.base_url + AUTH_PATH,
+                data={
+                    "grant_type": "password",
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                },
+            )
+        except httpx.HTTPError as exc:  # a login changes nothing worth looking up
+            raise TransientError(f"billing login failed: {type(exc).__name__}") from exc
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise TransientError(f"billing login: HTTP {resp.status_code}", retry_after=_retry_after(resp))
+        if resp.status_code != 200:
+            code, msg = _messages(resp)
+            raise AuthError(f"billing login refused: {msg}", code=code)
+        data = resp.json()
+        life = float(data.get("expires_in", 1800))
+        # Renew a little early so a request never leaves with a token about to lapse.
+        margin = min(60.0, life * 0.1)
+        self._token = str(data["access_token"])
+        self._expires_at = time.monotonic() + life - margin
+        self.logins += 1
+
+    def _current_token(self) -> str:
+        with self._auth_lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._login_locked()
+            assert self._token is not None
+            return self._token
+
+    def _renew_after_401(self, rejected: str) -> str:
+        with self._auth_lock:
+            # Another worker may already have logged in again: use its token.
+            if self._token == rejected or self._token is None:
+                self._login_locked()
+            assert self._token is not None
+            return self._token
+
+    def login(self) -> None:
+        with self._auth_lock:
+            self._login_locked()
+
+    # -- one exchange ---------------------------------------------------------------------
+    def _exchange(self, method: str, url: str, body: Any, token: str, mutating: bool) -> httpx.Response:
+        self._count()
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            return self._http.request(method, url, json=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Never reached the server: nothing can have been applied.
+            raise TransientError(f"billing unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            if mutating:
+                raise InDoubtError(f"billing {method} {url.rsplit(API_PATH, 1)[-1]}: answer lost") from exc
+            raise TransientError(f"billing {method}: {type(exc).__name__}") from exc
+
+    def request(self, method: str, resource: str, body: Any = None, *, mutating: bool | None = None) -> Item:
+        """Send one request (re-login once on 401); return the decoded envelope or raise typed."""
+        if mutating is None:
+            mutating = method != "GET" and not resource.endswith("/Search")
+        url = f"{self.base_url}{API_PATH}/{resource.lstrip('/')}"
+        token = self._current_token()
+        resp = self._exchange(method, url, body, token, mutating)
+        if resp.status_code == 401:
+            token = self._renew_after_401(token)
+            resp = self._exchange(method, url, body, token, mutating)
+            if resp.status_code == 401:
+                code, msg = _messages(resp)
+                raise AuthError(f"billing refused the token: {msg}", code=code)
+        return self._decode(resp, mutating)
+
+    def _decode(self, resp: httpx.Response, mutating: bool) -> Item:
+        status = resp.status_code
+        if 200 <= status < 300:
+            data = resp.json()
+            return data if isinstance(data, dict) else {"results": {"totalCount": 0, "items": []}}
+        code, msg = _messages(resp)
+        if status in (429, 503):  # answered before anything changed
+            raise TransientError(f"billing busy: {msg}", code=code or str(status), retry_after=_retry_after(resp))
+        if status >= 500:
+            cls = InDoubtError if mutating else TransientError
+            raise cls(f"billing error: {msg}", code=code or str(status))
+        if status == 404:
+            raise NotFoundError(msg, code=code or "404")
+        raise TerminalError(msg, code=code or str(status))
+
+    # -- with retries ---------------------------------------------------------------------
+    def _retrying(self, fn: Callable[[], Item], lookup: Callable[[], Item | None] | None = None) -> Item:
+        return call_with_retry(fn, self.retry, stats=self.stats, on_in_doubt=lookup)
+
+    def search_page(self, resource: str, filters: Filters, *, top: int = 100, skip: int = 0) -> tuple[int, list[Item]]:
+        body = search_body(filters, top=top, skip=skip)
+        env = self._retrying(lambda: self.request("POST", f"{resource}/Search", body))
+        results = env.get("results") or {}
+        return int(results.get("totalCount", 0)), list(results.get("items") or [])
+
+    def search(self, resource: str, filters: Filters, *, top: int = 100) -> list[Item]:
+        return self.search_page(resource, filters, top=top)[1]
+
+    def search_all(self, resource: str, filters: Filters, *, page: int = 1000) -> list[Item]:
+        items: list[Item] = []
+        while True:
+            total, batch = self.search_page(resource, filters, top=page, skip=len(items))
+            items.extend(batch)
+            if not batch or len(items) >= total:
+                return items
+
+    def get(self, resource: str) -> Item | None:
+        """GET one object (first item); None when the system answers 404."""
+        try:
+            env = self._retrying(lambda: self.request("GET", resource))
+        except NotFoundError:
+            return None
+        items = (env.get("results") or {}).get("items") or []
+        return items[0] if items else None
+
+    def create(self, resource: str, body: Mapping[str, Any], *, lookup: Callable[[], Item | None]) -> Item:
+        """POST a new object; when the answer is lost, ``lookup`` decides whether it was applied."""
+        env = self._retrying(lambda: self.request("POST", resource, dict(body)), lookup=lambda: _wrap(lookup()))
+        items = (env.get("results") or {}).get("items") or []
+        if not items:
+            raise TerminalError(f"billing created {resource} but returned no item")
+        return dict(items[0])
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BillingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _wrap(item: Item | None) -> Item | None:
+    """A looked-up object in the shape ``create`` returns (an envelope), or None."""
+    if item is None:
+        return None
+    return {"type": "lookup", "results": {"totalCount": 1, "items": [item]}}

@@ -1,0 +1,159 @@
+"""The mails we send partners: admin credentials for a new customer, and notices (batch summaries).
+
+Plain text on purpose: it reads the same in every client and nothing in it is hidden. Header values
+come partly from partner input, so line breaks are flattened (a newline in a header would let a
+value add headers of its own).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+_LINEBREAKS = re.compile(r"[\r\n]+")
+_SIGNATURE = "-- \nHosted voice onboarding (automated message)\n"  # "-- " is the usual signature line
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"  # an .xlsx: application/vnd.openxmlformats-officedocument...
+
+
+@dataclass(frozen=True)
+class HeldCustomer:
+    account: str
+    reasons: tuple[str, ...]  # finding codes or short messages
+
+
+def _header(value: str) -> str:
+    return _LINEBREAKS.sub(" ", value).strip()
+
+
+def _recipients(to: str) -> str:
+    # Partners write address lists with ";" (as in the workbook's Email column); mail wants ",".
+    return ", ".join(a.strip() for a in re.split(r"[;,]", to) if a.strip())
+
+
+def normalize_message_id(message_id: str) -> str:
+    """``<local@domain>``: adds the angle brackets, and a domain when the id has none."""
+    mid = _header(message_id).strip("<>")
+    if "@" not in mid:
+        mid += "@hosted-onboard"
+    return f"<{mid}>"
+
+
+def _base(*, to: str, from_addr: str, subject: str, message_id: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = _header(from_addr)
+    msg["To"] = _recipients(to)
+    msg["Subject"] = _header(subject)
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = normalize_message_id(message_id)
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: autoresponders must not answer it
+    return msg
+
+
+def admin_credentials_message(
+    *,
+    to: str,
+    from_addr: str,
+    partner_name: str,
+    account: str,
+    enterprise_id: str,
+    group_id: str,
+    admin_user_id: str,
+    password: str,
+    message_id: str,
+    login_url: str = "",
+) -> EmailMessage:
+    """The partner's login for the customer we created. The only place the password is ever written."""
+    where = f" at {login_url}" if login_url else ""
+    body = f"""Hello {partner_name},
+
+Your new hosted voice customer "{account}" is set up in BroadWorks:
+
+  Enterprise ID:        {enterprise_id}
+  Group ID:             {group_id} (group 1)
+  Administrator user:   {admin_user_id}
+  Password:             {password}
+
+To log in, open the BroadWorks web portal{where} and sign in with the administrator user and the
+password above. From there you can manage the enterprise, its group, users and numbers.
+
+Please change this password after your first login, keep it somewhere safe, and delete this
+message once you have done so. We do not keep a readable copy of it.
+
+Billing accounts for the customer are created separately; any open follow-ups (number backorders,
+porting, toll free, E911) are tracked as tickets and you will hear from us about them.
+
+"""
+    msg = _base(
+        to=to,
+        from_addr=from_addr,
+        subject=f"Hosted voice customer {account}: administrator login",
+        message_id=message_id,
+    )
+    msg.set_content(body + _SIGNATURE)
+    return msg
+
+
+def partner_notice_message(
+    *,
+    to: str,
+    from_addr: str,
+    partner_name: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """A notice to a partner (e.g. ``batch_summary_body``), optionally with files (the error workbook)."""
+    msg = _base(to=to, from_addr=from_addr, subject=subject, message_id=message_id)
+    text = f"Hello {partner_name},\n\n{body.rstrip()}\n\n{_SIGNATURE}"
+    msg.set_content(text)
+    for att in attachments:
+        maintype, _, subtype = att.mime_type.partition("/")
+        msg.add_attachment(att.data, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename)
+    return msg
+
+
+def batch_summary_body(
+    *,
+    batch_id: str,
+    total: int,
+    valid: int,
+    held: Sequence[HeldCustomer],
+    skipped: int = 0,
+    provisioned: int | None = None,
+    failed: int | None = None,
+    report_name: str = "",
+) -> str:
+    """The text of a batch summary notice: counts, then each held customer with its reasons."""
+    lines = [
+        f"We processed your order workbook (batch {batch_id}).",
+        "",
+        f"  Customers in the file:   {total}",
+        f"  Accepted:                {valid}",
+        f"  Held back:               {len(held)}",
+    ]
+    if skipped:
+        lines.append(f"  Already onboarded:       {skipped} (skipped, nothing sent again)")
+    if provisioned is not None:
+        lines.append(f"  Provisioned:             {provisioned}")
+    if failed:
+        lines.append(f"  Failed (we are on it):   {failed}")
+    if held:
+        lines += ["", "These customers were held back and nothing was created for them:", ""]
+        lines += [f"  - {h.account}: {', '.join(h.reasons) or 'see the error workbook'}" for h in held]
+        fix = f" ({report_name})" if report_name else ""
+        lines += [
+            "",
+            f"The error workbook{fix} marks every cell to fix and holds the held-back rows alone:",
+            "correct them and upload that file again. Customers already accepted are not sent twice.",
+        ]
+    return "\n".join(lines)

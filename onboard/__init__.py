@@ -1,0 +1,1 @@
+"""The `onboard` command line, settings and the partner-facing entry points."""

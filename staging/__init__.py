@@ -1,0 +1,1 @@
+"""The DuckDB store: one file, one writer process (DESIGN §5)."""

@@ -1,0 +1,87 @@
+"""One writer per data home: an advisory lock that dies with its process.
+
+``flock`` is released by the kernel when the holder dies (even on SIGKILL), so a stale lock after a
+crash is simply free again; the JSON beside it only says who held it, for the message. The lock's file
+descriptor is not inherited by child processes (Python's default), so a helper process a killed run
+leaves behind (a Prefect server, say) never blocks the resume.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+
+class LockedError(RuntimeError):
+    """Another process holds the data home."""
+
+
+class RunLock:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.path = home / "onboard.lock"
+        self.info_path = home / "onboard.lock.json"
+        self._fd: int | None = None
+
+    def acquire(self, command: str = "") -> RunLock:
+        self.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(self.describe_holder()) from None
+        self._fd = fd
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": command or " ".join(sys.argv[:3]),
+        }
+        self.info_path.write_text(json.dumps(info), encoding="utf-8")
+        return self
+
+    def describe_holder(self) -> str:
+        try:
+            info = json.loads(self.info_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return f"another onboard run is in progress on {self.home}; wait for it to finish"
+        return (
+            f"another onboard run is in progress on {self.home}: pid {info.get('pid')} on {info.get('host')} "
+            f"('{info.get('command')}') since {info.get('since')}; wait for it to finish "
+            "(onboard status shows its progress)"
+        )
+
+    def is_held(self) -> bool:
+        if not self.path.exists():
+            return False
+        fd = os.open(self.path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing releases our probe lock
+        return False
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                self.info_path.unlink(missing_ok=True)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()

@@ -1,0 +1,210 @@
+"""Read an order workbook (.xlsx) or a folder of CSV files into text frames (DESIGN §3).
+
+Every cell is read as text (fastexcel with ``dtypes="string"``: its type guessing would silently turn
+late text into NaN), headers are mapped to canonical keys through ``data.sheets``, and every value keeps
+its Excel row number in ``_row`` (header = row 1; for CSV the record number with the header as 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import pandas as pd
+
+from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key
+from transforms.findings import Finding
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+
+
+class InputError(Exception):
+    """Unusable input: the message is one line that says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UnknownColumn:
+    sheet: str  # canonical sheet name
+    header: str  # as written
+    column_index: int  # 0-based position in the sheet
+
+
+@dataclass
+class RawOrder:
+    """What ingest read: text frames by canonical sheet name (canonical keys + ``_row``; blank = "")."""
+
+    sheets: dict[str, pd.DataFrame]
+    sources: list[Path]
+    sheet_names: dict[str, str] = field(default_factory=dict)  # canonical -> as written (sheet or CSV file name)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # canonical -> headers as written, in order
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> {key: header as written}
+    unknown_columns: list[UnknownColumn] = field(default_factory=list)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # unknown columns' values (+ _row), kept aside
+    unknown_sheets: list[str] = field(default_factory=list)
+
+    def findings(self) -> list[Finding]:
+        return [
+            Finding.of("UNKNOWN_COLUMN", u.sheet, 1, u.header,
+                       f"Column '{u.header}' on sheet {self.sheet_names.get(u.sheet, u.sheet)} is not part of the "
+                       "order template: its values are ignored. Rename it to a template column or remove it.", "",
+                       u.header)
+            for u in self.unknown_columns
+        ]
+
+
+def read_order(path: Path) -> RawOrder:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder; check the path and try again.")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
+        if not files:
+            raise InputError(f"{path}: the folder holds no .csv files; expected customers.csv, packages.csv, ...")
+        tables = [(p.stem, _read_csv(p), p) for p in files]
+        sources = files
+    elif path.suffix.lower() == ".csv":
+        tables = [(path.stem, _read_csv(path), path)]
+        sources = [path]
+    else:
+        tables = [(name, grid, path) for name, grid in _read_excel(path)]
+        sources = [path]
+    return _assemble(tables, sources, path)
+
+
+def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
+    try:
+        reader = fastexcel.read_excel(path)
+    except Exception as exc:  # calamine raises several types for "not a workbook"
+        raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
+                         "from Excel and upload it again.") from None
+    out: list[tuple[str, pd.DataFrame]] = []
+    for name in reader.sheet_names:
+        if find_sheet(name) is None:
+            out.append((name, pd.DataFrame()))  # reported as an unknown sheet, not read
+            continue
+        try:
+            # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
+            # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
+            frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas()
+        except Exception as exc:
+            raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
+        out.append((name, _text(frame)))
+    return out
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    if not text.strip():
+        return pd.DataFrame()
+    frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, na_filter=False,
+                        skip_blank_lines=False)
+    return _text(frame)
+
+
+def _text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Positional columns 0..n-1, every value a str, blank = ''."""
+    frame = frame.copy()
+    frame.columns = pd.RangeIndex(frame.shape[1])
+    return frame.astype("str").where(frame.notna(), "") if frame.shape[1] else frame
+
+
+def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path], origin: Path) -> RawOrder:
+    order = RawOrder({}, sources)
+    for name, grid, src in tables:
+        sheet = find_sheet(name)
+        if sheet is None:
+            order.unknown_sheets.append(name)
+            continue
+        label = name if src.suffix.lower() != ".csv" else src.name
+        if sheet.name in order.sheets:
+            raise InputError(f"{origin.name}: '{order.sheet_names[sheet.name]}' and '{label}' are both the "
+                             f"{sheet.name} sheet; keep one.")
+        frame = _sheet_frame(sheet, label, grid, order)
+        if frame is None:
+            continue
+        order.sheets[sheet.name] = frame
+        order.sheet_names[sheet.name] = label
+    if CUSTOMERS.name not in order.sheets:
+        raise InputError(f"{origin.name}: no Customers sheet (or customers.csv) found; the order needs one row per "
+                         "new customer on a sheet named Customers.")
+    return order
+
+
+def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) -> pd.DataFrame | None:
+    filled = pd.DataFrame({c: grid[c].str.strip().ne("") for c in grid.columns}) if grid.shape[1] else grid
+    nonblank = filled.any(axis=1) if grid.shape[1] else pd.Series([], dtype=bool)
+    if not bool(nonblank.any()):
+        if sheet is CUSTOMERS:
+            raise InputError(f"{label}: the Customers sheet is empty; add a header row and one row per customer.")
+        return None  # an empty optional sheet is the same as no sheet
+    header = [str(h).strip() for h in grid.iloc[0].tolist()]
+    if not any(header):
+        raise InputError(f"{label}: sheet {sheet.name} has no header in row 1; put the column names "
+                         f"(Account Name, ...) in row 1, above the data.")
+    by_key: dict[str, str] = {}
+    for c in sheet.columns:
+        for n in (c.key, c.label, *c.aliases):
+            by_key.setdefault(header_key(n), c.key)
+    data = grid.iloc[1:]
+    keep = nonblank.iloc[1:].to_numpy()  # fully blank rows dropped
+    mapped: dict[str, int] = {}
+    unknown: list[int] = []
+    for i, h in enumerate(header):
+        if not h:
+            if bool(filled.iloc[1:, i].any()):
+                unknown.append(i)
+            continue
+        hit = by_key.get(header_key(h))
+        if hit is None:
+            unknown.append(i)
+        elif hit in mapped:
+            raise InputError(f"{label}: sheet {sheet.name} has the column '{sheet.column(hit).label}' twice "
+                             f"('{header[mapped[hit]]}' and '{h}'); keep one and upload again.")
+        else:
+            mapped[hit] = i
+    if "account_name" not in mapped:
+        found = ", ".join(h for h in header if h) or "none"
+        raise InputError(f"{label}: sheet {sheet.name} has no Account Name column in row 1 (headers found: "
+                         f"{found}); row 1 must hold the column names.")
+    rows = pd.RangeIndex(2, len(data) + 2)[keep]
+    kept = data[keep]
+    cols: dict[str, object] = {}
+    for c in sheet.columns:
+        i = mapped.get(c.key)
+        cols[c.key] = _strip_marker(kept[i]).to_numpy() if i is not None else [""] * len(kept)
+    frame = pd.DataFrame(cols, dtype="str")
+    frame["_row"] = rows.to_numpy().astype("int64")
+    order.headers[sheet.name] = header
+    order.columns[sheet.name] = {k: header[i] for k, i in mapped.items()}
+    if unknown:
+        names = [header[i] or f"Column {_letter(i)}" for i in unknown]
+        extra = pd.DataFrame({n: kept[i].to_numpy() for n, i in zip(names, unknown, strict=True)}, dtype="str")
+        extra["_row"] = frame["_row"].to_numpy()
+        order.extras[sheet.name] = extra
+        order.unknown_columns += [UnknownColumn(sheet.name, n, i) for n, i in zip(names, unknown, strict=True)]
+    return frame
+
+
+def _strip_marker(col: pd.Series) -> pd.Series:
+    # Excel's text marker: our reports prefix one apostrophe to formula-like text, so drop exactly one.
+    return col.str.removeprefix("'")
+
+
+def _letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s

@@ -1,0 +1,255 @@
+"""Order -> plans: one JSON-ready dict per valid customer, in the shape of
+``connectors.common.order.CustomerOrder.to_dict()`` (transforms may not import connectors, so the
+shape is the contract; a test round-trips it through ``CustomerOrder.from_dict``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from data.catalog import Catalog
+from data.partners import Partner
+
+MAX_ID_BYTES = 30
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "x"
+
+
+def derive_id(*parts: str, suffix: str = "") -> str:
+    """Deterministic BroadWorks id, at most 30 bytes; truncated ids get a short hash suffix."""
+    base = "_".join(_slug(p) for p in parts) + suffix
+    if len(base.encode()) <= MAX_ID_BYTES:
+        return base
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:6]
+    keep = MAX_ID_BYTES - len(suffix) - 7
+    return base[:keep].rstrip("_") + "_" + digest + suffix
+
+
+def enterprise_id(partner_id: str, account: str) -> str:
+    return derive_id(partner_id, account)
+
+
+def group_id(partner_id: str, account: str) -> str:
+    return derive_id(partner_id, account, suffix="_G1")
+
+
+def admin_user_id(partner_id: str, account: str) -> str:
+    return derive_id(partner_id, account, suffix="_admin")
+
+
+@dataclass
+class NumberGrant:
+    """Numbers given to one customer: reserved from inventory or (migration) its own."""
+
+    number: str
+    source: str = "inventory"
+    purpose: str = "Voice"
+    fax_email: str = ""
+
+
+@dataclass
+class PlanInputs:
+    partner: Partner
+    catalog: Catalog
+    batch_id: str
+    numbers: Mapping[str, Sequence[NumberGrant]] = field(default_factory=dict)  # by account key
+    backorders: Mapping[str, Sequence[tuple[str, str, int]]] = field(default_factory=dict)  # (npa, nxx, qty)
+    pending_e911: frozenset[str] = frozenset()
+    cutover: str | None = None  # ISO date: billing start of a migration
+
+
+def _records(frame: pd.DataFrame | None, keys: set[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if frame is None or frame.empty:
+        return out
+    sub = frame[frame["_account_key"].isin(keys)]
+    for rec in sub.to_dict("records"):
+        out[str(rec["_account_key"])].append({str(k): v for k, v in rec.items()})
+    return out
+
+
+def _s(rec: Mapping[str, Any], key: str) -> str:
+    v = rec.get(key)
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return ""
+    return str(v).strip()
+
+
+def _address(rec: Mapping[str, Any], country: str = "") -> dict[str, str]:
+    return {
+        "line1": _s(rec, "address_1"),
+        "line2": _s(rec, "address_2"),
+        "city": _s(rec, "city"),
+        "state": _s(rec, "state"),
+        "zip": _s(rec, "zip"),
+        "country": country or _s(rec, "country") or "US",
+    }
+
+
+def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: PlanInputs) -> dict[str, dict[str, Any]]:
+    """Plans for the customers ``keys`` (account keys), in the order given."""
+    wanted = set(keys)
+    customers = {key: recs[0] for key, recs in _records(order.get("Customers"), wanted).items()}
+    packages = _records(order.get("Packages"), wanted)
+    locations = _records(order.get("Locations"), wanted)
+    porting = _records(order.get("Porting"), wanted)
+    toll_free = _records(order.get("Toll Free"), wanted)
+    dids = _records(order.get("DIDs"), wanted)
+    cat = inputs.catalog
+    plans: dict[str, dict[str, Any]] = {}
+    for k in keys:
+        c = customers[k]
+        account = _s(c, "account_name")
+        country = _s(c, "country") or "US"
+        lines: list[dict[str, Any]] = []
+        for p in packages.get(k, []):
+            pkg = cat.package(_s(p, "order_type"), _s(p, "package"))
+            if pkg is None:  # validation holds such customers; never plan a line we cannot price
+                raise ValueError(f"{account}: package {_s(p, 'package')!r} is not in the catalog")
+            qty = int(p["quantity"]) if not pd.isna(p.get("quantity")) and _s(p, "quantity") else 1
+            lines.append(
+                {
+                    "order_type": pkg.order_type,
+                    "package": pkg.name,
+                    "quantity": qty,
+                    "billing_package": pkg.billing_package,
+                    "seat": pkg.seat,
+                    "dids_included": pkg.dids_included,
+                    "mrc": pkg.mrc,
+                    "nrc": pkg.nrc,
+                    "services": [{"kind": kind, "name": name} for kind, name in pkg.services],
+                    "notes": _s(p, "notes"),
+                }
+            )
+        seats = sum(int(line["quantity"]) for line in lines if line["seat"])
+        locs = sorted(locations.get(k, []), key=lambda r: (r.get("_sheet") != "Locations", int(r.get("_row") or 0)))
+        e911 = [
+            {"name": _s(r, "location_name") or "Main", "address": _address(r, country), "main_number": _s(r, "main_number")}
+            for r in locs
+            if _s(r, "address_1") and _s(r, "main_number")
+        ]
+        grants = list(inputs.numbers.get(k, ()))
+        numbers = [
+            {"number": g.number, "source": g.source, "purpose": g.purpose, "fax_email": g.fax_email} for g in grants
+        ]
+        main = _s(c, "main_number") or (e911[0]["main_number"] if e911 else "")
+        follow_ups = _follow_ups(inputs, k, account, porting.get(k, []), toll_free.get(k, []), dids.get(k, []))
+        emails = tuple(e.strip() for e in _s(c, "email").split(";") if e.strip())
+        plans[k] = {
+            "partner_id": inputs.partner.partner_id,
+            "partner_name": inputs.partner.name,
+            "partner_email": inputs.partner.email,
+            "account": account,
+            "company": _s(c, "company") or account,
+            "enterprise_id": enterprise_id(inputs.partner.partner_id, account),
+            "group_id": group_id(inputs.partner.partner_id, account),
+            "first_name": _s(c, "first_name"),
+            "last_name": _s(c, "last_name"),
+            "address": _address(c),
+            "emails": list(emails),
+            "default_domain": _s(c, "default_domain"),
+            "time_zone": _s(c, "time_zone"),
+            "billing_type": _s(c, "billing_type"),
+            "billing_start": inputs.cutover or _s(c, "billing_start_date"),
+            "packages": lines,
+            "numbers": numbers,
+            "e911": e911,
+            "main_number": main,
+            "user_limit": max(1, seats),
+            "admin_user_id": admin_user_id(inputs.partner.partner_id, account),
+            "follow_ups": follow_ups,
+            "notes": _s(c, "notes"),
+            "batch_id": inputs.batch_id,
+        }
+    return plans
+
+
+def _follow_ups(
+    inputs: PlanInputs,
+    key: str,
+    account: str,
+    porting: list[dict[str, Any]],
+    toll_free: list[dict[str, Any]],
+    dids: list[dict[str, Any]],
+) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for npa, nxx, qty in inputs.backorders.get(key, ()):
+        out.append(
+            {
+                "kind": "did_backorder",
+                "detail": f"{npa}-{nxx}",
+                "subject": f"DID backorder: {qty} number(s) in {npa}-{nxx} for {account}",
+                "body": f"Order {qty} new DID(s) in NPA {npa} NXX {nxx} for {account} ({inputs.partner.name}); "
+                "the standing inventory had too few.",
+            }
+        )
+    if porting:
+        nums = ", ".join(_s(r, "number") for r in porting)
+        lines = "\n".join(
+            f"- {_s(r, 'number')} carrier={_s(r, 'current_carrier') or '?'} BTN={_s(r, 'btn') or '?'} "
+            f"requested={_s(r, 'requested_date') or 'asap'}"
+            for r in porting
+        )
+        out.append(
+            {
+                "kind": "lnp_order",
+                "detail": "",
+                "subject": f"LNP order for {account}: {len(porting)} number(s)",
+                "body": f"Port these numbers for {account} ({inputs.partner.name}): {nums}\n{lines}",
+            }
+        )
+    kinds = {"new": "toll_free_new", "port": "toll_free_port", "resporg change": "resporg_change"}
+    for r in toll_free:
+        kind = kinds.get(_s(r, "action").casefold(), "toll_free_new")
+        number = _s(r, "toll_free_number")
+        out.append(
+            {
+                "kind": kind,
+                "detail": number or f"row{int(r.get('_row') or 0)}",
+                "subject": f"Toll free {_s(r, 'action') or 'New'} for {account}" + (f": {number}" if number else ""),
+                "body": f"{_s(r, 'action') or 'New'} toll free number {number or '(new)'} for {account}; "
+                f"ring to {_s(r, 'ring_to') or 'main number'}. {_s(r, 'notes')}".strip(),
+            }
+        )
+    fax = [r for r in dids if _s(r, "purpose").casefold() == "fax" and _s(r, "fax_email")]
+    if fax:
+        out.append(
+            {
+                "kind": "fax_setup",
+                "detail": "",
+                "subject": f"Fax setup for {account}",
+                "body": "Fax DIDs to e-mail: "
+                + "; ".join(f"{_s(r, 'npa')}-{_s(r, 'nxx')} -> {_s(r, 'fax_email')}" for r in fax),
+            }
+        )
+    if key in inputs.pending_e911:
+        out.append(
+            {
+                "kind": "pending_e911",
+                "detail": "",
+                "subject": f"Pending E911 for {account}",
+                "body": f"{account} ({inputs.partner.name}) was onboarded without an E911 address and main number; "
+                "collect them and set the emergency location before the first call.",
+            }
+        )
+    return out
+
+
+def trunking_follow_up(partner: Partner, account: str) -> dict[str, str]:
+    """A held customer that ordered SIP Trunking is routed to provisioning (Trunking Order Form)."""
+    return {
+        "kind": "trunking",
+        "detail": "",
+        "subject": f"Trunking request for {account}",
+        "body": f"{account} ({partner.name}) ordered SIP Trunking, which the order sheet cannot provision. "
+        "Send the BluIP Trunking Order Form to provisioning; it is filled in within about 72 business hours.",
+    }
