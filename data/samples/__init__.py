@@ -1,0 +1,1 @@
+"""Sample order workbooks: the demo's, and generated books for tests and benchmarks."""

@@ -1,0 +1,152 @@
+"""Generate order books: the shipped demo sample and large synthetic books (bench, tests).
+
+``python -m data.samples.generate`` rewrites ``data/samples/orders-sample.xlsx``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from data.sheets import CUSTOMERS, DIDS, LOCATIONS, NUMBERS, PACKAGES, PORTING, TOLL_FREE, Sheet
+
+HERE = Path(__file__).parent
+SAMPLE = HERE / "orders-sample.xlsx"
+
+CITIES = [
+    ("Austin", "TX", "78701", "512", "America/Chicago"),
+    ("New York", "NY", "10001", "212", "America/New_York"),
+    ("San Francisco", "CA", "94105", "415", "America/Los_Angeles"),
+    ("Chicago", "IL", "60601", "312", "America/Chicago"),
+    ("Miami", "FL", "33101", "305", "America/New_York"),
+]
+SEATS = ["Enterprise Standard", "Enterprise Premium", "Power User", "Traditional User", "Enterprise Basic"]
+FEATURES = [("AlaCarte Features", "Auto Attendant"), ("AlaCarte Features", "Hunt Group"),
+            ("AlaCarte Features", "Music On Hold"), ("AlaCarte Features", "Voice Mail Add On"),
+            ("Call Recording", "Smart Record")]
+WORDS = ["Acme", "Blue", "Cedar", "Delta", "Everest", "Falcon", "Granite", "Harbor", "Ivy", "Juniper", "Kestrel",
+         "Lumen", "Maple", "Nimbus", "Orchid", "Pioneer", "Quartz", "Redwood", "Summit", "Tidal", "Union", "Vista"]
+TRADES = ["Dental", "Law Group", "Realty", "Logistics", "Bakery", "Clinic", "Architects", "Motors", "Insurance", "Studio"]
+
+
+@dataclass
+class Book:
+    rows: dict[str, list[list[object]]] = field(default_factory=lambda: {s.name: [] for s in SHEETS})
+
+
+SHEETS: tuple[Sheet, ...] = (CUSTOMERS, LOCATIONS, PACKAGES, DIDS, PORTING, TOLL_FREE)
+
+
+def _customer(i: int, rng: random.Random, *, start: str, partner: str = "") -> tuple[list[object], tuple[str, ...]]:
+    city, state, zip_, npa, tz = CITIES[i % len(CITIES)]
+    name = f"{WORDS[i % len(WORDS)]} {TRADES[(i // len(WORDS)) % len(TRADES)]}" + (f" {i // 220 + 1}" if i >= 220 else "")
+    domain = name.lower().replace(" ", "") + ".example.com"
+    first, last = rng.choice(["Ana", "Ben", "Chloe", "Dev", "Ema", "Finn"]), rng.choice(["Ortiz", "Ng", "Shah", "Lee"])
+    billing = "Multi-Group - Bill Enterprise" if i % 3 else "Multi-Group - Bill Group"
+    main = f"{npa}555{1000 + i % 9000:04d}"
+    row: list[object] = [partner, name, "", first, last, f"Pw!{rng.randrange(10**8):08d}x", f"{100 + i} Main St", "",
+                         city, state, zip_, "US", f"billing@{domain}", domain, tz, start, billing, main, ""]
+    return row, (name, city, state, zip_, npa, main)
+
+
+def sample_rows(n: int = 24, *, seed: int = 7, start: str = "2027-01-01", invalid: bool = True) -> Book:
+    """The demo book: ``n`` customers, the last few wrong on purpose when ``invalid``."""
+    rng = random.Random(seed)
+    book = Book()
+    for i in range(n):
+        crow, (name, city, state, zip_, npa, main) = _customer(i, rng, start=start)
+        book.rows["Customers"].append(crow)
+        book.rows["Locations"].append([name, "HQ", f"{100 + i} Main St", "", city, state, zip_, main])
+        seat = SEATS[i % len(SEATS)]
+        qty = 2 + i % 4
+        book.rows["Packages"].append([name, "Hosted PBX", seat, str(qty), ""])
+        ot, feat = FEATURES[i % len(FEATURES)]
+        book.rows["Packages"].append([name, ot, feat, "1", ""])
+        if i % 4 == 0:
+            book.rows["DIDs"].append([name, npa, "555", str(min(qty, 2)), "", "Voice", "", ""])
+        if i % 5 == 1:
+            book.rows["Porting"].append([name, f"{npa}867{5300 + i:04d}", "Old Telco", main, "2027-01-15"])
+        if i % 7 == 3:
+            book.rows["Packages"].append([name, "Toll Free Service", "Toll Free Number", "1", "new toll free number ordered"])
+            book.rows["Toll Free"].append([name, "New", "", main, ""])
+    if n >= 8:
+        # Canadian customer with province and postal code
+        book.rows["Customers"][1][8:12] = ["Toronto", "ON", "M5V 2T6", "CA"]
+        book.rows["Customers"][1][14] = "America/Toronto"
+        book.rows["Locations"][1][4:7] = ["Toronto", "ON", "M5V 2T6"]
+        # a backorder: more numbers asked in 737-555 than the inventory holds (a warning, not an error)
+        book.rows["DIDs"].append([book.rows["Customers"][4][1], "737", "555", "3", "", "Voice", "", ""])
+        book.rows["Packages"].append([book.rows["Customers"][4][1], "DID", "Additional DID's", "6", ""])
+        # a fax line with its fax e-mail
+        fax_name = book.rows["Customers"][2][1]
+        book.rows["Packages"].append([fax_name, "Fax Service", "Virtual Fax ATA Basic", "1", ""])
+        book.rows["DIDs"].append([fax_name, "415", "555", "1", "", "Fax", "fax@" + str(book.rows["Customers"][2][13]), ""])
+        # a blank quantity: taken as 1 with a warning
+        book.rows["Packages"].append([book.rows["Customers"][6][1], "AlaCarte Features", "Call Me Now", "", ""])
+    if invalid and n >= 20:
+        c = book.rows["Customers"]
+        c[-1][12] = ""  # REQUIRED_MISSING: Email
+        c[-2][13] = "https://www." + str(c[-2][13])  # DOMAIN_HAS_SCHEME
+        c[-3][14] = "Mars Standard Time"  # TIMEZONE_UNKNOWN
+        book.rows["Packages"].append([c[-4][1], "Hosted PBX", "Enterprise Platinum", "2", ""])  # UNKNOWN_PACKAGE
+        book.rows["Packages"].append([c[-5][1], "SIP Trunking", "SIP Trunk", "4", ""])  # TRUNKING_NOT_SUPPORTED
+        book.rows["DIDs"].append([c[-6][1], "305", "555", "40", "", "Voice", "", ""])  # DID_QUOTA_EXCEEDED
+    return book
+
+
+def write_xlsx(book: Book, path: Path, *, sheets: Sequence[Sheet] = SHEETS) -> Path:
+    wb = Workbook(write_only=True)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        ws.append([c.label for c in sheet.columns])
+        for row in book.rows.get(sheet.name, []):
+            ws.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def big_book_rows(customers: int, lines_per_customer: int = 10, *, seed: int = 1) -> Iterator[tuple[str, list[object]]]:
+    """Rows of a migration book, streamed (sheet name, row): customers, locations, packages, own numbers."""
+    rng = random.Random(seed)
+    feats = FEATURES
+    for i in range(customers):
+        crow, (name, city, state, zip_, npa, main) = _customer(i, rng, start="2027-01-01")
+        crow[1] = f"{name} {i:06d}"
+        name = str(crow[1])
+        yield "Customers", crow
+        yield "Locations", [name, "HQ", f"{100 + i} Main St", "", city, state, zip_, main]
+        seats = 3 + i % 5
+        yield "Packages", [name, "Hosted PBX", SEATS[i % len(SEATS)], str(seats), ""]
+        for j in range(lines_per_customer - 1):
+            ot, feat = feats[j % len(feats)]
+            yield "Packages", [name, ot, feat, "1", ""]
+        yield "Numbers", [name, main, "Voice"]
+
+
+def write_big_book(path: Path, customers: int, lines_per_customer: int = 10) -> Path:
+    sheets = (CUSTOMERS, LOCATIONS, PACKAGES, NUMBERS)
+    wb = Workbook(write_only=True)
+    ws = {s.name: wb.create_sheet(s.name) for s in sheets}
+    for s in sheets:
+        ws[s.name].append([c.label for c in s.columns])
+    # write_only sheets must be filled one after another: buffer per sheet, customers first.
+    buffers: dict[str, list[list[object]]] = {s.name: [] for s in sheets}
+    for sheet, row in big_book_rows(customers, lines_per_customer):
+        buffers[sheet].append(row)
+    for s in sheets:
+        for row in buffers[s.name]:
+            ws[s.name].append(row)
+        buffers[s.name].clear()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+if __name__ == "__main__":
+    write_xlsx(sample_rows(), SAMPLE)
+    print(SAMPLE)

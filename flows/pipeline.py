@@ -1,0 +1,122 @@
+"""The whole run of one order workbook as plain functions; ``onboard_order_sheet`` wraps them in Prefect.
+
+stage (ingest, validate, stage, reserve, plan) -> provision in chunks -> mail -> read back -> report.
+Every piece is resumable: a second run of the same file finds its batch and continues where the
+ledger says; nothing done is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.common.order import StepEvent
+from flows.mail import send_outbox
+from flows.provision import SYSTEMS, provision_accounts
+from flows.reconcile import reconcile
+from flows.stage import Prepared, RunOptions, prepare
+from flows.systems import Systems, open_systems
+from onboard.settings import Settings
+from staging.batches import get_batch, set_batch
+from staging.ledger import LedgerBuffer, mark_in_doubt_pending
+from staging.orders import incomplete_accounts
+from staging.secrets import Vault, load_key
+from staging.snapshot import batch_summaries, write_snapshot
+from staging.store import Store
+
+
+@dataclass
+class Context:
+    settings: Settings
+    home: Path
+    store: Store
+    vault: Vault
+
+
+@contextmanager
+def open_context(settings: Settings, command: str = "") -> Iterator[Context]:
+    home = settings.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    key = load_key(home, settings.secret_key.get_secret_value() if settings.secret_key else None)
+    with Store.open(home, command=command) as store:
+        yield Context(settings, home, store, Vault(key))
+
+
+def stage_batch(ctx: Context, path: Path, options: RunOptions) -> Prepared:
+    prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault)
+    if prepared.resumed:
+        mark_in_doubt_pending(ctx.store, prepared.batch_id)
+    set_batch(ctx.store, prepared.batch_id, status="running")
+    write_snapshot(ctx.store, prepared.batch_id)
+    return prepared
+
+
+def chunks_to_do(ctx: Context, batch_id: str, chunk_size: int) -> list[list[str]]:
+    todo = incomplete_accounts(ctx.store, batch_id, SYSTEMS)
+    return [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+
+
+def provision_chunk(
+    ctx: Context, systems: Systems, batch_id: str, accounts: list[str], on_progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    res = provision_accounts(
+        ctx.store, systems, ctx.vault, batch_id, accounts, concurrency=ctx.settings.concurrency, on_progress=on_progress
+    )
+    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
+    write_snapshot(ctx.store, batch_id)
+    return {"accounts": res.accounts, "done": res.done, "failed": res.failed}
+
+
+def route_held(ctx: Context, systems: Systems, prepared: Prepared) -> None:
+    """Held customers that ordered SIP Trunking get their trunking-request ticket."""
+    ledger = LedgerBuffer(prepared.batch_id)
+    for r in prepared.routing:
+        external_id = f"{prepared.partner.partner_id}:{r['account']}:{r['kind']}"
+        ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "pending"))
+        ticket_id, _ = systems.tickets.ensure_ticket(external_id, r["subject"], r["body"], tags=["trunking"])
+        ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "done", external_id=str(ticket_id)))
+        ctx.store.con.execute(
+            "INSERT OR REPLACE INTO tickets VALUES (?, ?, ?, 'trunking', '', ?, ?, ?, now())",
+            [prepared.batch_id, prepared.partner.partner_id, r["account"], external_id, str(ticket_id), r["subject"]],
+        )
+    ledger.flush(ctx.store)
+
+
+def finish_batch(ctx: Context, systems: Systems, batch_id: str) -> dict[str, Any]:
+    report = reconcile(ctx.store, systems, batch_id, ctx.home, concurrency=ctx.settings.concurrency)
+    left = incomplete_accounts(ctx.store, batch_id, SYSTEMS)
+    set_batch(ctx.store, batch_id, status="partial" if left else "done", report_path=str(report))
+    write_snapshot(ctx.store, batch_id)
+    return summary(ctx, batch_id)
+
+
+def summary(ctx: Context, batch_id: str) -> dict[str, Any]:
+    for b in batch_summaries(ctx.store):
+        if b["batch"] == batch_id:
+            return {"batch": batch_id, "customers": b["customers"], "report": b["report"]}
+    raise KeyError(batch_id)
+
+
+def run_file(
+    settings: Settings, path: Path, options: RunOptions, *, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Plain (Prefect-free) run of one workbook: what the flow does, for tests and tools."""
+    with open_context(settings, f"onboard run {path}") as ctx:
+        prepared = stage_batch(ctx, path, options)
+        with open_systems(ctx.home, settings) as systems:
+            route_held(ctx, systems, prepared)
+            done = 0
+            total = len(incomplete_accounts(ctx.store, prepared.batch_id, SYSTEMS))
+            for chunk in chunks_to_do(ctx, prepared.batch_id, options.chunk_size):
+                provision_chunk(ctx, systems, prepared.batch_id, chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            return finish_batch(ctx, systems, prepared.batch_id)
+
+
+def batch_exists(ctx: Context, batch_id: str) -> bool:
+    return get_batch(ctx.store, batch_id) is not None

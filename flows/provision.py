@@ -1,0 +1,149 @@
+"""Push planned customers to the systems: BroadWorks, billing, tickets, then the mail outbox.
+
+Connector work runs on a thread pool bounded by ONBOARD_CONCURRENCY; only this module's caller (the
+flow's thread) writes DuckDB, except the outbox insert of admin credentials, which must be durable
+before the admin is created and therefore happens on a cursor of the worker's own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.broadworks.provision import BroadWorksProvisioner
+
+from connectors.billing.provision import BillingProvisioner
+from connectors.common.errors import ConnectorError
+from connectors.common.order import CustomerOrder, StepEvent, SystemResult
+from connectors.tickets.provision import TicketsProvisioner
+from flows.systems import Systems
+from staging import inventory
+from staging.ledger import LedgerBuffer, done_steps
+from staging.orders import load_plans
+from staging.secrets import Vault
+from staging.store import Store
+
+SYSTEMS = ("broadworks", "billing", "tickets")
+
+
+@dataclass
+class ChunkResult:
+    accounts: int = 0
+    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
+    failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
+
+
+class Outbox:
+    """Admin credentials go to the outbox, encrypted, before the admin exists (DESIGN §5)."""
+
+    def __init__(self, store: Store, vault: Vault, batch_id: str) -> None:
+        self.store, self.vault, self.batch_id = store, vault, batch_id
+        self._local = threading.local()
+
+    def _cursor(self) -> Any:
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._local.cur = self.store.con.cursor()
+        return cur
+
+    def admin_credentials(self, order: CustomerOrder, user_id: str, password: str) -> None:
+        payload = {"user_id": user_id, "password": password, "enterprise_id": order.enterprise_id,
+                   "group_id": order.group_id, "partner_name": order.partner_name}
+        self._cursor().execute(
+            "INSERT OR REPLACE INTO outbox (id, batch_id, account, kind, to_addr, subject, payload_enc, status, created_at) "
+            "VALUES (?, ?, ?, 'admin_credentials', ?, ?, ?, 'queued', ?)",
+            [f"admin:{order.partner_id}:{order.enterprise_id}", self.batch_id, order.account, order.partner_email,
+             f"BroadWorks administrator for {order.account}", self.vault.seal(json.dumps(payload)), datetime.now(UTC)],
+        )
+
+
+def _customer(
+    order: CustomerOrder,
+    provisioners: Sequence[tuple[str, Any]],
+    done: Mapping[tuple[str, str], Mapping[str, str | None]],
+    record: Callable[[StepEvent], None],
+) -> list[SystemResult]:
+    results = []
+    for system, prov in provisioners:
+        steps = done.get((order.account, system), {})
+        if "complete" in steps:
+            results.append(SystemResult(order.account, system, "done"))
+            continue
+        try:
+            res: SystemResult = prov.provision(order, steps, record)
+        except ConnectorError as exc:  # retries exhausted: the step stays in doubt/failed for a later run
+            res = SystemResult(order.account, system, "failed", error=str(exc))
+            record(StepEvent(order.account, system, "complete", "failed", error=str(exc)))
+        else:
+            record(StepEvent(order.account, system, "complete", "done" if res.status == "done" else "failed",
+                             error=res.error))
+        results.append(res)
+    return results
+
+
+def provision_accounts(
+    store: Store,
+    systems: Systems,
+    vault: Vault,
+    batch_id: str,
+    accounts: Sequence[str],
+    *,
+    concurrency: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> ChunkResult:
+    """Provision the given accounts of a batch (a chunk); the ledger is flushed as results come in."""
+    plans = load_plans(store, batch_id, accounts)
+    passwords = dict(store.con.execute(
+        "SELECT account, password_enc FROM customers WHERE batch_id = ? AND status = 'valid'", [batch_id]
+    ).fetchall())
+    done = done_steps(store, batch_id, accounts)
+    ledger = LedgerBuffer(batch_id)
+    outbox = Outbox(store, vault, batch_id)
+    provisioners: list[tuple[str, Any]] = [
+        ("broadworks", BroadWorksProvisioner(systems.broadworks, on_admin_credentials=outbox.admin_credentials)),
+        ("billing", BillingProvisioner(systems.billing)),
+        ("tickets", TicketsProvisioner(systems.tickets)),
+    ]
+    orders = [CustomerOrder.from_dict(p, portal_password=vault.open(passwords.get(p["account"]))) for _, p in plans]
+    out = ChunkResult(accounts=len(orders))
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as pool:
+        futures = [pool.submit(_customer, o, provisioners, done, ledger) for o in orders]
+        for i, (order, fut) in enumerate(zip(orders, futures, strict=True), start=1):
+            results = fut.result()
+            _record_results(store, batch_id, order, results)
+            for r in results:
+                (out.done if r.status == "done" else out.failed)[r.system] += 1
+            if ledger.pending_count() >= 500:
+                ledger.flush(store)
+            if on_progress is not None:
+                on_progress(i)
+    ledger.flush(store)
+    return out
+
+
+def _record_results(store: Store, batch_id: str, order: CustomerOrder, results: Sequence[SystemResult]) -> None:
+    now = datetime.now(UTC)
+    for r in results:
+        if r.system == "broadworks" and r.status == "done":
+            inventory.mark_assigned(store, [n.number for n in order.numbers if n.source == "inventory"])
+        if r.system == "billing" and r.external_ids:
+            for role, key in (("enterprise", "enterprise_account_id"), ("customer", "customer_account_id")):
+                if r.external_ids.get(key):
+                    store.con.execute(
+                        "INSERT OR REPLACE INTO billing_accounts VALUES (?, ?, ?, ?, ?, ?)",
+                        [batch_id, order.partner_id, order.account, role, r.external_ids[key], now],
+                    )
+        if r.system == "tickets":
+            for f in order.follow_ups:
+                step = "ticket:" + f.kind + (":" + f.detail if f.detail else "")
+                ext = f"{order.partner_id}:{order.account}:{f.kind}" + (f":{f.detail}" if f.detail else "")
+                store.con.execute(
+                    "INSERT OR REPLACE INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [batch_id, order.partner_id, order.account, f.kind, f.detail, ext,
+                     r.external_ids.get(step), f.subject, now],
+                )

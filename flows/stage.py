@@ -1,0 +1,239 @@
+"""Ingest -> normalize -> validate -> stage -> reserve numbers -> plan (plain functions, no Prefect)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data.catalog import load_catalog
+from data.partners import Partner, PartnerError, load_partners, resolve_partner
+from staging import inventory
+from staging.batches import batch_id as make_batch_id
+from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
+from staging.orders import save_plans, stage_findings, stage_rows
+from staging.secrets import Vault
+from staging.store import Store
+from transforms.ingest import InputError, read_order
+from transforms.normalize import normalize
+from transforms.plan import NumberGrant, PlanInputs, build_plans, trunking_follow_up
+from validators import ValidationResult, validate_order
+
+INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
+
+
+@dataclass
+class RunOptions:
+    partner: str | None = None
+    allow_pending_e911: bool = False
+    all_or_nothing: bool = False
+    migration: bool = False
+    cutover: str | None = None
+    chunk_size: int = 500
+
+    def as_json(self) -> dict[str, Any]:
+        return {"allow_pending_e911": self.allow_pending_e911, "all_or_nothing": self.all_or_nothing,
+                "migration": self.migration, "cutover": self.cutover}
+
+
+@dataclass
+class Prepared:
+    batch_id: str
+    partner: Partner
+    resumed: bool
+    totals: dict[str, int] = field(default_factory=dict)
+    routing: list[dict[str, Any]] = field(default_factory=list)  # tickets for held customers (trunking)
+
+
+def partner_of(raw_customers: pd.DataFrame | None, given: str | None, partners_file: Path) -> Partner:
+    """--partner, else the Partner ID column (one value per file), else ``default``."""
+    partners = load_partners(partners_file)
+    if given:
+        return resolve_partner(partners, given)
+    if raw_customers is not None and "partner_id" in raw_customers.columns:
+        values = sorted({str(v).strip() for v in raw_customers["partner_id"] if str(v).strip()})
+        if len(values) > 1:
+            raise InputError(
+                f"Customers.Partner ID holds several partners ({', '.join(values)}): one partner per file, "
+                "or pass --partner"
+            )
+        if values:
+            return resolve_partner(partners, values[0])
+    return resolve_partner(partners, None)
+
+
+def ensure_inventory(store: Store) -> None:
+    if store.scalar("SELECT count(*) FROM did_inventory") == 0 and INVENTORY_FILE.exists():
+        inventory.load_inventory(store, inventory.read_inventory_file(INVENTORY_FILE))
+
+
+def validate_file(
+    path: Path, *, partner: Partner, existing: dict[str, str], free: pd.DataFrame | None, options: RunOptions,
+    today: date | None = None,
+) -> ValidationResult:
+    raw = read_order(path)
+    order, norm_findings = normalize(raw, load_catalog())
+    result = validate_order(
+        order, load_catalog(), existing=existing, inventory=free,
+        allow_pending_e911=options.allow_pending_e911, migration=options.migration, today=today,
+        extra_findings=norm_findings,
+    )
+    return result
+
+
+def prepare(store: Store, path: Path, options: RunOptions, partners_file: Path, vault: Vault) -> Prepared:
+    files = input_files([path])
+    if not files:
+        raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
+    raw = read_order(path)
+    try:
+        partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
+    except PartnerError as exc:
+        raise InputError(str(exc)) from None
+    bid = make_batch_id(partner.partner_id, files)
+    if get_batch(store, bid) is not None:
+        return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
+    ensure_inventory(store)
+    catalog = load_catalog()
+    order, norm_findings = normalize(raw, catalog)
+    result = validate_order(
+        order, catalog, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
+        inventory=None if options.migration else inventory.free_numbers(store),
+        allow_pending_e911=options.allow_pending_e911, migration=options.migration,
+        extra_findings=norm_findings,
+    )
+    frames = result.order
+    findings = result.findings_frame()
+    held = set(result.held)
+    if options.all_or_nothing and held:
+        held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
+    cust = frames["Customers"]
+    valid_keys = [k for k in cust["_account_key"] if k not in held and k not in result.skipped]
+    valid_keys = list(dict.fromkeys(valid_keys))
+    with store.transaction():
+        create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path], options.as_json())
+        _stage_customers(store, bid, partner, cust, held, set(result.skipped), result.fingerprints, findings, vault)
+        stage_rows(store, bid, frames, set(valid_keys))
+        stage_findings(store, bid, findings)
+    grants, backorders = _reserve(store, bid, partner, frames, valid_keys, options)
+    pending_e911 = frozenset(
+        findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
+        .map(_key).tolist()
+    )
+    plans = build_plans(
+        frames, valid_keys,
+        PlanInputs(partner, catalog, bid, numbers=grants, backorders=backorders, pending_e911=pending_e911,
+                   cutover=options.cutover),
+    )
+    with store.transaction():
+        save_plans(store, bid, plans, options.chunk_size)
+        _plan_totals(store, bid, plans)
+        totals = {"total": len(cust), "valid": len(valid_keys), "held": len(held - set(result.skipped)),
+                  "skipped": len(result.skipped)}
+        set_batch(store, bid, **totals)
+    return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
+
+
+def _key(account: Any) -> str:
+    return " ".join(str(account).split()).casefold()
+
+
+def _stage_customers(
+    store: Store, bid: str, partner: Partner, cust: pd.DataFrame, held: set[str], skipped: set[str],
+    fingerprints: dict[str, str], findings: pd.DataFrame, vault: Vault,
+) -> None:
+    errors = findings[findings["severity"] == "error"]
+    codes = errors.assign(k=errors["account"].map(_key)).groupby("k")["code"].agg(lambda s: ",".join(sorted(set(s))))
+    first = cust.drop_duplicates("_account_key")
+    rows = pd.DataFrame({
+        "batch_id": bid,
+        "partner_id": partner.partner_id,
+        "account_key": first["_account_key"].to_numpy(),
+        "account": first["account_name"].to_numpy(),
+        "row": first["_row"].astype("int64").to_numpy(),
+    })
+    rows["status"] = ["skipped" if k in skipped else "held" if k in held else "valid" for k in rows["account_key"]]
+    rows["codes"] = rows["account_key"].map(codes).fillna("")
+    rows.loc[(rows["status"] == "held") & (rows["codes"] == ""), "codes"] = "ALL_OR_NOTHING"
+    rows["fingerprint"] = rows["account_key"].map(fingerprints).fillna("")
+    rows["billing_type"] = first["billing_type"].to_numpy()
+    start = pd.to_datetime(first["billing_start_date"], errors="coerce", format="%Y-%m-%d")
+    rows["billing_start"] = start.dt.date.to_numpy()
+    valid = rows["status"] == "valid"
+    rows["password_enc"] = [vault.seal(p) if ok and p else None for p, ok in zip(first["password"], valid, strict=True)]
+    store.insert("customers", rows)
+
+
+def _reserve(
+    store: Store, bid: str, partner: Partner, frames: dict[str, pd.DataFrame], keys: list[str], options: RunOptions
+) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
+    grants: dict[str, list[NumberGrant]] = defaultdict(list)
+    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    wanted = set(keys)
+    own = frames.get("Numbers")
+    if own is not None and not own.empty:
+        for rec in own[own["_account_key"].isin(wanted)].to_dict("records"):
+            grants[str(rec["_account_key"])].append(
+                NumberGrant(str(rec["number"]), "own", str(rec.get("purpose") or "Voice") or "Voice"))
+    dids = frames.get("DIDs")
+    if dids is None or dids.empty or options.migration:
+        return grants, backorders
+    names = dict(zip(frames["Customers"]["_account_key"], frames["Customers"]["account_name"], strict=False))
+    for rec in dids[dids["_account_key"].isin(wanted)].to_dict("records"):
+        k = str(rec["_account_key"])
+        specific = rec.get("numbers") or []
+        if isinstance(specific, str):
+            specific = [s for s in specific.replace(",", ";").split(";") if s.strip()]
+        qty = int(pd.to_numeric(rec.get("quantity"), errors="coerce") or 0) if str(rec.get("quantity", "")).strip() else 0
+        qty = max(qty, len(specific))
+        npa, nxx = str(rec["npa"]), str(rec["nxx"])
+        res = inventory.reserve(store.con, partner=partner.partner_id, account=names[k], batch_id=bid,
+                                npa=npa, nxx=nxx, quantity=qty, specific=list(specific))
+        purpose = str(rec.get("purpose") or "Voice") or "Voice"
+        for n in res.numbers:
+            grants[k].append(NumberGrant(n, "inventory", purpose, str(rec.get("fax_email") or "")))
+        if res.shortfall:
+            backorders[k].append((npa, nxx, res.shortfall))
+        store.con.execute(
+            "UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
+            [len(res.numbers), res.shortfall, bid, k, int(rec["_row"])],
+        )
+    return grants, backorders
+
+
+def _plan_totals(store: Store, bid: str, plans: dict[str, dict[str, Any]]) -> None:
+    if not plans:
+        return
+    rows = []
+    for k, p in plans.items():
+        mrc = sum(line["mrc"] * line["quantity"] for line in p["packages"])
+        nrc = sum(line["nrc"] * line["quantity"] for line in p["packages"])
+        rows.append({"account_key": k, "enterprise_id": p["enterprise_id"], "group_id": p["group_id"],
+                     "mrc": round(mrc, 2), "nrc": round(nrc, 2), "seats": p["user_limit"]})
+    frame = pd.DataFrame(rows)
+    store.con.register("_pt", frame)
+    try:
+        store.con.execute(
+            "UPDATE customers SET enterprise_id = _pt.enterprise_id, group_id = _pt.group_id, mrc = _pt.mrc, "
+            "nrc = _pt.nrc, seats = _pt.seats FROM _pt WHERE customers.batch_id = ? AND customers.account_key = _pt.account_key",
+            [bid],
+        )
+    finally:
+        store.con.unregister("_pt")
+
+
+def _routing(store: Store, bid: str, partner: Partner) -> list[dict[str, Any]]:
+    """Held customers that ordered SIP Trunking get a trunking-request ticket."""
+    frame = store.frame(
+        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
+        [bid],
+    )
+    return [{"account": a, **trunking_follow_up(partner, a)} for a in frame["account"]]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,240 @@
+"""What each command does, apart from argument parsing (kept importable for tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from onboard.errors import UsageError
+from onboard.settings import Settings, load_settings
+
+TEMPLATE_VERSION = "2026.11"
+
+
+def _free_inventory(home: Path) -> pd.DataFrame:
+    snap = home / "snapshot" / "inventory_free.parquet"
+    if snap.exists():
+        return pd.read_parquet(snap)
+    from flows.stage import INVENTORY_FILE
+    from staging.inventory import read_inventory_file
+
+    return read_inventory_file(INVENTORY_FILE)[["number", "npa", "nxx"]]
+
+
+def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
+    from data.catalog import load_catalog
+    from flows.stage import partner_of
+    from staging.snapshot import read_existing
+    from transforms.ingest import read_order
+    from transforms.normalize import normalize
+    from validators import validate_order
+
+    settings = load_settings()
+    home = settings.home.resolve()
+    raw = read_order(file)
+    p = partner_of(raw.sheets.get("Customers"), partner, settings.partners_file)
+    order, norm_findings = normalize(raw, load_catalog())
+    result = validate_order(
+        order, load_catalog(), existing=read_existing(home, p.partner_id), inventory=_free_inventory(home),
+        allow_pending_e911=allow_pending_e911, extra_findings=norm_findings,
+    )
+    findings = result.findings_frame()
+    doc: dict[str, Any] = {
+        "customers": {k: int(v) for k, v in result.totals.items()},
+        "findings": [
+            {k: (None if pd.isna(v) else v) for k, v in rec.items() if k != "value"}
+            for rec in findings.to_dict("records")
+        ],
+    }
+    for f in doc["findings"]:
+        if f.get("row") is not None:
+            f["row"] = int(f["row"])
+    if errors_out is not None:
+        from reports.error_workbook import write_error_workbook
+
+        annotated, held_back = write_error_workbook(file, findings, errors_out, held_accounts=set(result.held))
+        doc["errors_out"] = str(annotated)
+        doc["held_back"] = str(held_back)
+    return doc
+
+
+def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> None:
+    c = doc["customers"]
+    console.print(
+        f"[bold]{c['total']}[/] customers: [green]{c['valid']} valid[/], [red]{c['held']} held[/], {c['skipped']} skipped"
+    )
+    if doc["findings"]:
+        t = Table("sheet", "row", "column", "code", "severity", "account", "message", show_lines=False)
+        for f in doc["findings"][:limit]:
+            style = "red" if f["severity"] == "error" else "yellow"
+            t.add_row(str(f["sheet"]), str(f["row"] or ""), str(f["column"] or ""), f"[{style}]{f['code']}[/]",
+                      f["severity"], str(f["account"] or ""), str(f["message"]))
+        console.print(t)
+        if len(doc["findings"]) > limit:
+            console.print(f"... {len(doc['findings']) - limit} more finding(s): use --json or --errors-out FILE")
+    if doc.get("errors_out"):
+        console.print(f"annotated workbook: {doc['errors_out']}\nheld-back rows: {doc['held_back']}")
+
+
+def run(file: Path, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool, *, show_progress: bool) -> dict[str, Any]:
+    settings = load_settings()
+    settings.external_mode()  # fail fast on a half-configured set of URLs
+    from flows import progress
+    from flows.onboard_order_sheet import onboard_order_sheet
+
+    with _progress_bar(show_progress, "provisioning") as bar:
+        progress.set_reporter(bar)
+        try:
+            result: dict[str, Any] = onboard_order_sheet(
+                str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing
+            )
+        finally:
+            progress.set_reporter(None)
+    return result
+
+
+class _Bar:
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled, self.label = enabled, label
+        self._p: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                               console=Console(stderr=True), transient=True)
+            self._p.start()
+            self._task = self._p.add_task(self.label, total=None)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._p is not None:
+            self._p.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+def _progress_bar(enabled: bool, label: str) -> _Bar:
+    return _Bar(enabled, label)
+
+
+def print_run(console: Console, doc: dict[str, Any]) -> None:
+    c = doc["customers"]
+    console.print(
+        f"batch [bold]{doc['batch']}[/]: {c['total']} customers, {c['valid']} valid, {c['held']} held, "
+        f"{c['skipped']} skipped; {c['provisioned']} provisioned, {c['billed']} billed, {c['failed']} failed"
+    )
+    if doc.get("report"):
+        console.print(f"report: {doc['report']}")
+
+
+def status(batch: str | None) -> dict[str, Any]:
+    from staging.snapshot import read_batch, read_batches
+
+    home = load_settings().home.resolve()
+    if batch is None:
+        return {"batches": read_batches(home)}
+    doc = read_batch(home, batch)
+    if doc is None:
+        raise UsageError(f"no batch {batch} under {home} (onboard status lists the batches)")
+    return doc
+
+
+def print_status(console: Console, doc: dict[str, Any]) -> None:
+    if "batches" in doc:
+        if not doc["batches"]:
+            console.print("no batches yet")
+            return
+        t = Table("batch", "partner", "received", "status", "total", "valid", "held", "skipped", "provisioned", "billed",
+                  "failed")
+        for b in doc["batches"]:
+            c = b["customers"]
+            t.add_row(b["batch"], b["partner"], b["received_at"][:19], b.get("status", ""),
+                      *(str(c[k]) for k in ("total", "valid", "held", "skipped", "provisioned", "billed", "failed")))
+        console.print(t)
+        return
+    t = Table("account", "customer", "broadworks", "billing", "tickets", "mail", "errors")
+    for c in doc["customers"]:
+        s = c["status"]
+        t.add_row(c["account"], c.get("customer", ""), s["broadworks"], s["billing"], s["tickets"], s["mail"],
+                  "; ".join(c["errors"]))
+    console.print(t)
+
+
+def template(out_path: Path) -> Path:
+    from reports.template import write_template
+
+    write_template(out_path, TEMPLATE_VERSION)
+    return out_path
+
+
+def _with_store(settings: Settings, command: str) -> Any:
+    from flows.pipeline import open_context
+
+    return open_context(settings, command)
+
+
+def inventory_load(file: Path) -> int:
+    from staging.inventory import load_inventory, read_inventory_file
+    from staging.snapshot import write_snapshot
+
+    frame = read_inventory_file(file)
+    with _with_store(load_settings(), f"onboard inventory load {file}") as ctx:
+        added = load_inventory(ctx.store, frame)
+        write_snapshot(ctx.store)
+    return int(added)
+
+
+def inventory_show(console: Console, npa: str, nxx: str) -> None:
+    from flows.stage import ensure_inventory
+    from staging.inventory import show
+
+    with _with_store(load_settings(), "onboard inventory show") as ctx:
+        ensure_inventory(ctx.store)
+        frame = show(ctx.store, npa, nxx)
+    if frame.empty:
+        console.print(f"no numbers in {npa}-{nxx}")
+        return
+    t = Table(*frame.columns)
+    for rec in frame.itertuples(index=False):
+        t.add_row(*("" if pd.isna(v) else str(v) for v in rec))
+    console.print(t)
+    counts = frame["status"].value_counts().to_dict()
+    console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def sim(system: str, port: int, state: Path | None, journal: Path | None, fault_rate: float, commit_timeout_rate: float,
+        latency_ms: float, token_life: float, seed: int | None) -> None:
+    from connectors.common.simhttp import Faults, serve_forever
+
+    settings = load_settings()
+    home = settings.home.resolve()
+    faults = Faults(latency_ms=latency_ms, fault_rate=fault_rate, commit_timeout_rate=commit_timeout_rate, seed=seed)
+    if system == "broadworks":
+        from connectors.broadworks.simulator import BroadWorksSim
+
+        app: Any = BroadWorksSim(state or home / "sim" / "broadworks.sqlite", settings.broadworks_user,
+                                 settings.broadworks_password.get_secret_value(), journal=journal)
+    elif system == "billing":
+        from connectors.billing.simulator import BillingSim
+        from flows.systems import billing_packages
+
+        app = BillingSim(state or home / "sim" / "billing.sqlite", settings.billing_client_id,
+                         settings.billing_client_secret.get_secret_value(), packages=billing_packages(),
+                         token_life=token_life, journal=journal)
+    elif system == "tickets":
+        from connectors.tickets.simulator import TicketsSim
+
+        app = TicketsSim(state or home / "sim" / "tickets.sqlite", settings.tickets_token.get_secret_value(),
+                         journal=journal)
+    else:
+        raise UsageError(f"unknown system {system!r}: broadworks, billing or tickets")
+    (state or home / "sim").parent.mkdir(parents=True, exist_ok=True)
+    serve_forever(app, faults, port=port)

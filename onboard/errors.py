@@ -1,0 +1,81 @@
+"""One clear line for every expected failure; exit codes of DESIGN §7."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_HELD, EXIT_UNUSABLE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad arguments or input the user can fix."""
+
+
+def _expected() -> tuple[type[BaseException], ...]:
+    from data.partners import PartnerError
+    from onboard.settings import ConfigError
+    from staging.inventory import InventoryFileError
+    from staging.lock import LockedError
+    from transforms.ingest import InputError
+
+    return (InputError, LockedError, ConfigError, PartnerError, InventoryFileError, UsageError, FileNotFoundError)
+
+
+def fail(message: str, as_json: bool, code: int = EXIT_UNUSABLE) -> None:
+    if as_json:
+        print(json.dumps({"error": message}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def clean_errors(fn: F) -> F:
+    """Expected errors -> one line and exit 2; anything else -> one line, the traceback to a log file."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            fail(f"setting ONBOARD_{where.upper()}: {first.get('msg')}", as_json)
+        except KeyboardInterrupt:
+            fail("interrupted; run the same command again to resume", as_json, EXIT_UNUSABLE)
+        except Exception as exc:
+            if isinstance(exc, _expected()):
+                fail(str(exc), as_json)
+            log = _log_traceback()
+            fail(f"internal error: {type(exc).__name__}: {exc} (details in {log})", as_json)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _log_traceback() -> Path:
+    from onboard.settings import load_settings
+
+    try:
+        home = load_settings().home
+    except Exception:
+        home = Path("var")
+    path = home / "logs" / "onboard-errors.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+    return path

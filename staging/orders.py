@@ -1,0 +1,114 @@
+"""Writing a validated order into staging, and reading plans and progress back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from staging.store import Store
+
+
+def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """Rename/select columns; missing source columns become empty text."""
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=list(mapping.values()))
+    out = pd.DataFrame(index=frame.index)
+    for src, dst in mapping.items():
+        out[dst] = frame[src] if src in frame.columns else ""
+    return out.reset_index(drop=True)
+
+
+def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], keys: set[str]) -> None:
+    """Package lines, locations and DID requests of the customers ``keys``."""
+    def sub(sheet: str) -> pd.DataFrame | None:
+        f = order.get(sheet)
+        return None if f is None or f.empty else f[f["_account_key"].isin(keys)]
+
+    pk = _cols(sub("Packages"), {"_account_key": "account_key", "_row": "row", "order_type": "order_type",
+                                 "package": "package", "quantity": "quantity"})
+    if not pk.empty:
+        pk.insert(0, "batch_id", batch_id)
+        pk["quantity"] = pd.to_numeric(pk["quantity"], errors="coerce").fillna(1).astype("int64")
+        store.insert("package_lines", pk)
+    loc = _cols(sub("Locations"), {"_account_key": "account_key", "_sheet": "sheet", "_row": "row",
+                                   "location_name": "location_name", "address_1": "address_1", "address_2": "address_2",
+                                   "city": "city", "state": "state", "zip": "zip", "main_number": "main_number"})
+    if not loc.empty:
+        loc.insert(0, "batch_id", batch_id)
+        store.insert("locations", loc.astype({"row": "int64"}))
+    dr = _cols(sub("DIDs"), {"_account_key": "account_key", "_row": "row", "npa": "npa", "nxx": "nxx",
+                             "quantity": "quantity", "numbers": "numbers", "purpose": "purpose", "fax_email": "fax_email"})
+    if not dr.empty:
+        dr.insert(0, "batch_id", batch_id)
+        dr["quantity"] = pd.to_numeric(dr["quantity"], errors="coerce").fillna(0).astype("int64")
+        dr["numbers"] = dr["numbers"].map(lambda v: ";".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
+        store.insert("did_requests", dr)
+
+
+def stage_findings(store: Store, batch_id: str, findings: pd.DataFrame) -> None:
+    if findings.empty:
+        return
+    f = findings[["sheet", "row", "column", "code", "severity", "message", "account", "value"]].copy()
+    f.insert(0, "batch_id", batch_id)
+    f["row"] = pd.to_numeric(f["row"], errors="coerce").astype("Int64")
+    for c in ("sheet", "column", "message", "account", "value"):
+        f[c] = f[c].astype("string")
+    store.insert("findings", f)
+
+
+def save_plans(store: Store, batch_id: str, plans: Mapping[str, Mapping[str, Any]], chunk_size: int) -> None:
+    rows = [
+        {"batch_id": batch_id, "account_key": k, "account": p["account"], "chunk": i // chunk_size, "plan": json.dumps(p)}
+        for i, (k, p) in enumerate(plans.items())
+    ]
+    if rows:
+        store.insert("plans", pd.DataFrame(rows), replace=True)
+
+
+def load_plans(store: Store, batch_id: str, accounts: Sequence[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(account key, plan) in staging order, optionally for some accounts only."""
+    frame = store.frame("SELECT account_key, account, plan FROM plans WHERE batch_id = ? ORDER BY chunk, account", [batch_id])
+    if accounts is not None:
+        frame = frame[frame["account"].isin(set(accounts))]
+    return [(k, json.loads(p)) for k, p in zip(frame["account_key"], frame["plan"], strict=True)]
+
+
+def incomplete_accounts(store: Store, batch_id: str, systems: Sequence[str]) -> list[str]:
+    """Valid customers of the batch for which some system has not recorded its 'complete' step."""
+    frame = store.frame(
+        """
+        SELECT p.account FROM plans p
+        WHERE p.batch_id = ? AND (
+            SELECT count(*) FROM ledger l
+            WHERE l.batch_id = p.batch_id AND l.account = p.account AND l.step = 'complete'
+              AND l.status = 'done' AND list_contains(?, l.system)
+        ) < ?
+        ORDER BY p.chunk, p.account
+        """,
+        [batch_id, list(systems), len(systems)],
+    )
+    return list(frame["account"])
+
+
+def customer_progress(store: Store, batch_id: str) -> pd.DataFrame:
+    """account, system -> status (done / failed / in_doubt / pending) and last error."""
+    return store.frame(
+        """
+        WITH s AS (
+          SELECT account, system,
+                 bool_or(step = 'complete' AND status = 'done') AS complete,
+                 bool_or(status = 'failed') AS failed,
+                 bool_or(status = 'in_doubt') AS in_doubt,
+                 string_agg(CASE WHEN status = 'failed' THEN step || ': ' || coalesce(error, '') END, '; ') AS errors
+          FROM ledger WHERE batch_id = ? GROUP BY account, system)
+        SELECT account, system,
+               CASE WHEN complete THEN 'done' WHEN failed THEN 'failed' WHEN in_doubt THEN 'in_doubt' ELSE 'pending' END
+                 AS status,
+               errors
+        FROM s ORDER BY account, system
+        """,
+        [batch_id],
+    )

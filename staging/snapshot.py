@@ -1,0 +1,136 @@
+"""A read-only picture of staging kept under the data home, for readers while a run holds the database.
+
+``validate`` and ``status`` must answer while another process owns ``onboard.duckdb`` (DuckDB allows
+one writer and no readers beside it), so every run refreshes these files after each chunk. Each file
+is written aside and renamed into place, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from staging.orders import customer_progress
+from staging.store import Store
+
+DIR = "snapshot"
+
+
+def _dir(home: Path) -> Path:
+    d = home / DIR
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _atomic_parquet(store: Store, sql: str, params: list[Any], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    frame = store.frame(sql, params)
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def batch_summaries(store: Store) -> list[dict[str, Any]]:
+    frame = store.frame(
+        """
+        WITH sys AS (
+          SELECT batch_id, account, system,
+                 bool_or(step = 'complete' AND status = 'done') AS complete,
+                 bool_or(status = 'failed') AS failed
+          FROM ledger GROUP BY ALL)
+        SELECT b.batch_id, b.partner_id, b.received_at, b.status, b.total, b.valid, b.held, b.skipped, b.report_path,
+          (SELECT count(*) FROM sys WHERE sys.batch_id = b.batch_id AND system = 'broadworks' AND complete) AS provisioned,
+          (SELECT count(*) FROM sys WHERE sys.batch_id = b.batch_id AND system = 'billing' AND complete) AS billed,
+          (SELECT count(DISTINCT account) FROM sys WHERE sys.batch_id = b.batch_id AND failed AND NOT complete) AS failed
+        FROM batches b ORDER BY b.received_at
+        """
+    )
+    out = []
+    for r in frame.to_dict("records"):
+        out.append({
+            "batch": r["batch_id"],
+            "partner": r["partner_id"],
+            "received_at": pd.Timestamp(r["received_at"]).isoformat(),
+            "status": r["status"],
+            "report": r["report_path"] if isinstance(r["report_path"], str) else None,
+            "customers": {k: int(0 if pd.isna(r[k]) else r[k])
+                          for k in ("total", "valid", "held", "skipped", "provisioned", "billed", "failed")},
+        })
+    return out
+
+
+def write_snapshot(store: Store, batch_id: str | None = None) -> None:
+    d = _dir(store.home)
+    _atomic_parquet(
+        store,
+        "SELECT partner_id, account_key, fingerprint, batch_id FROM customers WHERE status = 'valid'",
+        [],
+        d / "customers.parquet",
+    )
+    _atomic_parquet(
+        store, "SELECT number, npa, nxx FROM did_inventory WHERE status = 'free'", [], d / "inventory_free.parquet"
+    )
+    tmp = d / "batches.json.tmp"
+    tmp.write_text(json.dumps(batch_summaries(store), indent=1), encoding="utf-8")
+    os.replace(tmp, d / "batches.json")
+    for bid in [batch_id] if batch_id else list(store.frame("SELECT batch_id FROM batches")["batch_id"]):
+        progress = customer_progress(store, bid)
+        held = store.frame(
+            "SELECT account, status, codes FROM customers WHERE batch_id = ? ORDER BY row", [bid]
+        )
+        path = d / f"batch-{bid}.json"
+        doc = {"batch": bid, "customers": _customers_doc(held, progress)}
+        path.with_suffix(".tmp").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        os.replace(path.with_suffix(".tmp"), path)
+
+
+def _customers_doc(customers: pd.DataFrame, progress: pd.DataFrame) -> list[dict[str, Any]]:
+    by_account: dict[str, dict[str, Any]] = {}
+    for r in progress.to_dict("records"):
+        entry = by_account.setdefault(str(r["account"]), {"status": {}, "errors": []})
+        entry["status"][r["system"]] = r["status"]
+        if isinstance(r["errors"], str) and r["errors"]:
+            entry["errors"].append(f"{r['system']}: {r['errors']}")
+    out = []
+    for r in customers.to_dict("records"):
+        acc = str(r["account"])
+        entry = by_account.get(acc, {"status": {}, "errors": []})
+        status = {s: entry["status"].get(s, "pending" if r["status"] == "valid" else r["status"])
+                  for s in ("broadworks", "billing", "tickets", "mail")}
+        errors = list(entry["errors"])
+        if r["status"] == "held":
+            errors.insert(0, f"held: {r['codes']}")
+        out.append({"account": acc, "customer": r["status"], "status": status, "errors": errors})
+    return out
+
+
+def read_existing(home: Path, partner_id: str, exclude_batch: str | None = None) -> dict[str, str]:
+    path = home / DIR / "customers.parquet"
+    if not path.exists():
+        return {}
+    frame = duckdb.sql(
+        f"SELECT account_key, fingerprint FROM read_parquet('{path}') WHERE partner_id = $p "
+        "AND batch_id IS DISTINCT FROM $b",
+        params={"p": partner_id, "b": exclude_batch},
+    ).df()
+    return dict(zip(frame["account_key"], frame["fingerprint"], strict=True))
+
+
+def read_batches(home: Path) -> list[dict[str, Any]]:
+    path = home / DIR / "batches.json"
+    if not path.exists():
+        return []
+    data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def read_batch(home: Path, batch_id: str) -> dict[str, Any] | None:
+    path = home / DIR / f"batch-{batch_id}.json"
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
