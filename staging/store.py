@@ -70,8 +70,8 @@ class Store:
         return self.con.execute(sql, params or []).df()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql, params or []).fetchall()  # fetch all: DuckDB 2 refuses work beside an open result
+        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

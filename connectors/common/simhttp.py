@@ -114,6 +114,8 @@ def _make_handler(app: SimApp, faults: Faults) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle + delayed ACK each request would wait ~40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             return  # quiet: the journal is the log
@@ -187,7 +189,9 @@ def start_sim(app: SimApp, faults: Faults | None = None, *, host: str = "127.0.0
     """Serve ``app`` on loopback in a background thread; port 0 picks a free port."""
     faults = faults or Faults()
     server = _Server((host, port), _make_handler(app, faults))
-    thread = threading.Thread(target=server.serve_forever, name=f"sim-{type(app).__name__}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{type(app).__name__}", daemon=True
+    )
     thread.start()
     return RunningSim(server, thread, app, faults)
 

@@ -7,6 +7,7 @@ value add headers of its own).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 _LINEBREAKS = re.compile(r"[\r\n]+")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _SIGNATURE = "-- \nHosted voice onboarding (automated message)\n"  # "-- " is the usual signature line
 
 
@@ -40,11 +42,21 @@ def _recipients(to: str) -> str:
 
 
 def normalize_message_id(message_id: str) -> str:
-    """``<local@domain>``: adds the angle brackets, and a domain when the id has none."""
-    mid = _header(message_id).strip("<>")
-    if "@" not in mid:
-        mid += "@hosted-onboard"
-    return f"<{mid}>"
+    """A valid ``<local@domain>`` for any id, the same every time for the same id.
+
+    Ids we derive (``batch:account:admin``) hold characters RFC 5322 does not allow in a Message-ID
+    (``:``, spaces), which mail parsers silently cut off; those become a readable prefix plus a hash.
+    """
+    raw = _header(message_id).strip().strip("<>")
+    local, at, domain = raw.rpartition("@")
+    if not at:
+        local, domain = raw, ""
+    if _DOT_ATOM.fullmatch(local) and _DOT_ATOM.fullmatch(domain):
+        return f"<{local}@{domain}>"
+    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+    prefix = re.sub(r"[^A-Za-z0-9]+", ".", local).strip(".")[:48].strip(".")
+    domain = domain if _DOT_ATOM.fullmatch(domain) else "hosted-onboard"
+    return f"<{prefix + '.' if prefix else ''}{digest}@{domain}>"
 
 
 def _base(*, to: str, from_addr: str, subject: str, message_id: str) -> EmailMessage:

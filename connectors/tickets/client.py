@@ -24,8 +24,6 @@ T = TypeVar("T")
 E = TypeVar("E", bound=ConnectorError)
 
 TICKETS_PATH = "/api/v2/tickets.json"
-PRIORITIES = ("urgent", "high", "normal", "low")
-TYPES = ("problem", "incident", "question", "task")
 _LOCK_STRIPES = 64
 
 
@@ -159,9 +157,7 @@ class TicketsClient:
             raise _err(cls, f"tickets: server error: {msg}", code=code, retry_after=_retry_after(resp))
         raise _err(TerminalError, f"tickets: rejected: {msg}", code=code)
 
-    def _retrying(
-        self, fn: Callable[[], T], stats: RetryStats | None, on_in_doubt: Callable[[], T | None] | None = None
-    ) -> T:
+    def _retrying(self, fn: Callable[[], T], stats: RetryStats | None, on_in_doubt: Callable[[], T | None] | None = None) -> T:
         local = RetryStats()
         try:
             return call_with_retry(fn, self.retry, stats=local, on_in_doubt=on_in_doubt)

@@ -70,9 +70,7 @@ def test_one_ticket_per_follow_up_and_a_rerun_opens_none(tickets: SimEnv) -> Non
         assert result.status == "done" and result.error is None and result.system == "tickets"
         stored = {t["external_id"]: t for t in tickets.sim.tickets()}
         assert set(stored) == {follow_up_external_id(order, f) for f in FOLLOW_UPS}
-        assert result.external_ids == {
-            follow_up_step(f): str(stored[follow_up_external_id(order, f)]["id"]) for f in FOLLOW_UPS
-        }
+        assert result.external_ids == {follow_up_step(f): str(stored[follow_up_external_id(order, f)]["id"]) for f in FOLLOW_UPS}
         assert [(e.step, e.status, e.system, e.account) for e in rec.events] == [
             (follow_up_step(f), "done", "tickets", "Acme Dental") for f in FOLLOW_UPS
         ]
