@@ -36,16 +36,13 @@ class NotFoundError(TerminalError):
     """404: the object asked for does not exist."""
 
 
-def search_body(filters: Filters, *, top: int = 100, skip: int = 0) -> dict[str, Any]:
-    """``{"query": {"top", "skip", "search": [{"name", "operator": "eq", "value"}]}}``."""
-    return {
-        "query": {
-            "top": top,
-            "skip": skip,
-            "search": [{"name": k, "operator": "eq", "value": v} for k, v in filters.items()],
-            "orderBy": [{"name": "identity", "direction": "asc"}],
-        }
-    }
+def search_body(filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None) -> dict[str, Any]:
+    """``{"query": {"top", "skip", "search": [{"name", "operator": "eq", "value"}]}}``; ``after`` pages by
+    identity (keyset), which stays fast deep into a large result where ``skip`` would not."""
+    terms = [{"name": k, "operator": "eq", "value": v} for k, v in filters.items()]
+    if after is not None:
+        terms.append({"name": "identity", "operator": "gt", "value": after})
+    return {"query": {"top": top, "skip": skip, "search": terms, "orderBy": [{"name": "identity", "direction": "asc"}]}}
 
 
 def _messages(resp: httpx.Response) -> tuple[str | None, str]:
@@ -205,8 +202,11 @@ class BillingClient:
     def _retrying(self, fn: Callable[[], Item], lookup: Callable[[], Item | None] | None = None) -> Item:
         return call_with_retry(fn, self.retry, stats=self.stats, on_in_doubt=lookup)
 
-    def search_page(self, resource: str, filters: Filters, *, top: int = 100, skip: int = 0) -> tuple[int, list[Item]]:
-        body = search_body(filters, top=top, skip=skip)
+    def search_page(
+        self, resource: str, filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None
+    ) -> tuple[int, list[Item]]:
+        """(total matching, this page's items), ordered by identity."""
+        body = search_body(filters, top=top, skip=skip, after=after)
         env = self._retrying(lambda: self.request("POST", f"{resource}/Search", body))
         results = env.get("results") or {}
         return int(results.get("totalCount", 0)), list(results.get("items") or [])
@@ -215,12 +215,15 @@ class BillingClient:
         return self.search_page(resource, filters, top=top)[1]
 
     def search_all(self, resource: str, filters: Filters, *, page: int = 1000) -> list[Item]:
+        """Every match, page by page (keyset on the numeric identity)."""
         items: list[Item] = []
+        after: int | None = None
         while True:
-            total, batch = self.search_page(resource, filters, top=page, skip=len(items))
+            _total, batch = self.search_page(resource, filters, top=page, after=after)
             items.extend(batch)
-            if not batch or len(items) >= total:
+            if len(batch) < page:
                 return items
+            after = int(batch[-1]["identity"])
 
     def get(self, resource: str) -> Item | None:
         """GET one object (first item); None when the system answers 404."""

@@ -64,15 +64,11 @@ def package_key(item: Mapping[str, Any]) -> PackageKey:
 
 def wanted_customer_packages(order: CustomerOrder) -> list[PackageKey]:
     start = order.billing_start
-    return [(p, 1, start) for p in CUSTOMER_PACKAGES] + [
-        (line.billing_package, line.quantity, start) for line in order.packages
-    ]
+    return [(p, 1, start) for p in CUSTOMER_PACKAGES] + [(line.billing_package, line.quantity, start) for line in order.packages]
 
 
 def find_partner(client: BillingClient, partner_id: str) -> Item | None:
-    found = client.search(
-        "Account", {"externalReference": partner_reference(partner_id), "accountTypeName": "Partner"}, top=10
-    )
+    found = client.search("Account", {"externalReference": partner_reference(partner_id), "accountTypeName": "Partner"}, top=10)
     return found[0] if found else None  # ordered by identity: the first one made wins
 
 
@@ -140,19 +136,25 @@ class BillingProvisioner:
             return ext
 
         bill_enterprise = order.billing_type == BILL_ENTERPRISE
+        # Accounts this call created: they hold nothing yet, so their contact and package searches are
+        # skipped (saves three requests per new customer; a resumed run still searches).
+        fresh: set[int] = set()
         try:
             partner = run(STEP_PARTNER, lambda: str(self.ensure_partner(order.partner_id, order.partner_name)))
-            ent = run(STEP_ENTERPRISE, lambda: self._ensure_enterprise(order, int(partner)))
+            ent = run(STEP_ENTERPRISE, lambda: self._ensure_enterprise(order, int(partner), fresh))
             run(
                 STEP_ENTERPRISE_PACKAGE,
-                lambda: self._ensure_packages(int(ent), [(ENTERPRISE_PACKAGE, 1, order.billing_start)]),
+                lambda: self._ensure_packages(int(ent), [(ENTERPRISE_PACKAGE, 1, order.billing_start)], fresh),
                 needs_id=False,
             )
-            cust = run(STEP_CUSTOMER, lambda: self._ensure_customer(order, int(partner), int(ent), bill_enterprise))
+            cust = run(STEP_CUSTOMER, lambda: self._ensure_customer(order, int(partner), int(ent), bill_enterprise, fresh))
             invoicer = ent if bill_enterprise else cust
-            run(STEP_CONTACT, lambda: self._ensure_contact(order, int(invoicer)), needs_id=False)
-            run(STEP_PACKAGES, lambda: self._ensure_packages(int(cust), wanted_customer_packages(order)),
-                needs_id=False)
+            run(STEP_CONTACT, lambda: self._ensure_contact(order, int(invoicer), fresh), needs_id=False)
+            run(
+                STEP_PACKAGES,
+                lambda: self._ensure_packages(int(cust), wanted_customer_packages(order), fresh),
+                needs_id=False,
+            )
         except ConnectorError as exc:
             # Terminal: every message the system gave; transient ones ran out of tries (retry later).
             return SystemResult(order.account, SYSTEM, "failed", self._external_ids(ids), error=str(exc))
@@ -168,20 +170,23 @@ class BillingProvisioner:
         }
         return {k: v for k, v in out.items() if v}
 
-    def _ensure_enterprise(self, order: CustomerOrder, partner: int) -> str:
+    def _ensure_enterprise(self, order: CustomerOrder, partner: int, fresh: set[int]) -> str:
         name = enterprise_account_name(order.account)
 
         def lookup() -> Item | None:
             return find_account(self.client, partner, name, "Enterprise", partner)
 
-        acc = lookup() or self.client.create(
-            "Account",
-            {"name": name, "accountTypeName": "Enterprise", "parentAccountId": partner},
-            lookup=lookup,
-        )
+        acc = lookup()
+        if acc is None:
+            acc = self.client.create(
+                "Account",
+                {"name": name, "accountTypeName": "Enterprise", "parentAccountId": partner},
+                lookup=lookup,
+            )
+            fresh.add(int(acc["identity"]))
         return str(acc["identity"])
 
-    def _ensure_customer(self, order: CustomerOrder, partner: int, ent: int, bill_enterprise: bool) -> str:
+    def _ensure_customer(self, order: CustomerOrder, partner: int, ent: int, bill_enterprise: bool, fresh: set[int]) -> str:
         def lookup() -> Item | None:
             return find_account(self.client, partner, order.account, "Customer", ent)
 
@@ -193,6 +198,7 @@ class BillingProvisioner:
             if order.portal_password:
                 body["portalPassword"] = order.portal_password  # passed through, never kept by us
             acc = self.client.create("Account", body, lookup=lookup)
+            fresh.add(int(acc["identity"]))
         want = ent if bill_enterprise else int(acc["identity"])
         if int(acc.get("invoicerAccountId") or acc["identity"]) != want:
             # Found, but made for another billing type: do not change an invoicer silently.
@@ -202,13 +208,13 @@ class BillingProvisioner:
             )
         return str(acc["identity"])
 
-    def _ensure_contact(self, order: CustomerOrder, account: int) -> str:
+    def _ensure_contact(self, order: CustomerOrder, account: int, fresh: set[int]) -> str:
         def lookup() -> Item | None:
             found = self.client.search("Contact", {"accountId": account, "contactTypeName": "Billing"}, top=10)
             return found[0] if found else None
 
         a = order.address
-        contact = lookup() or self.client.create(
+        contact = (None if account in fresh else lookup()) or self.client.create(
             "Contact",
             {
                 "accountId": account,
@@ -228,10 +234,10 @@ class BillingProvisioner:
         )
         return str(contact["identity"])
 
-    def _ensure_packages(self, account: int, wanted: list[PackageKey]) -> str:
+    def _ensure_packages(self, account: int, wanted: list[PackageKey], fresh: set[int]) -> str:
         """Add every wanted package line the account does not hold yet (as a multiset: a name may
         rightly appear twice); returns the account-package ids, in order."""
-        existing = self.client.search_all("Account/Package", {"accountId": account})
+        existing = [] if account in fresh else self.client.search_all("Account/Package", {"accountId": account})
         pool: dict[PackageKey, list[int]] = {}
         for item in existing:
             pool.setdefault(package_key(item), []).append(int(item["identity"]))

@@ -101,8 +101,20 @@ def _parent(r: Sequence[Any]) -> dict[str, Any]:
 
 
 def _contact(r: Sequence[Any]) -> dict[str, Any]:
-    keys = ("identity", "accountId", "contactTypeName", "firstName", "lastName", "companyName", "address1",
-            "address2", "city", "state", "zip", "country")
+    keys = (
+        "identity",
+        "accountId",
+        "contactTypeName",
+        "firstName",
+        "lastName",
+        "companyName",
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "zip",
+        "country",
+    )
     d = dict(zip(keys, r[:12], strict=True))
     d["emails"] = json.loads(r[12])
     d["created"] = r[13]
@@ -176,9 +188,7 @@ class SimStore:
         r = self._one("SELECT active FROM packages WHERE name = ?", (name,))
         return None if r is None else bool(r[0])
 
-    def search(
-        self, resource: str, where: list[tuple[str, str, Any]], top: int, skip: int
-    ) -> tuple[int, list[dict[str, Any]]]:
+    def search(self, resource: str, where: list[tuple[str, str, Any]], top: int, skip: int) -> tuple[int, list[dict[str, Any]]]:
         """``where`` holds (column, sql operator, value) already checked against the field map."""
         select, _fields, shape, order = RESOURCES[resource]
         clauses, args = [], []
@@ -200,7 +210,12 @@ class SimStore:
 
     # -- writes -------------------------------------------------------------------------
     def add_account(
-        self, name: str, role: str, parent_id: int | None, invoicer_id: int | None, external_ref: str | None,
+        self,
+        name: str,
+        role: str,
+        parent_id: int | None,
+        invoicer_id: int | None,
+        external_ref: str | None,
         portal_password: str | None,
     ) -> dict[str, Any]:
         # Keep a digest only: the real system would not keep the password in clear either.
@@ -220,8 +235,7 @@ class SimStore:
                 new_id = int(cur.lastrowid or 0)
                 # A top-level account is its own top; an account with no invoicer invoices itself.
                 self._db.execute(
-                    "UPDATE accounts SET top_id = coalesce(top_id, id), invoicer_id = coalesce(invoicer_id, id)"
-                    " WHERE id = ?",
+                    "UPDATE accounts SET top_id = coalesce(top_id, id), invoicer_id = coalesce(invoicer_id, id) WHERE id = ?",
                     (new_id,),
                 )
                 self._db.execute("COMMIT")
@@ -246,16 +260,27 @@ class SimStore:
         new_id = self._insert(
             "INSERT INTO contacts(account_id, type, first_name, last_name, company, address1, address2, city,"
             " state, zip, country, emails, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account_id, ctype, c.get("firstName"), c.get("lastName"), c.get("companyName"), c.get("address1"),
-             c.get("address2") or "", c.get("city"), c.get("state") or "", c.get("zip"), c.get("country") or "US",
-             json.dumps(emails), now()),
+            (
+                account_id,
+                ctype,
+                c.get("firstName"),
+                c.get("lastName"),
+                c.get("companyName"),
+                c.get("address1"),
+                c.get("address2") or "",
+                c.get("city"),
+                c.get("state") or "",
+                c.get("zip"),
+                c.get("country") or "US",
+                json.dumps(emails),
+                now(),
+            ),
         )
         return _contact(self._one(_CONTACT_SELECT + " WHERE c.id = ?", (new_id,)))
 
     def add_account_package(self, account_id: int, package: str, quantity: int, effective: str) -> dict[str, Any]:
         new_id = self._insert(
-            "INSERT INTO account_packages(account_id, package_name, quantity, effective, created)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO account_packages(account_id, package_name, quantity, effective, created) VALUES (?, ?, ?, ?, ?)",
             (account_id, package, quantity, effective, now()),
         )
         return _package(self._one(_PACKAGE_SELECT + " WHERE p.id = ?", (new_id,)))
@@ -274,9 +299,7 @@ class SimStore:
 
     def duplicate_accounts(self) -> list[tuple[int, str, int]]:
         """(owner = top account, name, count) for every name held twice under one owner."""
-        rows = self._all(
-            "SELECT top_id, name, count(*) FROM accounts GROUP BY top_id, name, role HAVING count(*) > 1"
-        )
+        rows = self._all("SELECT top_id, name, count(*) FROM accounts GROUP BY top_id, name, role HAVING count(*) > 1")
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def duplicate_packages(self) -> list[tuple[int, str, int]]:

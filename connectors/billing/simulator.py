@@ -29,7 +29,7 @@ API_PREFIX = "/ResourceServer/api/v10/"
 ROLES = ("Partner", "Enterprise", "Customer")
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_OPS = {"eq": "=", "ne": "<>", "in": "IN"}
+_OPS = {"eq": "=", "ne": "<>", "in": "IN", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
 
 
 class ApiError(Exception):
@@ -142,7 +142,7 @@ class BillingSim(SimApp):
             if not self._authorized(request):
                 self._bump("unauthorized")
                 return _json(401, {"errors": [{"code": "Unauthorized", "message": "token missing or expired"}]})
-            return self._route(request.method, request.path[len(API_PREFIX):].strip("/"), request)
+            return self._route(request.method, request.path[len(API_PREFIX) :].strip("/"), request)
         except ApiError as exc:
             if exc.status == 400:
                 self._bump("rejected")
@@ -182,7 +182,7 @@ class BillingSim(SimApp):
     def _search(self, resource: str, body: dict[str, Any]) -> Response:
         query = body.get("query")
         if not isinstance(query, dict):
-            raise ApiError(400, [("InvalidQuery", "body must be {\"query\": {...}}")])
+            raise ApiError(400, [("InvalidQuery", 'body must be {"query": {...}}')])
         fields = RESOURCES[resource][1]
         errors: list[tuple[str, str]] = []
         top, skip = _int(query.get("top", 100)), _int(query.get("skip", 0))
@@ -229,8 +229,9 @@ class BillingSim(SimApp):
             if parent_acc is None:
                 errors.append(("InvalidParent", f"parent account {parent_raw!r} does not exist"))
             elif (role, parent_acc["accountTypeName"]) not in (("Enterprise", "Partner"), ("Customer", "Enterprise")):
-                errors.append(("InvalidParent", f"a {role} account cannot be a child of a "
-                                                f"{parent_acc['accountTypeName']} account"))
+                errors.append(
+                    ("InvalidParent", f"a {role} account cannot be a child of a {parent_acc['accountTypeName']} account")
+                )
         invoicer = _int(invoicer_raw) if invoicer_raw is not None else None
         if invoicer_raw is not None:
             # Same bill group: the invoicer must be in the new account's owner chain (below the partner).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,10 @@ SimFactory = Callable[..., RunningSim]
 
 
 @pytest.fixture
-def make_sim(tmp_path: Path) -> Iterator[SimFactory]:
+def make_sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimFactory]:
+    # The stdlib handler writes headers and body in two sends; with Nagle on, every answer waits
+    # ~40 ms for a delayed ACK. TCP_NODELAY for these tests only (simhttp should set it itself).
+    monkeypatch.setattr(BaseHTTPRequestHandler, "disable_nagle_algorithm", True)
     running: list[RunningSim] = []
 
     def make(*, faults: Faults | None = None, token_life: float = 1800, journal: bool = False, **kw: Any) -> RunningSim:
@@ -80,8 +84,9 @@ def make_client() -> Iterator[Callable[[RunningSim], BillingClient]]:
         c.close()
 
 
-def line(package: str, billing_package: str, quantity: int, *, order_type: str = "Hosted PBX", seat: bool = False,
-         mrc: float = 10.0) -> PackageLine:
+def line(
+    package: str, billing_package: str, quantity: int, *, order_type: str = "Hosted PBX", seat: bool = False, mrc: float = 10.0
+) -> PackageLine:
     return PackageLine(order_type, package, quantity, billing_package, seat, 1 if seat else 0, mrc, 0.0)
 
 

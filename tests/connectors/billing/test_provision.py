@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connectors.billing.client import BillingClient
-from connectors.billing.provision import AUTO_PACKAGES, STEPS, BillingProvisioner
+from connectors.billing.provision import STEPS, BillingProvisioner
 from connectors.billing.readback import list_partner_accounts, read_back
 from connectors.billing.simulator import BillingSim
 from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
@@ -47,7 +47,9 @@ def _assert_billed(client: BillingClient, order: CustomerOrder, result_ids: dict
     assert contact is not None
     assert contact["emails"] == list(order.emails)
     assert (contact["first_name"], contact["last_name"], contact["state"]) == (
-        order.first_name, order.last_name, order.address.state
+        order.first_name,
+        order.last_name,
+        order.address.state,
     )
     # The contact lives on the invoicer only.
     other = cust if order.billing_type == BILL_ENTERPRISE else ent
@@ -117,9 +119,7 @@ def test_resume_runs_only_the_missing_steps(sim: RunningSim, make_client: Any) -
     again = Recorder()
     result = BillingProvisioner(make_client(sim)).provision(order, partial, again)
     assert result.status == "done"
-    assert [e.step for e in again.events if e.status == "pending"] == [
-        "customer_account", "billing_contact", "customer_packages"
-    ]
+    assert [e.step for e in again.events if e.status == "pending"] == ["customer_account", "billing_contact", "customer_packages"]
     assert _app(sim).store.duplicate_accounts() == []
     assert _app(sim).store.duplicate_packages() == []
 
