@@ -38,14 +38,14 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
     home = settings.home.resolve()
     raw = read_order(file)
     p = partner_of(raw.sheets.get("Customers"), partner, settings.partners_file)
-    order, norm_findings = normalize(raw, load_catalog())
+    order, _ = normalize(raw, load_catalog())
     result = validate_order(
         order, load_catalog(), existing=read_existing(home, p.partner_id), inventory=_free_inventory(home),
-        allow_pending_e911=allow_pending_e911, extra_findings=norm_findings,
+        allow_pending_e911=allow_pending_e911,
     )
     findings = result.findings_frame()
     doc: dict[str, Any] = {
-        "customers": {k: int(v) for k, v in result.totals.items()},
+        "customers": result.totals.as_dict(),
         "findings": [
             {k: (None if pd.isna(v) else v) for k, v in rec.items() if k != "value"}
             for rec in findings.to_dict("records")
@@ -68,15 +68,13 @@ def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> 
     console.print(
         f"[bold]{c['total']}[/] customers: [green]{c['valid']} valid[/], [red]{c['held']} held[/], {c['skipped']} skipped"
     )
-    if doc["findings"]:
-        t = Table("sheet", "row", "column", "code", "severity", "account", "message", show_lines=False)
-        for f in doc["findings"][:limit]:
-            style = "red" if f["severity"] == "error" else "yellow"
-            t.add_row(str(f["sheet"]), str(f["row"] or ""), str(f["column"] or ""), f"[{style}]{f['code']}[/]",
-                      f["severity"], str(f["account"] or ""), str(f["message"]))
-        console.print(t)
-        if len(doc["findings"]) > limit:
-            console.print(f"... {len(doc['findings']) - limit} more finding(s): use --json or --errors-out FILE")
+    for f in doc["findings"][:limit]:
+        style = "red" if f["severity"] == "error" else "yellow"
+        where = f"{f['sheet']}!{f['row'] or ''}" + (f" {f['column']}" if f["column"] else "")
+        who = f" ({f['account']})" if f["account"] else ""
+        console.print(f"[{style}]{f['code']}[/] {where}{who}: {f['message']}", highlight=False)
+    if len(doc["findings"]) > limit:
+        console.print(f"... {len(doc['findings']) - limit} more finding(s): use --json or --errors-out FILE")
     if doc.get("errors_out"):
         console.print(f"annotated workbook: {doc['errors_out']}\nheld-back rows: {doc['held_back']}")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from data.sheets import find_sheet
-from reports.excel_safe import MAX_ROWS, clean, is_blank, mask_password, set_text, user_text
+from reports.excel_safe import MAX_ROWS, clean, is_blank, mask_password, reguard, set_text, user_text
 from reports.partner_source import SourceSheet, account_key, open_source
 from reports.tables import make_cell, sheet_title, write_rows
 
@@ -90,7 +91,7 @@ def _resolve(findings: pd.DataFrame, sources: list[SourceSheet]) -> list[_Resolv
             col = src.column_of(label, str(rec.get("code") or ""))
             if col is None:  # whole-row finding, or a column the file lacks: mark the account cell
                 col = src.account_col if src.account_col is not None else 0
-        out.append(_Resolved(src.title if src else name, row, col, src, rec))
+        out.append(_Resolved(src.title if src else name, row, col, src, {str(k): v for k, v in rec.items()}))
     order = {s.title: i for i, s in enumerate(sources)}
     out.sort(key=lambda r: (order.get(r.title, len(order)), r.row or 0))
     return out
@@ -167,22 +168,32 @@ def _annotate_copy(
     source: Path, sources: list[SourceSheet], resolved: list[_Resolved], marks: dict[Key, Mark], out: Path
 ) -> None:
     """Small workbooks: a faithful copy (formatting kept) with marks, masked passwords and Errors first."""
-    wb = load_workbook(source)
+    # Cached values, as the ingest read them: a formula in the partner's file comes back as its value.
+    wb = load_workbook(source, data_only=True)
     for title in [t for t in wb.sheetnames if _OUR_ERRORS.fullmatch(t)]:  # from an earlier annotation
         del wb[title]
     for (title, row, col), mark in marks.items():
-        mark.apply(wb[title].cell(row=row, column=col + 1))
+        target = wb[title].cell(row=row, column=col + 1)
+        if isinstance(target, Cell):  # a merged cell's followers take no fill or comment
+            mark.apply(target)
+    for sheet in wb.worksheets:  # every text cell through the guard (a no-op for ordinary text)
+        for line in sheet.iter_rows():
+            for cell in line:
+                if isinstance(cell, Cell) and cell.data_type == "s" and isinstance(cell.value, str):
+                    safe = reguard(cell.value)
+                    if safe != cell.value:
+                        set_text(cell, safe)
     for src in sources:
         if src.password_col is not None and src.title in wb.sheetnames:
-            ws = wb[src.title]
+            ws: Any = wb[src.title]
             for (cell,) in ws.iter_rows(min_row=2, min_col=src.password_col + 1, max_col=src.password_col + 1):
-                if not is_blank(cell.value):
+                if isinstance(cell, Cell) and not is_blank(cell.value):
                     set_text(cell, mask_password(cell.value))
     sheets = write_rows(wb, "Errors", _ERRORS_LABELS, _ERRORS_WIDTHS, _errors_rows(resolved, lambda r: (r.title, r.row)))
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = False
-    for i, ws in enumerate(sheets):
-        wb.move_sheet(ws, offset=i - wb.index(ws))
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    for i, sheet in enumerate(sheets):
+        wb.move_sheet(sheet, offset=i - wb.index(sheet))
     wb.active = 0
     sheets[0].sheet_view.tabSelected = True
     wb.save(out)
@@ -194,8 +205,7 @@ def _location(src: SourceSheet | None, row: int | None) -> tuple[str, int | None
         return (src.title if src else ""), row
     if not src.is_csv:
         return src.title, row
-    nums = src.rows_numbers
-    idx = list(nums).index(row) if nums is not None and row in nums else row - 2
+    idx = src.record_index(row)
     return sheet_title(src.title, idx // _PER_SHEET + 1), idx % _PER_SHEET + 2
 
 
@@ -206,7 +216,8 @@ def _annotate_stream(
     wb = Workbook(write_only=True)
     write_rows(wb, "Errors", _ERRORS_LABELS, _ERRORS_WIDTHS, _errors_rows(resolved, lambda r: _location(r.src, r.row)))
     for src in sources:
-        _copy_sheet(wb, src, marks, keep=None, mask=True)
+        if not _OUR_ERRORS.fullmatch(src.title):  # an earlier annotation's Errors sheet is replaced
+            _copy_sheet(wb, src, marks, keep=None, mask=True)
     wb.save(out)
 
 
@@ -229,17 +240,16 @@ def _copy_sheet(wb: Workbook, src: SourceSheet, marks: dict[Key, Mark], *, keep:
     def header(ws: Any) -> list[Cell]:
         cells = []
         for i, h in enumerate(src.header):
-            c = user_text(WriteOnlyCell(ws), h)
+            c = set_text(WriteOnlyCell(ws), reguard(h))
             mark = marks.get((src.title, 1, i))
             cells.append(mark.apply(c) if mark else c)
         return cells
 
     def rows() -> Iterator[Callable[[Any], list[Cell]]]:
         for n, values in src.rows():
-            if keep is not None:
-                if acc is None or acc >= len(values) or account_key(values[acc]) not in keep:
-                    continue
-            yield lambda ws, n=n, values=values: _row_cells(ws, src.title, n, values, width, marks, pwd)
+            if keep is not None and (acc is None or acc >= len(values) or account_key(values[acc]) not in keep):
+                continue
+            yield partial(_row_cells, title=src.title, n=n, values=values, width=width, marks=marks, pwd=pwd)
 
     widths = [float(min(max(len(str(h or "")) + 4, 12), 40)) for h in src.header]
     write_rows(wb, src.title, [str(h) for h in src.header], widths, rows(), header=header)
@@ -253,7 +263,7 @@ def _row_cells(ws: Any, title: str, n: int, values: list[Any], width: int, marks
         if i == pwd:
             c = set_text(WriteOnlyCell(ws), mask_password(v))
         elif isinstance(v, str) or v is None:
-            c = user_text(WriteOnlyCell(ws), v)
+            c = set_text(WriteOnlyCell(ws), reguard(v))
         else:  # numbers, dates, booleans as the partner's workbook held them
             c = WriteOnlyCell(ws, v)
             if c.is_date:

@@ -76,6 +76,14 @@ def unguard(text: str | None) -> str | None:
     return text
 
 
+def reguard(value: object) -> str | None:
+    """Guard text read from a partner's cell: what the ingest saw there (one apostrophe dropped) is what
+    the ingest will see in our copy. Never stacks apostrophes on an already guarded value."""
+    if isinstance(value, str):
+        return guard(unguard(value))
+    return guard(value)
+
+
 def mask_password(value: object) -> str | None:
     """A fixed mask (length not revealed); blank stays blank so REQUIRED_MISSING still shows."""
     return None if is_blank(value) else MASK
@@ -86,7 +94,7 @@ def set_text(cell: Cell, text: str | None, *, quote_prefix: bool = False) -> Cel
     if text is None:
         cell.value = None
     else:  # set directly: the value setter would infer a formula ("=...") or an error ("#N/A")
-        cell._value = text
+        cell._value = text  # type: ignore[attr-defined]
         cell.data_type = "s"
     if quote_prefix:
         cell.quotePrefix = True

@@ -68,6 +68,15 @@ class SourceSheet:
     encoding: str = "utf-8-sig"
     rows_numbers: Sequence[int] | None = None  # CSV: the finding row of each record
     _ws: Any = field(default=None, repr=False)
+    _index: dict[int, int] | None = field(default=None, repr=False)
+
+    def record_index(self, row: int) -> int:
+        """0-based position of the record a finding row names (CSV: through the ingest's numbering)."""
+        if self.rows_numbers is None:
+            return row - 2
+        if self._index is None:
+            self._index = {n: i for i, n in enumerate(self.rows_numbers)}
+        return self._index.get(row, row - 2)
 
     @property
     def account_col(self) -> int | None:

@@ -7,12 +7,12 @@ its Excel row number in ``_row`` (header = row 1; for CSV the record number with
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import pandas as pd
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key
@@ -127,10 +127,11 @@ def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path],
             order.unknown_sheets.append(name)
             continue
         label = name if src.suffix.lower() != ".csv" else src.name
+        where = f"{src.name}, sheet '{name}'" if src.suffix.lower() != ".csv" else src.name
         if sheet.name in order.sheets:
             raise InputError(f"{origin.name}: '{order.sheet_names[sheet.name]}' and '{label}' are both the "
                              f"{sheet.name} sheet; keep one.")
-        frame = _sheet_frame(sheet, label, grid, order)
+        frame = _sheet_frame(sheet, where, grid, order)
         if frame is None:
             continue
         order.sheets[sheet.name] = frame
@@ -150,14 +151,14 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         return None  # an empty optional sheet is the same as no sheet
     header = [str(h).strip() for h in grid.iloc[0].tolist()]
     if not any(header):
-        raise InputError(f"{label}: sheet {sheet.name} has no header in row 1; put the column names "
+        raise InputError(f"{label}: no header in row 1; put the column names "
                          f"(Account Name, ...) in row 1, above the data.")
     by_key: dict[str, str] = {}
     for c in sheet.columns:
         for n in (c.key, c.label, *c.aliases):
             by_key.setdefault(header_key(n), c.key)
     data = grid.iloc[1:]
-    keep = nonblank.iloc[1:].to_numpy()  # fully blank rows dropped
+    keep = nonblank.iloc[1:].to_numpy(dtype=bool)  # fully blank rows dropped
     mapped: dict[str, int] = {}
     unknown: list[int] = []
     for i, h in enumerate(header):
@@ -169,22 +170,22 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         if hit is None:
             unknown.append(i)
         elif hit in mapped:
-            raise InputError(f"{label}: sheet {sheet.name} has the column '{sheet.column(hit).label}' twice "
+            raise InputError(f"{label}: the column '{sheet.column(hit).label}' appears twice "
                              f"('{header[mapped[hit]]}' and '{h}'); keep one and upload again.")
         else:
             mapped[hit] = i
     if "account_name" not in mapped:
         found = ", ".join(h for h in header if h) or "none"
-        raise InputError(f"{label}: sheet {sheet.name} has no Account Name column in row 1 (headers found: "
+        raise InputError(f"{label}: no Account Name column in row 1 (headers found: "
                          f"{found}); row 1 must hold the column names.")
-    rows = pd.RangeIndex(2, len(data) + 2)[keep]
+    rows = np.arange(2, len(data) + 2, dtype="int64")[keep]
     kept = data[keep]
     cols: dict[str, object] = {}
     for c in sheet.columns:
-        i = mapped.get(c.key)
-        cols[c.key] = _strip_marker(kept[i]).to_numpy() if i is not None else [""] * len(kept)
+        pos = mapped.get(c.key)
+        cols[c.key] = _strip_marker(kept[pos]).to_numpy() if pos is not None else [""] * len(kept)
     frame = pd.DataFrame(cols, dtype="str")
-    frame["_row"] = rows.to_numpy().astype("int64")
+    frame["_row"] = rows
     order.headers[sheet.name] = header
     order.columns[sheet.name] = {k: header[i] for k, i in mapped.items()}
     if unknown:

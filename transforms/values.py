@@ -17,7 +17,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from data.sheets import BILLING_TYPES, DID_PURPOSES, TOLL_FREE_ACTIONS
-from transforms.regions import LEADING_ZERO_ZIP_STATES, STATE_LOOKUP
+from transforms.regions import CA_PROVINCES, LEADING_ZERO_ZIP_STATES, STATE_LOOKUP
 
 Result = tuple[str, str | None]
 
@@ -25,17 +25,16 @@ NANP_E164 = re.compile(r"^\+1[2-9]\d{2}[2-9]\d{6}$")
 _PHONE_CHARS = re.compile(r"^[\s()+.\-\d]+$")
 _NANP_DIGITS = re.compile(r"^1?([2-9]\d{2}[2-9]\d{6})$")
 _EXCEL_FLOAT = re.compile(r"^(\+?\d+)\.0+$")
-_EXCEL_SCI = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
 def phone(v: str) -> Result:
     """Any NANP spelling -> +1NXXNXXXXXX; `2125550100.0` (Excel float) repaired."""
     if not v:
         return v, None
+    # Scientific notation (2.1255501E+09) is NOT repaired: Excel has already dropped digits.
     m = _EXCEL_FLOAT.match(v)
-    if m or _EXCEL_SCI.match(v):
-        digits = m.group(1) if m else str(int(float(v)))
-        out, _ = phone(digits)
+    if m:
+        out, _ = phone(m.group(1))
         if NANP_E164.match(out):
             return out, f"'{v}' (a number Excel stored as a decimal) was read as {out}"
         return v, None
@@ -117,8 +116,6 @@ _COUNTRIES = {"us": "US", "usa": "US", "u.s.": "US", "u.s.a.": "US", "united sta
 def country(v: str, state_code: str = "") -> Result:
     """Country: US | CA. Blank -> CA when the state is a Canadian province, else US (the default)."""
     if not v:
-        from transforms.regions import CA_PROVINCES
-
         return ("CA" if state_code in CA_PROVINCES else "US"), None
     return _COUNTRIES.get(v.casefold(), v), None
 
@@ -161,9 +158,9 @@ _SPECIAL_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "inte
 def one_email(v: str) -> str | None:
     local, at, dom = v.rpartition("@")
     # Fast path for the common shape (a strict subset of what email-validator accepts); the rest goes to it.
-    if at and _LOCAL_OK.match(local) and len(local) <= 64 and _DOMAIN_OK.match(dom) and len(v) <= 254:
-        if dom.rsplit(".", 1)[-1].casefold() not in _SPECIAL_TLDS:
-            return f"{local}@{dom.lower()}"
+    fast = at and _LOCAL_OK.match(local) and len(local) <= 64 and _DOMAIN_OK.match(dom) and len(v) <= 254
+    if fast and dom.rsplit(".", 1)[-1].casefold() not in _SPECIAL_TLDS:
+        return f"{local}@{dom.lower()}"
     try:
         return validate_email(v, check_deliverability=False).normalized  # never the network
     except EmailNotValidError:
@@ -223,7 +220,7 @@ def time_zone(v: str) -> Result:
     if not v:
         return v, None
     z = _zones().get(v.casefold())
-    if z and not z.startswith("US/"):
+    if z and "/" in z and not z.startswith("US/"):
         return z, None
     k = re.sub(r"^\(?(gmt|utc)\s*[+\-−]?\d{1,2}(:\d{2})?\)?", "", v.casefold())
     k = re.sub(r"\b(standard|daylight|time|zone)\b", "", k)

@@ -79,7 +79,7 @@ def sample_rows(n: int = 24, *, seed: int = 7, start: str = "2027-01-01", invali
         book.rows["Customers"][1][14] = "America/Toronto"
         book.rows["Locations"][1][4:7] = ["Toronto", "ON", "M5V 2T6"]
         # a backorder: more numbers asked in 737-555 than the inventory holds (a warning, not an error)
-        book.rows["DIDs"].append([book.rows["Customers"][4][1], "737", "555", "3", "", "Voice", "", ""])
+        book.rows["DIDs"].append([book.rows["Customers"][4][1], "737", "555", "6", "", "Voice", "", ""])
         book.rows["Packages"].append([book.rows["Customers"][4][1], "DID", "Additional DID's", "6", ""])
         # a fax line with its fax e-mail
         fax_name = book.rows["Customers"][2][1]

@@ -1,0 +1,84 @@
+"""The batch reconciliation workbook (DESIGN §8): control totals that tie out, then the detail.
+
+Sheets: ``Summary`` (meta, then the control totals ordered -> valid -> provisioned -> billed: each row
+shows how many dropped since the previous total, how many exceptions are listed for that step and
+whether the two agree), ``Customers``, ``DIDs``, ``Tickets``, ``Exceptions``. Frames are written as
+given, column by column (see ``reports.tables`` for how a column's cell kind is chosen); the
+columns the flow is expected to pass:
+
+* customers: account, partner, enterprise_id, group_id, billing_owner_account_id, billing_account_id,
+  broadworks, billing, tickets, mail (status per system), billing_start (date), mrc, nrc;
+* dids: account, number, npa, nxx, purpose, status;
+* tickets: account, kind, external_id, ticket_id, status;
+* exceptions: account, stage (the summary label the customer dropped out before, e.g. "Provisioned"),
+  system, code, message.
+
+Read back from the systems (the flow gathers that into staging), not only from our ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from reports.excel_safe import set_text, user_text
+from reports.tables import header_cells, make_cell, write_frame, write_meta
+
+SUMMARY_COLUMNS = ("Control total", "Count", "Dropped since previous", "Exceptions listed", "Ties out", "Note")
+
+
+def tie_out(summary: Sequence[tuple[str, int, str]], exceptions: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """(label, count, dropped, listed, ties, note) per control total; ``listed`` counts exceptions whose
+    ``stage`` is that label (None when the frame has no stage column)."""
+    stages: pd.Series | None = None
+    if "stage" in exceptions.columns:
+        stages = exceptions["stage"].astype("string").str.strip().str.casefold()
+    rows: list[tuple[Any, ...]] = []
+    prev: int | None = None
+    for label, count, note in summary:
+        dropped = None if prev is None else prev - count
+        listed = None if stages is None or prev is None else int((stages == label.strip().casefold()).sum())
+        ties = None if dropped is None or listed is None else ("yes" if dropped == listed else "NO")
+        rows.append((label, count, dropped, listed, ties, note))
+        prev = count
+    return rows
+
+
+def write_reconciliation(
+    out: Path,
+    *,
+    summary: Sequence[tuple[str, int, str]],
+    customers: pd.DataFrame,
+    dids: pd.DataFrame,
+    tickets: pd.DataFrame,
+    exceptions: pd.DataFrame,
+    meta: Mapping[str, str],
+) -> Path:
+    """Write the reconciliation workbook to ``out``; ``summary`` is (label, count, note) in order."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Summary")
+    for letter, width in zip("ABCDEF", (24, 12, 22, 18, 10, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+    write_meta(ws, "Batch reconciliation", meta)
+    ws.append(header_cells(ws, SUMMARY_COLUMNS))
+    for label, count, dropped, listed, ties, note in tie_out(summary, exceptions):
+        ws.append(
+            [
+                user_text(WriteOnlyCell(ws), label),
+                make_cell(ws, "int", count),
+                make_cell(ws, "int", dropped),
+                make_cell(ws, "int", listed),
+                set_text(WriteOnlyCell(ws), ties),
+                user_text(WriteOnlyCell(ws), note),
+            ]
+        )
+    for title, frame in (("Customers", customers), ("DIDs", dids), ("Tickets", tickets), ("Exceptions", exceptions)):
+        write_frame(wb, title, frame)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out

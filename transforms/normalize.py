@@ -1,0 +1,232 @@
+"""Normalize the text frames of a RawOrder (DESIGN §3): trim, phones, ZIPs, dates, emails, domains, time
+zones, states, countries, catalog spellings, quantities; E911 from Customers.Notes into Locations.
+
+Values that do not parse are left as typed (trimmed) for the validators to report; repairs are reported
+here (VALUE_REPAIRED, QUANTITY_DEFAULTED). Each parser runs once per distinct value, never per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from data.catalog import Catalog
+from data.sheets import SHEETS, Sheet, find_sheet
+from transforms import values as V
+from transforms.e911 import parse_notes_e911
+from transforms.findings import Finding
+from transforms.ingest import RawOrder
+
+Parser = Callable[[str], V.Result]
+
+_BY_NAME = {s.name: s for s in SHEETS}
+
+
+@dataclass
+class NormalizedOrder:
+    """Every sheet of §3 as a frame (empty when absent): canonical keys (all str), ``_row`` (Excel row),
+    ``_account_key``; Locations also has ``country`` and ``_sheet`` ('Locations' or 'Customers' for E911
+    taken from the customer's Notes, with the customer's row)."""
+
+    sheets: dict[str, pd.DataFrame]
+    present: set[str]
+    findings: list[Finding] = field(default_factory=list)  # ingest + normalize findings
+    raw: RawOrder | None = None
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.sheets[name]
+
+
+def account_key(s: pd.Series) -> pd.Series:
+    """Account name casefolded, whitespace collapsed: how accounts are matched across sheets and batches."""
+    return s.str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
+    """Apply ``fn`` once per distinct value: (values, repair messages or NaN)."""
+    res = {u: fn(u) for u in s.unique().tolist()}
+    vals = s.map({u: r[0] for u, r in res.items()}).astype("str")
+    reps = s.map({u: r[1] for u, r in res.items() if r[1]})
+    return vals, reps
+
+
+def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:
+    """Like map_distinct over (a, b) pairs (e.g. ZIP with its state)."""
+    joined = a + "\x00" + b
+    return map_distinct(joined, lambda k: fn(*k.split("\x00", 1)))
+
+
+def empty_frame(sheet: Sheet) -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {c.key: pd.Series([], dtype="str") for c in sheet.columns}
+    cols["_row"] = pd.Series([], dtype="int64")
+    frame = pd.DataFrame(cols)
+    frame["_account_key"] = pd.Series([], dtype="str")
+    return frame
+
+
+class _Ctx:
+    def __init__(self, sheet: Sheet, frame: pd.DataFrame, findings: list[Finding]) -> None:
+        self.sheet, self.frame, self.findings = sheet, frame, findings
+
+    def apply(self, key: str, fn: Parser) -> None:
+        vals, reps = map_distinct(self.frame[key], fn)
+        self._repairs(key, reps)
+        self.frame[key] = vals
+
+    def apply_pair(self, key: str, other: str, fn: Callable[[str, str], V.Result]) -> None:
+        vals, reps = map_pairs(self.frame[key], self.frame[other], fn)
+        self._repairs(key, reps)
+        self.frame[key] = vals
+
+    def _repairs(self, key: str, reps: pd.Series) -> None:
+        hit = reps.notna()
+        if not hit.any():
+            return
+        label = self.sheet.column(key).label
+        f = self.frame[hit]
+        for row, acct, val, msg in zip(f["_row"], f["account_name"], f[key], reps[hit], strict=True):
+            self.findings.append(Finding.of("VALUE_REPAIRED", self.sheet.name, row, label,
+                                            f"{label}: {msg}. Check it, and format the column as Text.", acct, val))
+
+    def quantity(self, default_from: pd.Series | None = None) -> None:
+        q = self.frame["quantity"]
+        blank = q.eq("")
+        if default_from is not None:  # DIDs: blank Quantity with specific Numbers = how many numbers
+            counted = blank & default_from.gt(0)
+            q = q.mask(counted, default_from.astype("str"))
+            blank = blank & ~counted
+        f = self.frame[blank]
+        for row, acct in zip(f["_row"], f["account_name"], strict=True):
+            self.findings.append(Finding.of("QUANTITY_DEFAULTED", self.sheet.name, row, "Quantity",
+                                            "Quantity is blank: 1 was ordered. Enter the quantity if it is not 1.",
+                                            acct, ""))
+        self.frame["quantity"] = q.mask(blank, "1")
+        self.apply("quantity", V.quantity)
+
+
+def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Finding]]:
+    findings: list[Finding] = raw.findings()
+    sheets: dict[str, pd.DataFrame] = {}
+    for sheet in SHEETS:
+        src = raw.sheets.get(sheet.name)
+        if src is None or src.empty:
+            sheets[sheet.name] = empty_frame(sheet)
+            continue
+        frame = src.copy()
+        for c in sheet.columns:
+            frame[c.key] = frame[c.key].astype("str").str.strip()
+        ctx = _Ctx(sheet, frame, findings)
+        _NORMALIZERS[sheet.name](ctx, catalog)
+        frame = ctx.frame
+        frame["_account_key"] = account_key(frame["account_name"])
+        sheets[sheet.name] = frame
+    sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
+    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings, raw)
+    return order, findings
+
+
+def _address(ctx: _Ctx) -> None:
+    ctx.apply("state", V.state)
+    ctx.apply_pair("zip", "state", V.zip_code)
+
+
+def _customers(ctx: _Ctx, catalog: Catalog) -> None:
+    f = ctx.frame
+    _address(ctx)
+    ctx.apply_pair("country", "state", V.country)
+    f["company"] = f["company"].mask(f["company"].eq(""), f["account_name"])
+    ctx.apply("main_number", V.phone)
+    ctx.apply("email", V.email_list)
+    ctx.apply("default_domain", V.domain)
+    ctx.apply("time_zone", V.time_zone)
+    ctx.apply("billing_start_date", V.date_text)
+    ctx.apply("billing_type", V.billing_type)
+
+
+def _locations(ctx: _Ctx, catalog: Catalog) -> None:
+    _address(ctx)
+    ctx.frame["country"], _ = map_distinct(ctx.frame["state"], lambda s: V.country("", s))
+    ctx.apply("main_number", V.phone)
+    ctx.frame["_sheet"] = "Locations"
+
+
+def _packages(ctx: _Ctx, catalog: Catalog) -> None:
+    def ot(v: str) -> V.Result:
+        o = catalog.order_type(v)
+        return (o.name if o else v), None
+
+    def pkg(v: str, order_type: str) -> V.Result:
+        p = catalog.package(order_type, v)
+        return (p.name if p else v), None
+
+    ctx.apply("order_type", ot)
+    ctx.apply_pair("package", "order_type", pkg)
+    ctx.quantity()
+
+
+def _dids(ctx: _Ctx, catalog: Catalog) -> None:
+    f = ctx.frame
+    for k in ("npa", "nxx"):
+        f[k] = f[k].str.replace(r"^(\d{3})\.0+$", r"\1", regex=True)
+    ctx.apply("numbers", V.phone_list)
+    ok = ctx.frame["numbers"].str.fullmatch(r"(\+1\d{10})(,\+1\d{10})*")
+    count = ctx.frame["numbers"].str.count(",").add(1).where(ok, 0)
+    ctx.quantity(default_from=count)
+    ctx.apply("purpose", V.purpose)
+    ctx.apply("fax_email", V.email_list)
+
+
+def _porting(ctx: _Ctx, catalog: Catalog) -> None:
+    ctx.apply("number", V.phone)
+    ctx.apply("btn", V.phone)
+    ctx.apply("requested_date", V.date_text)
+
+
+def _toll_free(ctx: _Ctx, catalog: Catalog) -> None:
+    ctx.apply("action", V.toll_free_action)
+    ctx.apply("toll_free_number", V.phone)
+    ctx.apply("ring_to", V.phone)
+
+
+def _numbers(ctx: _Ctx, catalog: Catalog) -> None:
+    ctx.apply("number", V.phone)
+    ctx.apply("purpose", V.purpose)
+
+
+_NORMALIZERS: dict[str, Callable[[_Ctx, Catalog], None]] = {
+    "Customers": _customers, "Locations": _locations, "Packages": _packages, "DIDs": _dids,
+    "Porting": _porting, "Toll Free": _toll_free, "Numbers": _numbers,
+}
+
+
+def _with_notes_e911(locations: pd.DataFrame, customers: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame:
+    """E911 entries of Customers.Notes become Locations rows with ``_sheet='Customers'`` and the customer's row."""
+    if "country" not in locations.columns:
+        locations = locations.assign(country=pd.Series([], dtype="str"), _sheet=pd.Series([], dtype="str"))
+    has = customers["notes"].str.contains(r"(?i)\bE-?911\b", regex=True) if len(customers) else None
+    if has is None or not has.any():
+        return locations
+    rows: list[dict[str, object]] = []
+    for rec in customers[has].to_dict("records"):
+        for e in parse_notes_e911(str(rec["notes"])):
+            rows.append({"account_name": rec["account_name"], "location_name": "E911 (Notes)",
+                         "address_1": e.address_1, "address_2": e.address_2, "city": e.city, "state": e.state,
+                         "zip": e.zip, "main_number": e.main_number or rec["main_number"], "_row": rec["_row"]})
+    if not rows:
+        return locations
+    extra = pd.DataFrame(rows).astype({k: "str" for k in rows[0] if k != "_row"})
+    notes_findings: list[Finding] = []
+    ctx = _Ctx(_BY_NAME["Locations"], extra, notes_findings)
+    _locations(ctx, None)  # type: ignore[arg-type]
+    extra = ctx.frame
+    extra["_sheet"] = "Customers"
+    extra["_account_key"] = account_key(extra["account_name"])
+    # A repair inside the notes is reported at Customers.Notes, the cell the partner wrote it in.
+    findings += [Finding.of(f.code, "Customers", f.row, "Notes", f"E911 in Notes: {f.message}", f.account, f.value)
+                 for f in notes_findings]
+    out = pd.concat([locations, extra[locations.columns]], ignore_index=True)
+    out["_row"] = out["_row"].astype("int64")
+    return out
+

@@ -1,0 +1,147 @@
+"""DID rules: seats and allowance, porting overlap, inventory, backorders, fax information."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from data.catalog import Catalog
+from transforms.normalize import NormalizedOrder
+from validators.findings import Finding
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def _qty(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.where(s.str.fullmatch(r"\d{1,9}").fillna(False).astype(bool)),
+                         errors="coerce").fillna(0).astype("int64")
+
+
+def _count_numbers(s: pd.Series) -> pd.Series:
+    return s.str.count(r"\+1").fillna(0).astype("int64")
+
+
+def package_totals(order: NormalizedOrder, catalog: Catalog) -> pd.DataFrame:
+    """Per account key: seats, DIDs included by seats, DIDs added by add-on packages."""
+    pk = order.sheets["Packages"]
+    if pk.empty:
+        return pd.DataFrame({"seats": [], "included": [], "adds": []}, dtype="int64")
+    pairs = {(o, p): catalog.package(o, p) for o, p in zip(pk["order_type"], pk["package"], strict=True)}
+    lines = [pairs[(o, p)] for o, p in zip(pk["order_type"], pk["package"], strict=True)]
+    q = _qty(pk["quantity"]).to_numpy()
+    frame = pd.DataFrame({
+        "_account_key": pk["_account_key"].to_numpy(),
+        "seats": [qq if (x and x.seat) else 0 for x, qq in zip(lines, q, strict=True)],
+        "included": [qq * x.dids_included if (x and x.seat) else 0 for x, qq in zip(lines, q, strict=True)],
+        "adds": [qq if (x and x.adds_dids) else 0 for x, qq in zip(lines, q, strict=True)],
+    })
+    return frame.groupby("_account_key")[["seats", "included", "adds"]].sum()
+
+
+def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -> list[Finding]:
+    """DID_NO_SEATS, DID_QUOTA_EXCEEDED, DID_IS_PORTING."""
+    dids = order.sheets["DIDs"]
+    nums = order.sheets["Numbers"]
+    out: list[Finding] = []
+    if dids.empty and (migration or nums.empty):
+        return out
+    totals = package_totals(order, catalog)
+    req = pd.concat([_qty(dids["quantity"]), _count_numbers(dids["numbers"])], axis=1).max(axis=1)
+    demand = req.groupby(dids["_account_key"]).sum()
+    if not migration and not nums.empty:  # outside a migration, own numbers count against the allowance too
+        demand = demand.add(nums.groupby("_account_key").size(), fill_value=0)
+    # Per account, vectorized; only the accounts with a problem are visited row by row.
+    acc = totals.reindex(demand.index, fill_value=0).assign(wanted=demand.astype("int64"))
+    acc["allowance"] = acc["included"] + acc["adds"]
+    has_dids = acc.index.isin(dids["_account_key"].unique())
+    no_seats = set(acc.index[(acc["seats"] == 0) & has_dids])
+    over = acc[~acc.index.isin(list(no_seats)) & (acc["wanted"] > acc["allowance"])]
+    for row, acct in zip(*(dids.loc[dids["_account_key"].isin(no_seats), c] for c in ("_row", "account_name")),
+                         strict=True):
+        out.append(Finding.of("DID_NO_SEATS", "DIDs", row, "Quantity",
+                              f"'{acct}' requests DIDs but orders no seats (user licences): add seat packages "
+                              "on the Packages sheet or remove the DIDs.", acct))
+    msgs = {str(k): (f"requests {w} new DIDs but its allowance is {a} ({i} included with its seats + {d} "
+                     "additional): order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer.")
+            for k, w, a, i, d in zip(over.index, over["wanted"].tolist(), over["allowance"].tolist(),
+                                     over["included"].tolist(), over["adds"].tolist(), strict=True)}
+    rows = dids[dids["_account_key"].isin(list(msgs))]
+    for row, acct, key, q, n in zip(rows["_row"], rows["account_name"], rows["_account_key"], rows["quantity"],
+                                    rows["numbers"], strict=True):
+        col = "Numbers" if n and q == str(n.count("+1")) else "Quantity"
+        out.append(Finding.of("DID_QUOTA_EXCEEDED", "DIDs", row, col, f"'{acct}' {msgs[key]}", acct,
+                              q if col == "Quantity" else n))
+    if not migration:
+        own = nums[nums["_account_key"].isin(list(msgs))]
+        for row, acct, key, n in zip(own["_row"], own["account_name"], own["_account_key"], own["number"],
+                                     strict=True):
+            out.append(Finding.of("DID_QUOTA_EXCEEDED", "Numbers", row, "Number", f"'{acct}' {msgs[key]}", acct, n))
+    porting = set(order.sheets["Porting"]["number"].tolist())
+    for row, acct, n in zip(dids["_row"], dids["account_name"], dids["numbers"], strict=True):
+        both = [x for x in n.split(",") if x in porting] if n else []
+        if both:
+            out.append(Finding.of("DID_IS_PORTING", "DIDs", row, "Numbers",
+                                  f"{', '.join(both)} is also on the Porting sheet: a ported number is not a new DID; "
+                                  "remove it from DIDs (the LNP team adds it once ported).", acct, n))
+    return out
+
+
+def inventory_findings(order: NormalizedOrder, inventory: pd.DataFrame, skip: set[str]) -> list[Finding]:
+    """DID_NOT_AVAILABLE for specific numbers; DID_BACKORDER where the NPA-NXX has fewer free numbers than
+    the customers (in row order, held and skipped ones left out) ask for."""
+    dids = order.sheets["DIDs"]
+    out: list[Finding] = []
+    if dids.empty:
+        return out
+    free = set(inventory["number"].astype("str").tolist())
+    specific: set[str] = set()
+    for row, acct, n in zip(dids["_row"], dids["account_name"], dids["numbers"], strict=True):
+        parts = [x for x in n.split(",") if x.startswith("+1")] if n else []
+        gone = [x for x in parts if x not in free]
+        specific.update(x for x in parts if x in free)
+        if gone:
+            out.append(Finding.of("DID_NOT_AVAILABLE", "DIDs", row, "Numbers",
+                                  f"{', '.join(gone)} is not free in our inventory: pick another number or leave "
+                                  "Numbers blank to get any free number in that NPA-NXX.", acct, n))
+    inv = inventory.assign(npa=inventory["npa"].astype("str"), nxx=inventory["nxx"].astype("str"))
+    inv = inv[~inv["number"].astype("str").isin(specific)]
+    left = inv.groupby(["npa", "nxx"]).size().to_dict()
+    q = _qty(dids["quantity"])
+    generic = (q - _count_numbers(dids["numbers"])).clip(lower=0)
+    for i in dids.index[generic.gt(0) & ~dids["_account_key"].isin(skip)]:
+        r = dids.loc[i]
+        k = (str(r["npa"]), str(r["nxx"]))
+        have = int(left.get(k, 0))
+        want = int(generic.loc[i])
+        left[k] = max(have - want, 0)
+        if want > have:
+            out.append(Finding.of("DID_BACKORDER", "DIDs", int(r["_row"]), "Quantity",
+                                  f"Only {have} free number(s) in {k[0]}-{k[1]} for the {want} requested: the rest "
+                                  "is backordered (a ticket is opened); the customer is provisioned meanwhile.",
+                                  str(r["account_name"]), str(r["quantity"])))
+    return out
+
+
+def fax_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
+    dids, pk, cust = order.sheets["DIDs"], order.sheets["Packages"], order.sheets["Customers"]
+    has_email: set[str] = set(cust.loc[cust["notes"].str.contains(_EMAIL_IN_TEXT.pattern, regex=True),
+                                       "_account_key"].tolist())
+    has_email |= set(dids.loc[dids["fax_email"].ne(""), "_account_key"].tolist())
+    fax_lines = pk[pk["order_type"].eq("Fax Service")] if not pk.empty else pk
+    line_email = fax_lines["notes"].str.contains(_EMAIL_IN_TEXT.pattern, regex=True) if len(fax_lines) else None
+    if line_email is not None:
+        has_email |= set(fax_lines.loc[line_email, "_account_key"].tolist())
+    out: list[Finding] = []
+    fax_dids = dids[dids["purpose"].eq("Fax") & dids["fax_email"].eq("") & ~dids["_account_key"].isin(has_email)]
+    for row, acct in zip(fax_dids["_row"], fax_dids["account_name"], strict=True):
+        out.append(Finding.of("FAX_INFO_MISSING", "DIDs", row, "Fax Email",
+                              "Fax DID without a fax email: enter the address faxes are delivered to in Fax Email.",
+                              acct))
+    if line_email is not None:
+        bad = fax_lines[~line_email & ~fax_lines["_account_key"].isin(has_email)]
+        for row, acct, pkg in zip(bad["_row"], bad["account_name"], bad["package"], strict=True):
+            out.append(Finding.of("FAX_INFO_MISSING", "Packages", row, "Notes",
+                                  f"'{pkg}' needs the email address faxes are delivered to: write it in this line's "
+                                  "Notes (or in DIDs.Fax Email).", acct))
+    return out

@@ -1,0 +1,139 @@
+"""Cross-sheet rules in plain pandas: accounts, catalog, billing start, E911, toll free."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from data.catalog import Catalog
+from transforms import values as V
+from transforms.normalize import NormalizedOrder
+from validators.findings import Finding, Severity
+
+CHILD_SHEETS = ("Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
+
+
+def customer_keys(order: NormalizedOrder) -> set[str]:
+    keys = order.sheets["Customers"]["_account_key"]
+    return set(keys[keys.ne("")].tolist())
+
+
+def account_findings(order: NormalizedOrder) -> list[Finding]:
+    out: list[Finding] = []
+    cust = order.sheets["Customers"]
+    named = cust[cust["_account_key"].ne("")]
+    dup = named[named["_account_key"].duplicated(keep=False)]
+    rows_of = dup.groupby("_account_key")["_row"].apply(lambda r: ", ".join(map(str, r))).to_dict()
+    for row, acct, k in zip(dup["_row"], dup["account_name"], dup["_account_key"], strict=True):
+        out.append(Finding.of("DUPLICATE_ACCOUNT", "Customers", row, "Account Name",
+                              f"Account Name '{acct}' appears more than once on Customers (rows {rows_of[k]}): "
+                              "list each customer once; merge the rows or rename one.", acct, acct))
+    keys = customer_keys(order)
+    for sheet in CHILD_SHEETS:
+        f = order.sheets[sheet]
+        if "_sheet" in f.columns:
+            f = f[f["_sheet"].eq(sheet)]
+        bad = f[f["_account_key"].ne("") & ~f["_account_key"].isin(keys)]
+        for row, acct in zip(bad["_row"], bad["account_name"], strict=True):
+            out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
+                                  f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
+                                  "the customer.", acct, acct))
+    ordered = set(order.sheets["Packages"]["_account_key"].tolist())
+    none = named[~named["_account_key"].isin(ordered)]
+    for row, acct in zip(none["_row"], none["account_name"], strict=True):
+        out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
+                              f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
+    return out
+
+
+def existing_findings(order: NormalizedOrder, existing: dict[str, str], fingerprints: dict[str, str]) -> list[Finding]:
+    out: list[Finding] = []
+    cust = order.sheets["Customers"]
+    hit = cust[cust["_account_key"].isin(list(existing))]
+    for row, acct, k in zip(hit["_row"], hit["account_name"], hit["_account_key"], strict=True):
+        if fingerprints.get(k) == existing[k]:
+            out.append(Finding.of("ALREADY_ONBOARDED", "Customers", row, "Account Name",
+                                  f"Customer '{acct}' was onboarded by an earlier batch with this same order: "
+                                  "skipped, nothing is sent again.", acct))
+        else:
+            out.append(Finding.of("CUSTOMER_EXISTS", "Customers", row, "Account Name",
+                                  f"Customer '{acct}' was onboarded by an earlier batch with a different order: "
+                                  "changes to an existing customer go through a change request, not a new order; "
+                                  "remove the row or use a new Account Name.", acct))
+    return out
+
+
+def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
+    out: list[Finding] = []
+    pk = order.sheets["Packages"]
+    if pk.empty:
+        return out
+    names = ", ".join(o for o in catalog.order_type_names()
+                      if (t := catalog.order_type(o)) is not None and t.status == "orderable")
+    for row, acct, ot, pkg in zip(pk["_row"], pk["account_name"], pk["order_type"], pk["package"], strict=True):
+        if not ot:
+            continue
+        t = catalog.order_type(ot)
+        if t is None:
+            out.append(Finding.of("UNKNOWN_ORDER_TYPE", "Packages", row, "Order Type",
+                                  f"Order Type '{ot}' is not in the catalog: use one of {names}.", acct, ot))
+        elif t.status == "reserved":
+            out.append(Finding.of("ORDER_TYPE_RESERVED", "Packages", row, "Order Type",
+                                  f"'{t.name}' is reserved for the LNP team: list the numbers to port on the Porting "
+                                  "sheet instead of ordering a package.", acct, ot))
+        elif t.status == "trunking":
+            out.append(Finding.of("TRUNKING_NOT_SUPPORTED", "Packages", row, "Order Type",
+                                  "SIP Trunking cannot be ordered here: complete the Trunking Order Form and send it "
+                                  "to provisioning (a trunking request ticket is opened).", acct, ot))
+        elif pkg and catalog.package(t.name, pkg) is None:
+            elsewhere = [o for o in catalog.order_type_names() if catalog.package(o, pkg) is not None]
+            hint = (f" it is offered under {', '.join(elsewhere)}" if elsewhere
+                    else " check the spelling against the order form's package list")
+            out.append(Finding.of("UNKNOWN_PACKAGE", "Packages", row, "Package",
+                                  f"Package '{pkg}' is not offered under Order Type '{t.name}':{hint}.", acct, pkg))
+    return out
+
+
+def billing_start_findings(order: NormalizedOrder, today: date) -> list[Finding]:
+    cust = order.sheets["Customers"]
+    iso = today.isoformat()
+    d = cust["billing_start_date"]
+    past = cust[d.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool) & d.lt(iso)]
+    return [Finding.of("BILLING_START_PAST", "Customers", row, "Billing Start Date",
+                       f"Billing Start Date {v} is before today ({iso}): the first invoice back-bills from that date. "
+                       "Change it if that is not intended.", acct, v)
+            for row, acct, v in zip(past["_row"], past["account_name"], past["billing_start_date"], strict=True)
+            if V.parse_date(v) is not None]
+
+
+def e911_findings(order: NormalizedOrder, allow_pending: bool) -> list[Finding]:
+    cust = order.sheets["Customers"]
+    have = set(order.sheets["Locations"]["_account_key"].tolist())
+    miss = cust[cust["_account_key"].ne("") & ~cust["_account_key"].isin(have)]
+    sev: Severity = "warning" if allow_pending else "error"
+    tail = (" A pending-E911 ticket is opened; send the address to provisioning as soon as possible."
+            if allow_pending else "")
+    return [Finding.of("E911_MISSING", "Customers", row, "Notes",
+                       f"No E911 address and main number for '{acct}': add a row on the Locations sheet, or write "
+                       f"'E911: 100 Main St, Austin, TX 78701; Main 512-555-0100' in Notes.{tail}", acct, notes,
+                       severity=sev)
+            for row, acct, notes in zip(miss["_row"], miss["account_name"], miss["notes"], strict=True)]
+
+
+_TF_NUMBER = re.compile(r"\(?8(00|33|44|55|66|77|88)\)?[\s.\-]?\d{3}[\s.\-]?\d{4}")
+_TF_NEW = re.compile(r"\bnew\b", re.IGNORECASE)
+
+
+def toll_free_findings(order: NormalizedOrder) -> list[Finding]:
+    pk = order.sheets["Packages"]
+    tf_keys = set(order.sheets["Toll Free"]["_account_key"].tolist())
+    lines = pk[pk["order_type"].eq("Toll Free Service") & ~pk["_account_key"].isin(tf_keys)]
+    out: list[Finding] = []
+    for row, acct, notes in zip(lines["_row"], lines["account_name"], lines["notes"], strict=True):
+        if _TF_NUMBER.search(notes) or _TF_NEW.search(notes):
+            continue
+        out.append(Finding.of("TOLL_FREE_NOTE_MISSING", "Packages", row, "Notes",
+                              "Toll Free Service line: say in Notes the toll-free number being ported (e.g. "
+                              "'Port 800-555-0199') or 'New' for a new number, or add a row on the Toll Free sheet.",
+                              acct, notes))
+    return out

@@ -1,0 +1,107 @@
+"""Pandera schemas per sheet: the per-cell rules on normalized text (blank passes every format check;
+REQUIRED_MISSING is its own check). Each check is named after the finding code it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from data.sheets import BILLING_TYPES, DID_PURPOSES, SHEETS, TOLL_FREE_ACTIONS, Sheet
+from transforms import values as V
+from transforms.regions import CA_PROVINCES, US_STATES
+
+STATES = frozenset(US_STATES) | frozenset(CA_PROVINCES)
+E164 = V.NANP_E164.pattern[1:-1]
+NUMBER_LIST = rf"{E164}(,{E164})*"
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _distinct(pred: Callable[[str], bool]) -> Callable[[pd.Series], pd.Series]:
+    """A vectorized check that runs ``pred`` once per distinct value (blank passes)."""
+
+    def check(s: pd.Series) -> pd.Series:
+        res = {u: (u == "" or pred(u)) for u in s.unique().tolist()}
+        return s.map(res).astype(bool)
+
+    return check
+
+
+def _pattern(regex: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda s: s.eq("") | s.str.fullmatch(regex).fillna(False).astype(bool)
+
+
+def _isin(options: frozenset[str] | tuple[str, ...]) -> Callable[[pd.Series], pd.Series]:
+    return lambda s: s.eq("") | s.isin(list(options))
+
+
+def _valid_date(v: str) -> bool:
+    return bool(pd.notna(v)) and len(v) == 10 and V.parse_date(v) is not None
+
+
+def _whole(s: pd.Series) -> pd.Series:
+    n = pd.to_numeric(s.where(s.str.fullmatch(r"\d{1,9}").fillna(False).astype(bool)), errors="coerce")
+    return n.ge(1).fillna(False).astype(bool)
+
+
+FORMAT = "INVALID_FORMAT"
+PHONE = _pattern(E164)
+EMAILS = _distinct(lambda v: not V.bad_emails(v))
+
+# key -> [(code, check)] per sheet (keys shared by several sheets are listed once).
+_COMMON: dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]] = {
+    "zip": [(FORMAT, _pattern(f"{V.US_ZIP.pattern[1:-1]}|{V.CA_POSTAL.pattern[1:-1]}"))],
+    "state": [(FORMAT, _isin(STATES))],
+    "main_number": [(FORMAT, PHONE)],
+}
+_RULES: dict[str, dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]]] = {
+    "Customers": {
+        **_COMMON,
+        "country": [(FORMAT, _isin(("US", "CA")))],
+        "email": [(FORMAT, EMAILS)],
+        "default_domain": [
+            ("DOMAIN_HAS_SCHEME", lambda s: ~s.str.contains(V.DOMAIN_SCHEME.pattern, case=False, regex=True)),
+            (FORMAT, lambda s: s.eq("") | s.str.contains(V.DOMAIN_SCHEME.pattern, case=False, regex=True)
+             | s.str.fullmatch(V.DOMAIN_OK.pattern[1:-1]).fillna(False).astype(bool)),
+        ],
+        "time_zone": [("TIMEZONE_UNKNOWN", _distinct(V.is_zone))],
+        "billing_start_date": [(FORMAT, _distinct(_valid_date))],
+        "billing_type": [("BILLING_TYPE_UNKNOWN", _isin(BILLING_TYPES))],
+    },
+    "Locations": dict(_COMMON),
+    "Packages": {"quantity": [("QUANTITY_INVALID", _whole)]},
+    "DIDs": {
+        "npa": [(FORMAT, _pattern(r"[2-9]\d{2}"))],
+        "nxx": [(FORMAT, _pattern(r"[2-9]\d{2}"))],
+        "quantity": [("QUANTITY_INVALID", _whole)],
+        "numbers": [(FORMAT, _pattern(NUMBER_LIST))],
+        "purpose": [(FORMAT, _isin(DID_PURPOSES))],
+        "fax_email": [(FORMAT, EMAILS)],
+    },
+    "Porting": {"number": [(FORMAT, PHONE)], "btn": [(FORMAT, PHONE)],
+                "requested_date": [(FORMAT, _distinct(_valid_date))]},
+    "Toll Free": {"action": [(FORMAT, _isin(TOLL_FREE_ACTIONS))], "toll_free_number": [(FORMAT, PHONE)],
+                  "ring_to": [(FORMAT, PHONE)]},
+    "Numbers": {"number": [(FORMAT, PHONE)], "purpose": [(FORMAT, _isin(DID_PURPOSES))]},
+}
+
+
+def _required(s: pd.Series) -> pd.Series:
+    return s.ne("")
+
+
+@lru_cache(maxsize=32)
+def schema(sheet_name: str, migration: bool = False) -> pa.DataFrameSchema:
+    """The schema of one sheet. Under migration the Billing Start Date may be blank (the cutover is used)."""
+    sheet: Sheet = next(s for s in SHEETS if s.name == sheet_name)
+    rules = _RULES.get(sheet.name, {})
+    columns: dict[str, pa.Column] = {}
+    for c in sheet.columns:
+        checks = [pa.Check(fn, name=code) for code, fn in rules.get(c.key, [])]
+        required = c.required and not (migration and c.key == "billing_start_date")
+        if required:
+            checks.insert(0, pa.Check(_required, name="REQUIRED_MISSING"))
+        columns[c.key] = pa.Column(checks=checks, nullable=False, required=True, coerce=False)
+    return pa.DataFrameSchema(columns, strict=False, name=sheet.name)

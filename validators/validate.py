@@ -1,0 +1,86 @@
+"""validate_order: every rule of DESIGN §4 over a NormalizedOrder -> ValidationResult."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from data.catalog import Catalog
+from transforms.normalize import NormalizedOrder
+from validators import dids as D
+from validators import rules as R
+from validators.cells import cell_findings
+from validators.findings import Finding, dedupe, findings_frame
+from validators.fingerprint import customer_fingerprints
+
+
+@dataclass(frozen=True)
+class Totals:
+    total: int
+    valid: int
+    held: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"total": self.total, "valid": self.valid, "held": self.held, "skipped": self.skipped}
+
+
+@dataclass
+class ValidationResult:
+    findings: list[Finding]  # sorted by sheet (workbook order), row, column, code
+    held: set[str]  # account keys with an error (all their rows are held back); "" = a customer row without a name
+    skipped: set[str]  # account keys ALREADY_ONBOARDED
+    fingerprints: dict[str, str]
+    order: NormalizedOrder
+    totals: Totals
+    valid: set[str] = field(default_factory=set)  # account keys to onboard
+
+    def findings_frame(self) -> pd.DataFrame:
+        return findings_frame(self.findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def _key(account: str) -> str:
+    return " ".join(account.casefold().split())
+
+
+def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mapping[str, str] | None = None,
+                   inventory: pd.DataFrame | None = None, allow_pending_e911: bool = False, migration: bool = False,
+                   today: date | None = None) -> ValidationResult:
+    today = today or date.today()
+    fingerprints = customer_fingerprints(order)
+    found: list[Finding] = list(order.findings)
+    found += cell_findings(order, migration=migration)
+    found += R.account_findings(order)
+    if existing:
+        found += R.existing_findings(order, dict(existing), fingerprints)
+    found += R.catalog_findings(order, catalog)
+    if not migration:
+        found += R.billing_start_findings(order, today)
+    found += R.e911_findings(order, allow_pending_e911)
+    found += R.toll_free_findings(order)
+    found += D.did_findings(order, catalog, migration=migration)
+    found += D.fax_findings(order, catalog)
+
+    cust = order.sheets["Customers"]
+    keys = cust["_account_key"]
+    named = set(keys[keys.ne("")].tolist())
+    blank_rows = int(keys.eq("").sum())
+    skipped = {_key(f.account) for f in found if f.code == "ALREADY_ONBOARDED"} & named
+    held = ({_key(f.account) for f in found if f.severity == "error"} & named) - skipped
+    if blank_rows:
+        held.add("")
+    if inventory is not None:  # after the other errors: held and skipped customers reserve nothing
+        found += D.inventory_findings(order, inventory, held | skipped)
+        held |= ({_key(f.account) for f in found if f.severity == "error"} & named) - skipped  # DID_NOT_AVAILABLE
+    findings = dedupe(found)
+    valid = named - held - skipped
+    n_held = len(held - {""}) + blank_rows
+    totals = Totals(len(named) + blank_rows, len(valid), n_held, len(skipped))
+    return ValidationResult(findings, held, skipped, fingerprints, order, totals, valid)
