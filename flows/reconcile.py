@@ -91,8 +91,7 @@ def billed_problems(plan: Mapping[str, Any], bl: Mapping[str, Any]) -> list[str]
 
 
 def _e164(dn: str) -> str:
-    digits = "".join(ch for ch in dn if ch.isdigit())
-    return "+" + digits if not dn.startswith("+") else "+" + digits
+    return "+" + "".join(ch for ch in dn if ch.isdigit())
 
 
 def reconcile(store: Store, systems: Systems, batch_id: str, home: Path, *, concurrency: int) -> Path:

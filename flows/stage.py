@@ -76,11 +76,10 @@ def validate_file(
     today: date | None = None,
 ) -> ValidationResult:
     raw = read_order(path)
-    order, norm_findings = normalize(raw, load_catalog())
+    order, _ = normalize(raw, load_catalog())
     result = validate_order(
         order, load_catalog(), existing=existing, inventory=free,
         allow_pending_e911=options.allow_pending_e911, migration=options.migration, today=today,
-        extra_findings=norm_findings,
     )
     return result
 
@@ -99,20 +98,19 @@ def prepare(store: Store, path: Path, options: RunOptions, partners_file: Path, 
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
     ensure_inventory(store)
     catalog = load_catalog()
-    order, norm_findings = normalize(raw, catalog)
+    order, _ = normalize(raw, catalog)  # its findings travel inside the order
     result = validate_order(
         order, catalog, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
         inventory=None if options.migration else inventory.free_numbers(store),
         allow_pending_e911=options.allow_pending_e911, migration=options.migration,
-        extra_findings=norm_findings,
     )
-    frames = result.order
+    frames = result.order.sheets
     findings = result.findings_frame()
     held = set(result.held)
     if options.all_or_nothing and held:
         held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
     cust = frames["Customers"]
-    valid_keys = [k for k in cust["_account_key"] if k not in held and k not in result.skipped]
+    valid_keys = [k for k in cust["_account_key"] if k in result.valid and k not in held]
     valid_keys = list(dict.fromkeys(valid_keys))
     with store.transaction():
         create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path], options.as_json())
@@ -188,7 +186,8 @@ def _reserve(
         specific = rec.get("numbers") or []
         if isinstance(specific, str):
             specific = [s for s in specific.replace(",", ";").split(";") if s.strip()]
-        qty = int(pd.to_numeric(rec.get("quantity"), errors="coerce") or 0) if str(rec.get("quantity", "")).strip() else 0
+        raw_qty = str(rec.get("quantity") or "").strip()
+        qty = int(raw_qty) if raw_qty.isdigit() else 0
         qty = max(qty, len(specific))
         npa, nxx = str(rec["npa"]), str(rec["nxx"])
         res = inventory.reserve(store.con, partner=partner.partner_id, account=names[k], batch_id=bid,

@@ -79,7 +79,9 @@ def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> 
         console.print(f"annotated workbook: {doc['errors_out']}\nheld-back rows: {doc['held_back']}")
 
 
-def run(file: Path, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool, *, show_progress: bool) -> dict[str, Any]:
+def run(
+    file: Path, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool, *, show_progress: bool
+) -> dict[str, Any]:
     settings = load_settings()
     settings.external_mode()  # fail fast on a half-configured set of URLs
     from flows import progress

@@ -112,11 +112,11 @@ def read_existing(home: Path, partner_id: str, exclude_batch: str | None = None)
     path = home / DIR / "customers.parquet"
     if not path.exists():
         return {}
-    frame = duckdb.sql(
-        f"SELECT account_key, fingerprint FROM read_parquet('{path}') WHERE partner_id = $p "
-        "AND batch_id IS DISTINCT FROM $b",
-        params={"p": partner_id, "b": exclude_batch},
-    ).df()
+    with duckdb.connect() as con:
+        frame = con.execute(
+            "SELECT account_key, fingerprint FROM read_parquet(?) WHERE partner_id = ? AND batch_id IS DISTINCT FROM ?",
+            [str(path), partner_id, exclude_batch],
+        ).df()
     return dict(zip(frame["account_key"], frame["fingerprint"], strict=True))
 
 

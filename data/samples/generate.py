@@ -115,7 +115,7 @@ def big_book_rows(customers: int, lines_per_customer: int = 10, *, seed: int = 1
     rng = random.Random(seed)
     feats = FEATURES
     for i in range(customers):
-        crow, (name, city, state, zip_, npa, main) = _customer(i, rng, start="2027-01-01")
+        crow, (name, city, state, zip_, _npa, main) = _customer(i, rng, start="2027-01-01")
         crow[1] = f"{name} {i:06d}"
         name = str(crow[1])
         yield "Customers", crow

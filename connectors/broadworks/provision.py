@@ -1,0 +1,337 @@
+"""Provision one customer in BroadWorks: enterprise, services, service packs, group 1, DIDs, admin.
+
+Every step looks before it leaps: one Get document (7 Gets, one round trip) reads what exists, each
+step sends only what is missing, and a lost answer (in doubt) is settled by reading again before
+anything is re-sent. Steps the ledger already holds as done are skipped without any request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from connectors.broadworks import commands as C
+from connectors.broadworks.client import OcipClient, error_of
+from connectors.broadworks.ocip import Command
+from connectors.broadworks.state import CustomerState, read_state
+from connectors.common.errors import InDoubtError, TerminalError, TransientError
+from connectors.common.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
+from connectors.common.retry import call_with_retry
+
+SYSTEM = "broadworks"
+STEPS = (
+    "enterprise",  # ServiceProviderAddRequest13mp2
+    "enterprise_services",  # ServiceProviderServiceModifyAuthorizationListRequest
+    "service_packs",  # ServiceProviderServicePackAddRequest, one per seat package
+    "group",  # GroupAddRequest
+    "group_services_authorized",  # GroupServiceModifyAuthorizationListRequest
+    "group_services_assigned",  # GroupServiceAssignListRequest
+    "numbers_added",  # ServiceProviderDnAddListRequest
+    "numbers_assigned",  # GroupDnAssignListRequest
+    "calling_line_id",  # GroupModifyRequest
+    "admin",  # ServiceProviderAdminAddRequest14 (or ...AdminModifyRequest for a fresh password)
+)
+
+AdminCallback = Callable[[CustomerOrder, str, str], None]
+
+
+def generate_password(length: int = 16) -> str:
+    """Strong, XML-safe, no spaces; always letters (both cases), digits and a symbol."""
+    symbols = "!#%*-_=+."
+    alphabet = string.ascii_letters + string.digits + symbols
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(c.islower() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.isdigit() for c in pw)
+            and any(c in symbols for c in pw)
+        ):
+            return pw
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """What the order asks of BroadWorks, as quantities per service and per service pack."""
+
+    user: dict[str, int]
+    group: dict[str, int]
+    packs: dict[str, tuple[int, tuple[str, ...]]]  # name -> (quantity, user services)
+    numbers: tuple[str, ...]  # +1-NXXNXXXXXX
+    main: str | None
+
+
+def plan_services(order: CustomerOrder) -> ServicePlan:
+    user: dict[str, int] = {}
+    group: dict[str, int] = {}
+    packs: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for line in order.packages:
+        users = [s.name for s in line.services if s.kind == "user"]
+        for s in line.services:
+            bucket = user if s.kind == "user" else group
+            bucket[s.name] = bucket.get(s.name, 0) + line.quantity
+        if line.seat and users:
+            # The same package under two order types is one service pack.
+            qty, known = packs.get(line.package[:80], (0, ()))
+            packs[line.package[:80]] = (qty + line.quantity, known + tuple(u for u in users if u not in known))
+    numbers = tuple(dict.fromkeys(C.to_bw_dn(n.number) for n in order.numbers))
+    main = C.to_bw_dn(order.main_number) if order.main_number else None
+    return ServicePlan(user, group, packs, numbers, main)
+
+
+def _short(want: Mapping[str, int], have: Mapping[str, int | None]) -> dict[str, int | None]:
+    """Services whose authorized quantity is below what we need (unlimited always suffices)."""
+    out: dict[str, int | None] = {}
+    for name, q in want.items():
+        if name not in have or (have[name] is not None and (have[name] or 0) < q):
+            out[name] = q
+    return out
+
+
+class _StepFailed(Exception):
+    pass
+
+
+@dataclass
+class _Run:
+    order: CustomerOrder
+    done: Mapping[str, str | None]
+    record: StepRecorder
+    plan: ServicePlan
+    state: CustomerState | None = None
+    ids: dict[str, str] = field(default_factory=dict)
+    admin_password: str | None = field(default=None, repr=False)
+    admin_notified: str | None = field(default=None, repr=False)
+    admin_set: bool = False
+
+
+class BroadWorksProvisioner:
+    system = SYSTEM
+
+    def __init__(self, client: OcipClient, *, on_admin_credentials: AdminCallback) -> None:
+        self.client = client
+        self.on_admin_credentials = on_admin_credentials
+
+    def provision(self, order: CustomerOrder, done: Mapping[str, str | None], record: StepRecorder) -> SystemResult:
+        run = _Run(order, done, record, plan_services(order))
+        try:
+            for step in STEPS:
+                self._step(run, step)
+        except _StepFailed as exc:
+            return SystemResult(order.account, SYSTEM, "failed", dict(run.ids), error=str(exc))
+        return SystemResult(order.account, SYSTEM, "done", dict(run.ids))
+
+    # ------------------------------------------------------------ step machinery
+
+    def _state(self, run: _Run, *, fresh: bool = False) -> CustomerState:
+        if run.state is None or fresh:
+            run.state = read_state(self.client, run.order.enterprise_id, run.order.group_id)
+        return run.state
+
+    def _event(self, run: _Run, step: str, status: str, **kw: object) -> None:
+        run.record(StepEvent(run.order.account, SYSTEM, step, status, **kw))  # type: ignore[arg-type]
+
+    def _step(self, run: _Run, step: str) -> None:
+        build: Callable[[_Run, CustomerState], list[Command]] = getattr(self, f"_build_{step}")
+        apply: Callable[[_Run, CustomerState], None] = getattr(self, f"_apply_{step}")
+        ext = self._external_id(run, step)
+        if step in run.done:
+            if run.done[step] or ext:
+                run.ids[step] = run.done[step] or ext or ""
+            return
+        self._event(run, step, "pending")
+        attempts = 0
+
+        def attempt() -> bool:
+            nonlocal attempts
+            for pass_no in (1, 2):
+                cmds = build(run, self._state(run))
+                if not cmds:
+                    return True
+                attempts += 1
+                if step == "admin" and run.admin_password is not None and run.admin_notified != run.admin_password:
+                    # Hand the credentials over BEFORE they exist in BroadWorks, so a crash between
+                    # the add and the mail can never lose them.
+                    self.on_admin_credentials(run.order, run.order.admin_user_id, run.admin_password)
+                    run.admin_notified = run.admin_password
+                answers = self.client.send(cmds)
+                errors = [(c, r) for c, r in zip(cmds, answers, strict=True) if r.is_error]
+                if not errors:
+                    apply(run, self._state(run))
+                    return True
+                if pass_no == 1 and all(r.error_code == C.ERR_DUPLICATE for _, r in errors):
+                    # Rejected as a duplicate: look up what exists now, then decide (never resend blindly).
+                    self._state(run, fresh=True)
+                    continue
+                cmd, resp = errors[0]
+                raise error_of(resp, cmd.type)
+            return True
+
+        def settle() -> bool | None:
+            # The answer was lost: read again; nothing left to send means it was applied.
+            return True if not build(run, self._state(run, fresh=True)) else None
+
+        try:
+            if self._has_work(run, step):
+                call_with_retry(attempt, self.client.policy, stats=self.client.stats, on_in_doubt=settle)
+        except InDoubtError as exc:
+            self._event(run, step, "in_doubt", error=str(exc), attempts=max(attempts, 1))
+            raise _StepFailed(f"{step}: {exc}") from exc
+        except (TerminalError, TransientError) as exc:
+            self._event(run, step, "failed", error=str(exc), attempts=max(attempts, 1))
+            raise _StepFailed(f"{step}: {exc}") from exc
+        if ext:
+            run.ids[step] = ext
+        self._event(run, step, "done", external_id=ext, attempts=max(attempts, 1))
+
+    def _has_work(self, run: _Run, step: str) -> bool:
+        """Steps with nothing to ask for are done without reading or sending anything."""
+        p = run.plan
+        return {
+            "enterprise_services": bool(p.user or p.group),
+            "service_packs": bool(p.packs),
+            "group_services_authorized": bool(p.user or p.group or p.packs),
+            "group_services_assigned": bool(p.group),
+            "numbers_added": bool(p.numbers),
+            "numbers_assigned": bool(p.numbers),
+            "calling_line_id": p.main is not None and p.main in p.numbers,
+            "admin": bool(run.order.admin_user_id),
+        }.get(step, True)
+
+    def _external_id(self, run: _Run, step: str) -> str | None:
+        o, p = run.order, run.plan
+        return {
+            "enterprise": o.enterprise_id,
+            "group": o.group_id,
+            "service_packs": ";".join(sorted(p.packs)) or None,
+            "numbers_assigned": None,
+            "calling_line_id": p.main if p.main in p.numbers else None,
+            "admin": o.admin_user_id or None,
+        }.get(step)
+
+    # ------------------------------------------------------------ steps: build (what is missing) / apply
+
+    def _build_enterprise(self, run: _Run, st: CustomerState) -> list[Command]:
+        if st.sp_exists:
+            return []
+        o = run.order
+        a = o.address
+        return [
+            C.sp_add(
+                o.enterprise_id,
+                o.default_domain,
+                o.company or o.account,
+                contact=C.contact_fields(f"{o.first_name} {o.last_name}".strip(), o.main_number, o.emails[0] if o.emails else ""),
+                address=C.address_fields(a.line1, a.line2, a.city, a.state, a.zip, a.country),
+            )
+        ]
+
+    def _apply_enterprise(self, run: _Run, st: CustomerState) -> None:
+        st.sp_exists = True
+
+    def _build_enterprise_services(self, run: _Run, st: CustomerState) -> list[Command]:
+        g, u = _short(run.plan.group, st.sp_group), _short(run.plan.user, st.sp_user)
+        return [C.sp_service_auth_modify(run.order.enterprise_id, g, u)] if g or u else []
+
+    def _apply_enterprise_services(self, run: _Run, st: CustomerState) -> None:
+        st.sp_group.update(_short(run.plan.group, st.sp_group))
+        st.sp_user.update(_short(run.plan.user, st.sp_user))
+
+    def _build_service_packs(self, run: _Run, st: CustomerState) -> list[Command]:
+        return [
+            C.sp_pack_add(run.order.enterprise_id, name, qty, services, description=name)
+            for name, (qty, services) in run.plan.packs.items()
+            if name not in st.packs
+        ]
+
+    def _apply_service_packs(self, run: _Run, st: CustomerState) -> None:
+        st.packs |= set(run.plan.packs)
+
+    def _build_group(self, run: _Run, st: CustomerState) -> list[Command]:
+        if st.group is not None:
+            return []
+        o = run.order
+        a = o.e911[0].address if o.e911 else o.address
+        return [
+            C.group_add(
+                o.enterprise_id,
+                o.group_id,
+                o.default_domain,
+                max(1, o.user_limit),
+                name=o.company or o.account,
+                clid_name=o.company or o.account,
+                time_zone=o.time_zone,
+                contact=C.contact_fields(f"{o.first_name} {o.last_name}".strip(), o.main_number, o.emails[0] if o.emails else ""),
+                address=C.address_fields(a.line1, a.line2, a.city, a.state, a.zip, a.country),
+            )
+        ]
+
+    def _apply_group(self, run: _Run, st: CustomerState) -> None:
+        st.group = {"user_limit": run.order.user_limit, "calling_line_id": None}
+
+    def _group_short(self, run: _Run, st: CustomerState) -> tuple[dict[str, int | None], ...]:
+        packs = {n: q for n, (q, _) in run.plan.packs.items()}
+        return _short(packs, st.grp_packs), _short(run.plan.group, st.grp_group), _short(run.plan.user, st.grp_user)
+
+    def _build_group_services_authorized(self, run: _Run, st: CustomerState) -> list[Command]:
+        packs, groups, users = self._group_short(run, st)
+        if not (packs or groups or users):
+            return []
+        return [C.group_service_auth_modify(run.order.enterprise_id, run.order.group_id, packs, groups, users)]
+
+    def _apply_group_services_authorized(self, run: _Run, st: CustomerState) -> None:
+        packs, groups, users = self._group_short(run, st)
+        st.grp_packs.update(packs)
+        st.grp_group.update(groups)
+        st.grp_user.update(users)
+
+    def _build_group_services_assigned(self, run: _Run, st: CustomerState) -> list[Command]:
+        missing = [s for s in run.plan.group if s not in st.grp_assigned]
+        return [C.group_service_assign(run.order.enterprise_id, run.order.group_id, missing)] if missing else []
+
+    def _apply_group_services_assigned(self, run: _Run, st: CustomerState) -> None:
+        st.grp_assigned |= set(run.plan.group)
+
+    def _build_numbers_added(self, run: _Run, st: CustomerState) -> list[Command]:
+        missing = [n for n in run.plan.numbers if n not in st.dns]
+        return [C.sp_dn_add(run.order.enterprise_id, missing)] if missing else []
+
+    def _apply_numbers_added(self, run: _Run, st: CustomerState) -> None:
+        for n in run.plan.numbers:
+            st.dns.setdefault(n, "")
+
+    def _build_numbers_assigned(self, run: _Run, st: CustomerState) -> list[Command]:
+        missing = [n for n in run.plan.numbers if st.dns.get(n) != run.order.group_id]
+        return [C.group_dn_assign(run.order.enterprise_id, run.order.group_id, missing)] if missing else []
+
+    def _apply_numbers_assigned(self, run: _Run, st: CustomerState) -> None:
+        st.dns.update(dict.fromkeys(run.plan.numbers, run.order.group_id))
+
+    def _build_calling_line_id(self, run: _Run, st: CustomerState) -> list[Command]:
+        main = run.plan.main
+        if main is None or st.dns.get(main) != run.order.group_id or st.group is None:
+            return []  # only a number assigned to the group can be its calling line ID
+        if st.group.get("calling_line_id") == main:
+            return []
+        return [C.group_modify_clid(run.order.enterprise_id, run.order.group_id, main)]
+
+    def _apply_calling_line_id(self, run: _Run, st: CustomerState) -> None:
+        if st.group is not None:
+            st.group["calling_line_id"] = run.plan.main
+
+    def _build_admin(self, run: _Run, st: CustomerState) -> list[Command]:
+        if run.admin_set:
+            return []
+        o = run.order
+        if run.admin_password is None:
+            run.admin_password = generate_password()
+        if o.admin_user_id in st.admins:
+            # Exists but the ledger never saw it done: the credentials may be lost; set fresh ones.
+            return [C.sp_admin_modify_password(o.admin_user_id, run.admin_password)]
+        return [C.sp_admin_add(o.enterprise_id, o.admin_user_id, o.first_name, o.last_name, run.admin_password, "Customer")]
+
+    def _apply_admin(self, run: _Run, st: CustomerState) -> None:
+        st.admins[run.order.admin_user_id] = "Customer"
+        run.admin_set = True

@@ -1,0 +1,126 @@
+"""Every document the client can send is valid against the published R25 OCI-P schema.
+
+The schema is fetched at test time (tests/support/ocip_schema.py); if it cannot be had these tests
+fail rather than skip: conformance is part of the contract (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from connectors.broadworks import commands as C
+from connectors.broadworks.client import OcipClient
+from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
+from connectors.broadworks.provision import BroadWorksProvisioner, generate_password
+from connectors.broadworks.simulator import BroadWorksSim
+from connectors.broadworks.state import read_back
+from connectors.common.order import CustomerOrder
+from connectors.common.simhttp import RunningSim
+from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, url_of
+from tests.support.ocip_schema import service_enumerations, validate_document
+
+ROOT = Path(__file__).resolve().parents[3]
+ADDRESS = C.address_fields("100 Main St", "Suite 4", "Austin", "TX", "78701", "US")
+CONTACT = C.contact_fields("Dana Lee", "+15125550100", "dana@acme.example")
+
+EVERY_REQUEST: list[Command] = [
+    C.authentication("admin"),
+    C.login14sp4("admin", "0123456789abcdef0123456789abcdef"),
+    C.login22v5("admin", "secret"),
+    C.sp_add("e1", "acme.example.com", "Acme", contact=CONTACT, address=ADDRESS),
+    C.sp_get("e1"),
+    C.sp_service_auth_modify("e1", {"Auto Attendant": 1}, {"Authentication": 5, "Voice Messaging User": None}),
+    C.sp_service_auth_get("e1"),
+    C.sp_pack_add("e1", "Enterprise Standard", 5, ["Authentication", "Voice Messaging User"], "Enterprise Standard"),
+    C.sp_pack_list("e1"),
+    C.sp_pack_detail("e1", "Enterprise Standard"),
+    C.sp_dn_add("e1", ["+1-5125550100", "+1-5125550101"]),
+    C.sp_dn_summary("e1"),
+    C.sp_admin_add("e1", "acme-admin", "Dana", "Lee", generate_password(), "Customer"),
+    C.sp_admin_modify_password("acme-admin", generate_password()),
+    C.sp_admin_list("e1"),
+    C.group_add(
+        "e1",
+        "g1",
+        "acme.example.com",
+        5,
+        name="Acme",
+        clid_name="Acme",
+        time_zone="America/Chicago",
+        contact=CONTACT,
+        address=ADDRESS,
+    ),
+    C.group_get("e1", "g1"),
+    C.group_service_auth_modify("e1", "g1", {"Enterprise Standard": 5}, {"Auto Attendant": 1}, {"Authentication": 5}),
+    C.group_service_auth_get("e1", "g1"),
+    C.group_service_assign("e1", "g1", ["Auto Attendant"]),
+    C.group_dn_assign("e1", "g1", ["+1-5125550100"]),
+    C.group_dn_list("e1", "g1"),
+    C.group_modify_clid("e1", "g1", "+1-5125550100"),
+]
+
+
+@pytest.mark.parametrize("cmd", EVERY_REQUEST, ids=lambda c: c.type)
+def test_every_request_validates(cmd: Command) -> None:
+    assert validate_document(build_document("sid-1", [cmd])) == []
+
+
+def test_a_full_batch_of_fifteen_validates() -> None:
+    assert validate_document(build_document("sid-1", EVERY_REQUEST[:15])) == []
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        Command("GroupAddRequest", [("groupId", "g1"), ("serviceProviderId", "e1"), ("defaultDomain", "d"), ("userLimit", 1)]),
+        Command("GroupAddRequest", [("serviceProviderId", "e1"), ("groupId", "g1"), ("defaultDomain", "d")]),
+        Command("GroupAddRequest", [("serviceProviderId", "e1"), ("groupId", "g1"), ("defaultDomain", "d"), ("userLimit", 0)]),
+        C.group_service_assign("e1", "g1", ["Not A Real Service"]),
+        C.sp_admin_add("e1", "a", "A", "B", "pw", "Boss"),
+        Command("NoSuchRequest", [("serviceProviderId", "e1")]),
+    ],
+    ids=["order", "required", "range", "enumeration", "admin-type", "unknown-type"],
+)
+def test_a_wrong_document_fails(cmd: Command) -> None:
+    assert validate_document(build_document("sid-1", [cmd])) != []
+
+
+def test_server_answers_validate() -> None:
+    doc = response_document("s", [success_command(), error_command("4100", "Group g1 already exists", "d")])
+    assert validate_document(doc) == []
+
+
+def test_documents_actually_sent_validate(sim_factory: SimFactory, tmp_path: Path, order: CustomerOrder) -> None:
+    """Everything the provisioner sent to the simulator, as journaled, is schema-valid."""
+    journal = tmp_path / "bw.jsonl"
+    sim: RunningSim = sim_factory(journal=journal)
+    with OcipClient(url_of(sim), USER, PASSWORD, retry=FAST) as c:
+        prov = BroadWorksProvisioner(c, on_admin_credentials=Credentials())
+        assert prov.provision(order, {}, Recorder()).status == "done"
+        assert prov.provision(order, {}, Recorder()).status == "done"  # the re-run's modify path too
+        read_back(c, order.enterprise_id, order.group_id)
+    assert isinstance(sim.app, BroadWorksSim)
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    sent = {e["request"] for e in entries}
+    assert len(sent) > 10
+    for doc in sent:
+        assert validate_document(doc) == [], doc[:300]
+    # and the simulator answers like the schema says the server does
+    for doc in {e["response"] for e in entries if e["response"]}:
+        assert validate_document(doc) == [], doc[:300]
+
+
+def test_catalog_services_are_schema_names() -> None:
+    enums = service_enumerations()
+    assert "Voice Messaging User" in enums["user"] and "Auto Attendant" in enums["group"]
+    with (ROOT / "data" / "broadworks_services.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "broadworks_services.csv is empty"
+    bad = [r for r in rows if r["kind"] not in enums or r["service"] not in enums[r["kind"]]]
+    assert bad == []
+    catalog = {r["package"] for r in csv.DictReader((ROOT / "data" / "catalog.csv").open(encoding="utf-8"))}
+    assert {r["package"] for r in rows} <= catalog
