@@ -7,3 +7,5 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_HOME", os.path.join(os.getcwd(), "var", "prefect"))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Prefect creates its home without parents; make sure it exists before the first import.
+os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)

@@ -1,0 +1,96 @@
+"""Prefect flow: the nightly finance workbook, scheduled by ``onboard serve``.
+
+A thin wrapper over ``flows.nightly``: the read-back runs in chunks of customers (one task each,
+never one per row), and each run leaves two artifacts: a summary table and a link to the workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+
+from flows import nightly
+from flows.pipeline import Context, open_context
+from flows.systems import Systems, open_systems
+from onboard.settings import load_settings
+
+FLOW_NAME = "nightly_finance"
+SUMMARY_KEY = "nightly-finance-summary"
+WORKBOOK_KEY = "nightly-finance-workbook"
+
+
+@task(name="load-book", cache_policy=NONE)
+def load_book_task(ctx: Context) -> pd.DataFrame:
+    return nightly.load_book(ctx.store)
+
+
+@task(name="read-back-chunk", cache_policy=NONE, task_run_name="read-back-chunk-{index}")
+def read_back_task(systems: Systems, chunk: pd.DataFrame, concurrency: int, index: int) -> list[dict[str, Any]]:
+    return nightly.read_back_customers(systems, chunk, concurrency)
+
+
+@task(name="billing-accounts-nobody-onboarded", cache_policy=NONE)
+def orphans_task(systems: Systems, book: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
+    return nightly.find_orphans(systems, book, concurrency)
+
+
+@task(name="ticket-status", cache_policy=NONE)
+def tickets_task(ctx: Context, systems: Systems, concurrency: int) -> pd.DataFrame:
+    return nightly.ticket_status(ctx.store, systems, concurrency)
+
+
+@task(name="compare-and-write", cache_policy=NONE)
+def finish_task(
+    ctx: Context,
+    day: str,
+    book: pd.DataFrame,
+    readbacks: list[dict[str, Any]],
+    orphans: list[dict[str, Any]],
+    tickets: pd.DataFrame,
+    embedded: bool,
+) -> tuple[Path, dict[str, Any]]:
+    return nightly.finish_nightly(
+        ctx, nightly.parse_day(day, ctx.settings.timezone), book, readbacks, orphans, tickets, embedded=embedded
+    )
+
+
+@flow(name=FLOW_NAME, log_prints=False)
+def nightly_finance(date: str | None = None) -> dict[str, Any]:
+    """Tonight's finance workbook (``date``: YYYY-MM-DD, default today in ONBOARD_TIMEZONE)."""
+    settings = load_settings()
+    day = nightly.parse_day(date, settings.timezone).isoformat()
+    size, n = settings.chunk_size, settings.concurrency
+    with open_context(settings, f"nightly_finance {day}") as ctx:
+        book = load_book_task(ctx)
+        with open_systems(ctx.home, settings) as systems:
+            readbacks: list[dict[str, Any]] = []
+            for i, start in enumerate(range(0, len(book), size)):
+                readbacks += read_back_task(systems, book.iloc[start : start + size], n, i)
+            orphans = orphans_task(systems, book, n)
+            tickets = tickets_task(ctx, systems, n)
+            path, summary = finish_task(ctx, day, book, readbacks, orphans, tickets, systems.embedded)
+    publish_artifacts(path, summary)
+    return summary
+
+
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's control figures, one row each, for the summary table artifact."""
+    rows = [{"measure": k.replace("_", " "), "value": summary[k]} for k in (
+        "customers", "new_accounts", "first_invoices", "expected_mrc", "billed_mrc", "expected_nrc", "billed_nrc",
+        "exceptions", "new", "still_open", "resolved")]
+    rows.insert(5, {"measure": "mrc difference",
+                    "value": round(float(summary["billed_mrc"]) - float(summary["expected_mrc"]), 2)})
+    rows += [{"measure": f"exceptions: {k}", "value": v} for k, v in summary["by_kind"].items()]
+    return rows
+
+
+def publish_artifacts(path: Path, summary: dict[str, Any]) -> None:
+    day = summary["date"]
+    create_table_artifact(key=SUMMARY_KEY, table=summary_rows(summary), description=f"Nightly finance {day}")
+    create_link_artifact(key=WORKBOOK_KEY, link=path.resolve().as_uri(), link_text=f"nightly-{day}.xlsx",
+                         description=f"Nightly finance workbook {day}")
