@@ -108,15 +108,32 @@ def run_file(
         prepared = stage_batch(ctx, path, options)
         with open_systems(ctx.home, settings) as systems:
             route_held(ctx, systems, prepared)
-            done = 0
-            total = len(incomplete_accounts(ctx.store, prepared.batch_id, SYSTEMS))
-            for chunk in chunks_to_do(ctx, prepared.batch_id, options.chunk_size):
-                provision_chunk(ctx, systems, prepared.batch_id, chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-            return finish_batch(ctx, systems, prepared.batch_id)
+            return drive_batch(ctx, systems, prepared.batch_id, options.chunk_size, progress)
 
 
 def batch_exists(ctx: Context, batch_id: str) -> bool:
     return get_batch(ctx.store, batch_id) is not None
+
+
+def drive_batch(ctx: Context, systems: Systems, batch_id: str, chunk_size: int,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Provision every customer of a staged batch that is not complete, then reconcile."""
+    chunks = chunks_to_do(ctx, batch_id, chunk_size)
+    total, done = sum(map(len, chunks)), 0
+    for chunk in chunks:
+        provision_chunk(ctx, systems, batch_id, chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return finish_batch(ctx, systems, batch_id)
+
+
+def retry_batch(settings: Settings, batch_id: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Re-drive the failed and unfinished customers of a batch (no input file needed)."""
+    with open_context(settings, f"onboard retry {batch_id}") as ctx:
+        if not batch_exists(ctx, batch_id):
+            raise KeyError(batch_id)
+        mark_in_doubt_pending(ctx.store, batch_id)
+        set_batch(ctx.store, batch_id, status="running")
+        with open_systems(ctx.home, settings) as systems:
+            return drive_batch(ctx, systems, batch_id, settings.chunk_size, progress)

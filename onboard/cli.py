@@ -75,6 +75,21 @@ def run(
 
 @app.command()
 @clean_errors
+def retry(batch: str, as_json: JsonOpt = False) -> None:
+    """Re-drive the failed and unfinished customers of a batch."""
+    from onboard import commands
+
+    result = commands.retry(batch, show_progress=not as_json)
+    if as_json:
+        print(json.dumps(result))
+    else:
+        commands.print_run(out, result)
+    c = result["customers"]
+    raise typer.Exit(EXIT_HELD if c["failed"] or c["provisioned"] < c["valid"] or c["billed"] < c["valid"] else EXIT_OK)
+
+
+@app.command()
+@clean_errors
 def status(batch: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False) -> None:
     """Batches and their progress (also while a run is in progress)."""
     from onboard import commands

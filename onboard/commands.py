@@ -98,6 +98,18 @@ def run(
     return result
 
 
+def retry(batch: str, *, show_progress: bool) -> dict[str, Any]:
+    from flows.pipeline import retry_batch
+
+    settings = load_settings()
+    settings.external_mode()
+    with _progress_bar(show_progress, "retrying") as bar:
+        try:
+            return retry_batch(settings, batch, bar)
+        except KeyError:
+            raise UsageError(f"no batch {batch} (onboard status lists the batches)") from None
+
+
 class _Bar:
     def __init__(self, enabled: bool, label: str) -> None:
         self.enabled, self.label = enabled, label
