@@ -30,6 +30,7 @@ from connectors.common.order import BILL_ENTERPRISE
 from data.catalog import load_catalog
 from flows.pipeline import Context, open_context
 from flows.systems import Systems, open_systems
+from onboard.errors import UsageError
 from onboard.settings import Settings
 from reports.nightly import write_nightly
 from staging.store import Store
@@ -451,6 +452,10 @@ def run_nightly(ctx: Context, systems: Systems, day: date) -> tuple[Path, dict[s
 
 def report_nightly(settings: Settings, day: str | None = None) -> dict[str, Any]:
     """``onboard report nightly [--date D]``: open the data home and the systems, run, return the summary."""
+    try:
+        when = parse_day(day, settings.timezone)
+    except ValueError:
+        raise UsageError(f"--date {day}: expected a date as YYYY-MM-DD") from None
     with open_context(settings, "onboard report nightly") as ctx, open_systems(ctx.home, settings) as systems:
-        _, summary = run_nightly(ctx, systems, parse_day(day, settings.timezone))
+        _, summary = run_nightly(ctx, systems, when)
     return summary

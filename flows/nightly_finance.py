@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import prefect
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import RunnerDeployment
+from prefect.flows import EntrypointType
+from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import nightly
 from flows.pipeline import Context, open_context
@@ -20,6 +26,7 @@ from flows.systems import Systems, open_systems
 from onboard.settings import load_settings
 
 FLOW_NAME = "nightly_finance"
+DEPLOYMENT_NAME = "nightly"
 SUMMARY_KEY = "nightly-finance-summary"
 WORKBOOK_KEY = "nightly-finance-workbook"
 
@@ -94,3 +101,25 @@ def publish_artifacts(path: Path, summary: dict[str, Any]) -> None:
     create_table_artifact(key=SUMMARY_KEY, table=summary_rows(summary), description=f"Nightly finance {day}")
     create_link_artifact(key=WORKBOOK_KEY, link=path.resolve().as_uri(), link_text=f"nightly-{day}.xlsx",
                          description=f"Nightly finance workbook {day}")
+
+
+# -- the scheduled deployment (``onboard serve``) -------------------------------------------------
+def nightly_deployment(cron: str, timezone: str) -> RunnerDeployment:
+    """The nightly deployment: ``cron`` in ``timezone``; a run due while one is running waits its turn."""
+    deployment = nightly_finance.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedules=[Cron(cron, timezone=timezone)],
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+        description="Nightly finance workbook: expected vs billed, first invoices, exceptions, changes",
+        tags=["finance"],
+        # by module, not file path: the runner's subprocess imports it from the installed project
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    assert isinstance(deployment, RunnerDeployment)  # called from sync code: never the coroutine
+    return deployment
+
+
+def serve_nightly(cron: str, timezone: str, api_url: str) -> None:
+    """Serve the nightly deployment against the Prefect API at ``api_url`` until interrupted."""
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        prefect.serve(nightly_deployment(cron, timezone), limit=1)

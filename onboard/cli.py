@@ -129,6 +129,34 @@ def inventory_show(npa: str, nxx: str) -> None:
     commands.inventory_show(out, npa, nxx)
 
 
+@report_app.command("nightly")
+@clean_errors
+def report_nightly(
+    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today in ONBOARD_TIMEZONE).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The nightly finance workbook: expected vs billed, first invoices, exceptions, changes."""
+    from flows.nightly import report_nightly as run_report
+    from onboard.settings import load_settings
+
+    result = run_report(load_settings(), date)
+    if as_json:
+        print(json.dumps(result, default=str))
+    else:
+        out.print_json(data=result, default=str)
+        out.print(f"nightly workbook: {result['workbook']}")
+
+
+@app.command()
+@clean_errors
+def serve(port: Annotated[int, typer.Option(help="Port of the local Prefect server on 127.0.0.1.")] = 4200) -> None:
+    """Local Prefect server + the nightly finance deployment on its cron schedule (Ctrl-C stops)."""
+    from onboard.serve import serve as run_serve
+    from onboard.settings import load_settings
+
+    run_serve(load_settings(), port=port)
+
+
 @app.command()
 @clean_errors
 def demo() -> None:
