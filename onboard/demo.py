@@ -11,6 +11,30 @@ from rich.console import Console
 
 from data.samples.generate import SAMPLE
 
+# What the simulated systems hold, counted straight from their state files.
+HELD = {
+    "broadworks.sqlite": [("enterprises", "sp"), ("groups", "grp"), ("numbers", "dn"), ("admins", "admin")],
+    "billing.sqlite": [("billing accounts", "accounts"), ("account packages", "account_packages")],
+    "tickets.sqlite": [("tickets", "tickets")],
+}
+
+
+def system_counts(home: Path) -> dict[str, int]:
+    import sqlite3
+
+    counts: dict[str, int] = {}
+    for file, tables in HELD.items():
+        path = home / "sim" / file
+        if not path.exists():
+            continue
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for label, table in tables:
+                counts[label] = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        finally:
+            con.close()
+    return counts
+
 DEMO_HOME = Path("var") / "demo"
 
 
@@ -32,9 +56,14 @@ def run_demo(console: Console) -> None:
     console.rule("[bold]2. run it: stage, provision (BroadWorks sim), bill (billing sim), tickets, report")
     result = commands.run(SAMPLE, None, False, False, show_progress=True)
     commands.print_run(console, result)
+    held = system_counts(home)
+    console.print("the systems now hold: " + ", ".join(f"{v} {k}" for k, v in held.items()))
     console.rule("[bold]3. run it again: the batch resumes and sends nothing new")
     again = commands.run(SAMPLE, None, False, False, show_progress=False)
     commands.print_run(console, again)
+    held_again = system_counts(home)
+    console.print("the systems now hold: " + ", ".join(f"{v} {k}" for k, v in held_again.items())
+                  + (" (unchanged)" if held_again == held else " [red](CHANGED)[/]"))
     c = result["customers"]
     ok = (
         c["valid"] > 0
@@ -42,6 +71,7 @@ def run_demo(console: Console) -> None:
         and c["billed"] == c["valid"]
         and c["failed"] == 0
         and again["customers"] == c
+        and held_again == held
     )
     console.print(f"\nreconciliation workbook: {result['report']}")
     console.print(f"partner error workbook: {checked.get('errors_out')}")
