@@ -22,7 +22,7 @@ from flows.systems import Systems, open_systems
 from onboard.settings import Settings
 from staging.batches import get_batch, set_batch
 from staging.ledger import LedgerBuffer, mark_in_doubt_pending
-from staging.orders import incomplete_accounts
+from staging.orders import discard_half_staged, incomplete_accounts
 from staging.secrets import Vault, load_key
 from staging.snapshot import batch_summaries, write_snapshot
 from staging.store import Store
@@ -40,13 +40,17 @@ class Context:
 def open_context(settings: Settings, command: str = "") -> Iterator[Context]:
     home = settings.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    key = load_key(home, settings.secret_key.get_secret_value() if settings.secret_key else None)
     with Store.open(home, command=command) as store:
+        # the key only once we hold the data home: a refused second run must change nothing there
+        key = load_key(home, settings.secret_key.get_secret_value() if settings.secret_key else None)
         yield Context(settings, home, store, Vault(key))
 
 
 def stage_batch(ctx: Context, path: Path, options: RunOptions) -> Prepared:
     prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault)
+    if prepared.resumed and discard_half_staged(ctx.store, prepared.batch_id):
+        # killed between staging transactions: stage it again (nothing was sent for it)
+        prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault)
     if prepared.resumed:
         mark_in_doubt_pending(ctx.store, prepared.batch_id)
     set_batch(ctx.store, prepared.batch_id, status="running")
@@ -63,7 +67,8 @@ def provision_chunk(
     ctx: Context, systems: Systems, batch_id: str, accounts: list[str], on_progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
     res = provision_accounts(
-        ctx.store, systems, ctx.vault, batch_id, accounts, concurrency=ctx.settings.concurrency, on_progress=on_progress
+        ctx.store, systems, ctx.vault, batch_id, accounts, concurrency=ctx.settings.concurrency, on_progress=on_progress,
+        on_flush=lambda: write_snapshot(ctx.store, batch_id),
     )
     send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
     write_snapshot(ctx.store, batch_id)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.broadworks.provision import BroadWorksProvisioner
-
 from connectors.billing.provision import BillingProvisioner
+from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.common.errors import ConnectorError
 from connectors.common.order import CustomerOrder, StepEvent, SystemResult
 from connectors.tickets.provision import TicketsProvisioner
@@ -95,8 +95,14 @@ def provision_accounts(
     *,
     concurrency: int,
     on_progress: Callable[[int], None] | None = None,
+    on_flush: Callable[[], None] | None = None,
+    flush_every: float = 5.0,
 ) -> ChunkResult:
-    """Provision the given accounts of a batch (a chunk); the ledger is flushed as results come in."""
+    """Provision the given accounts of a batch (a chunk); the ledger is flushed as results come in.
+
+    Flushed at least every ``flush_every`` seconds (then ``on_flush``, e.g. the status snapshot), so a
+    kill loses little and ``onboard status`` shows progress during a long chunk.
+    """
     plans = load_plans(store, batch_id, accounts)
     passwords = dict(store.con.execute(
         "SELECT account, password_enc FROM customers WHERE batch_id = ? AND status = 'valid'", [batch_id]
@@ -111,6 +117,7 @@ def provision_accounts(
     ]
     orders = [CustomerOrder.from_dict(p, portal_password=vault.open(passwords.get(p["account"]))) for _, p in plans]
     out = ChunkResult(accounts=len(orders))
+    flushed = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as pool:
         futures = [pool.submit(_customer, o, provisioners, done, ledger) for o in orders]
         for i, (order, fut) in enumerate(zip(orders, futures, strict=True), start=1):
@@ -118,8 +125,11 @@ def provision_accounts(
             _record_results(store, batch_id, order, results)
             for r in results:
                 (out.done if r.status == "done" else out.failed)[r.system] += 1
-            if ledger.pending_count() >= 500:
+            if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
                 ledger.flush(store)
+                flushed = time.monotonic()
+                if on_flush is not None:
+                    on_flush()
             if on_progress is not None:
                 on_progress(i)
     ledger.flush(store)

@@ -75,6 +75,25 @@ def run(
 
 @app.command()
 @clean_errors
+def plan(
+    target: Annotated[str, typer.Argument(metavar="FILE|BATCH")],
+    partner: PartnerOpt = None,
+    as_json: JsonOpt = False,
+    allow_pending_e911: E911Opt = False,
+) -> None:
+    """What a run would still send, step by step, sending nothing."""
+    from flows.plan_view import plan_steps, print_plan
+    from onboard.settings import load_settings
+
+    doc = plan_steps(load_settings(), target, partner=partner, allow_pending_e911=allow_pending_e911)
+    if as_json:
+        print(json.dumps(doc, default=str))
+    else:
+        print_plan(out, doc)
+
+
+@app.command()
+@clean_errors
 def retry(batch: str, as_json: JsonOpt = False) -> None:
     """Re-drive the failed and unfinished customers of a batch."""
     from onboard import commands

@@ -6,7 +6,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from staging.store import Store
 
@@ -23,15 +26,21 @@ def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFram
 
 def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], keys: set[str]) -> None:
     """Package lines, locations and DID requests of the customers ``keys``."""
+    value_set = pa.array(sorted(keys), type=pa.string())
+
     def sub(sheet: str) -> pd.DataFrame | None:
         f = order.get(sheet)
-        return None if f is None or f.empty else f[f["_account_key"].isin(keys)]
+        if f is None or f.empty:
+            return None
+        # Arrow's is_in: pandas boxes every value of a 100k-key set one by one
+        hit = pc.is_in(pa.array(f["_account_key"].astype("str").array), value_set=value_set)
+        return f[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]
 
     pk = _cols(sub("Packages"), {"_account_key": "account_key", "_row": "row", "order_type": "order_type",
                                  "package": "package", "quantity": "quantity"})
     if not pk.empty:
         pk.insert(0, "batch_id", batch_id)
-        pk["quantity"] = pd.to_numeric(pk["quantity"], errors="coerce").fillna(1).astype("int64")
+        pk["quantity"] = _whole_or(pk["quantity"], 1)
         store.insert("package_lines", pk)
     loc = _cols(sub("Locations"), {"_account_key": "account_key", "_sheet": "sheet", "_row": "row",
                                    "location_name": "location_name", "address_1": "address_1", "address_2": "address_2",
@@ -46,6 +55,17 @@ def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], k
         dr["quantity"] = pd.to_numeric(dr["quantity"], errors="coerce").fillna(0).astype("int64")
         dr["numbers"] = dr["numbers"].map(lambda v: ";".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
         store.insert("did_requests", dr)
+
+
+def _whole_or(s: pd.Series, default: int) -> pd.Series:
+    """Whole numbers as int64, anything else ``default`` (what to_numeric(errors="coerce") gave for the
+    validated quantities staged here, in Arrow: to_numeric parses 1M strings in Python)."""
+    if len(s) == 0 or s.dtype != "str":
+        return pd.to_numeric(s, errors="coerce").fillna(default).astype("int64")
+    arr = pa.array(s.array)
+    digits = pc.match_substring_regex(arr, r"^[0-9]{1,18}$")
+    out = pc.fill_null(pc.cast(pc.if_else(digits, arr, pa.scalar(None, arr.type)), pa.int64()), default)
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=s.index, dtype="int64")
 
 
 def stage_findings(store: Store, batch_id: str, findings: pd.DataFrame) -> None:
@@ -112,3 +132,21 @@ def customer_progress(store: Store, batch_id: str) -> pd.DataFrame:
         """,
         [batch_id],
     )
+
+
+def discard_half_staged(store: Store, batch_id: str) -> bool:
+    """Drop the staging rows of a batch whose staging was cut short (killed before its plans were saved).
+
+    Such a batch has its row but no totals (they are written with the plans) and nothing was sent for it
+    yet; without this a resume would find the batch, skip staging and provision nobody. Number
+    reservations are kept on purpose: staging again reuses the ones each customer already holds.
+    """
+    half = store.scalar(
+        "SELECT count(*) FROM batches WHERE batch_id = ? AND status = 'staged' AND valid IS NULL", [batch_id]
+    )
+    if not half:
+        return False
+    with store.transaction() as con:
+        for table in ("plans", "findings", "did_requests", "locations", "package_lines", "customers", "batches"):
+            con.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+    return True

@@ -1,0 +1,328 @@
+"""`onboard plan FILE|BATCH`: what a run would still send, step by step, sending nothing.
+
+A FILE whose batch is not staged yet is validated and planned in memory only: numbers are "reserved"
+from the free-inventory snapshot in a local copy, nothing is written to staging and no system is
+contacted. A staged batch (named by its id, or by the same file again) is read from staging
+read-only, and the steps the ledger holds as done are left out: what remains is what a resume would
+send. Every listed step is, at run time, still preceded by a look-up (DESIGN §6), so a step listed
+here may turn out to need no request at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from connectors.billing.provision import STEPS as BILLING_STEPS
+from connectors.broadworks import STEPS as BROADWORKS_STEPS
+from connectors.broadworks import plan_services
+from connectors.common.order import CustomerOrder
+from connectors.tickets.provision import follow_up_step
+from data.catalog import load_catalog
+from data.partners import load_partners, resolve_partner
+from flows.stage import RunOptions, partner_of
+from onboard.errors import UsageError
+from onboard.settings import Settings
+from staging.batches import batch_id as make_batch_id
+from staging.batches import input_files
+from staging.lock import LockedError, RunLock
+from staging.snapshot import read_batches, read_existing
+from staging.store import DB_NAME
+from transforms.plan import NumberGrant, PlanInputs, build_plans, trunking_follow_up
+
+SYSTEMS = ("broadworks", "billing", "tickets", "mail")
+
+# The request each step sends when its look-up finds the work missing (classic OCI-P requests).
+BROADWORKS_REQUESTS = {
+    "enterprise": "ServiceProviderAddRequest13mp2",
+    "enterprise_services": "ServiceProviderServiceModifyAuthorizationListRequest",
+    "service_packs": "ServiceProviderServicePackAddRequest",
+    "group": "GroupAddRequest",
+    "group_services_authorized": "GroupServiceModifyAuthorizationListRequest",
+    "group_services_assigned": "GroupServiceAssignListRequest",
+    "numbers_added": "ServiceProviderDnAddListRequest",
+    "numbers_assigned": "GroupDnAssignListRequest",
+    "calling_line_id": "GroupModifyRequest",
+    "admin": "ServiceProviderAdminAddRequest14",
+}
+BILLING_REQUESTS = {
+    "partner_account": "POST Account (Partner, once per partner)",
+    "enterprise_account": "POST Account (Enterprise)",
+    "enterprise_package": "POST Account/Package",
+    "customer_account": "POST Account (Customer)",
+    "billing_contact": "POST Contact (Billing)",
+    "customer_packages": "POST Account/Package",
+}
+TICKETS_REQUEST = "POST /api/v2/tickets.json"
+MAIL_REQUEST = "admin credentials mail"
+
+Ledger = Mapping[tuple[str, str, str], tuple[str, str | None]]  # (account, system, step) -> (status, error)
+
+
+# ----------------------------------------------------------------------------- steps of one customer
+
+
+def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
+    """Every step a first run sends for one planned customer, per system, in order."""
+    p = plan_services(order)
+    bw_work = {
+        "enterprise_services": bool(p.user or p.group),
+        "service_packs": bool(p.packs),
+        "group_services_authorized": bool(p.user or p.group or p.packs),
+        "group_services_assigned": bool(p.group),
+        "numbers_added": bool(p.numbers),
+        "numbers_assigned": bool(p.numbers),
+        "calling_line_id": p.main is not None and p.main in p.numbers,
+        "admin": bool(order.admin_user_id),
+    }  # the same steps BroadWorksProvisioner skips for want of anything to ask
+    bw_detail = {
+        "enterprise": order.enterprise_id,
+        "service_packs": f"{len(p.packs)} pack(s): " + ", ".join(sorted(p.packs)),
+        "group": order.group_id,
+        "numbers_added": f"{len(p.numbers)} number(s)",
+        "numbers_assigned": f"{len(p.numbers)} number(s) to {order.group_id}",
+        "calling_line_id": p.main or "",
+        "admin": order.admin_user_id,
+    }
+    bw = [{"step": s, "request": BROADWORKS_REQUESTS[s], "detail": bw_detail.get(s, "")}
+          for s in BROADWORKS_STEPS if bw_work.get(s, True)]
+    lines = len(order.packages) + 2  # the ordered lines plus BroadWorks Group and RetailRates
+    billing_detail = {
+        "partner_account": order.partner_id,
+        "enterprise_account": f"{order.account} Enterprise",
+        "enterprise_package": "BroadWorks Enterprise",
+        "customer_account": f"{order.account} ({order.billing_type})",
+        "billing_contact": "on the invoicer account",
+        "customer_packages": f"{lines} package line(s) from {order.billing_start}",
+    }
+    billing = [{"step": s, "request": BILLING_REQUESTS[s], "detail": billing_detail[s]} for s in BILLING_STEPS]
+    tickets = [{"step": follow_up_step(f), "request": TICKETS_REQUEST, "detail": f.subject} for f in order.follow_ups]
+    mail = ([{"step": "admin_credentials", "request": MAIL_REQUEST, "detail": f"to {order.partner_email}"}]
+            if order.admin_user_id else [])
+    return {"broadworks": bw, "billing": billing, "tickets": tickets, "mail": mail}
+
+
+def _remaining(account: str, steps: dict[str, list[dict[str, str]]], ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for system, items in steps.items():
+        if ledger.get((account, system, "complete"), ("",))[0] == "done":
+            continue  # the system is finished for this customer: nothing is sent again
+        left = []
+        for item in items:
+            status, error = ledger.get((account, system, item["step"]), ("", None))
+            if status == "done":
+                continue
+            # No run holds the data home while we read, so a step the ledger holds as 'pending' was sent by a
+            # run that died: it is in doubt (looked up first, then continued); failed: sent again by retry.
+            state = {"": "pending", "pending": "in_doubt"}.get(status, status)
+            left.append({**item, "state": state, **({"error": error} if error else {})})
+        if left:
+            out[system] = left
+    return out
+
+
+def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, Any]], ledger: Ledger,
+              routing: Iterable[tuple[str, dict[str, str]]], held: int) -> dict[str, Any]:
+    customers: list[dict[str, Any]] = []
+    complete = 0
+    by_system: dict[str, int] = dict.fromkeys(SYSTEMS, 0)
+    for plan in plans:
+        order = CustomerOrder.from_dict(plan)
+        left = _remaining(order.account, customer_steps(order), ledger)
+        if not left:
+            complete += 1
+            continue
+        for system, items in left.items():
+            by_system[system] += len(items)
+        customers.append({"account": order.account, "steps": left})
+    for account, ticket in routing:  # held customers that ordered SIP Trunking get their ticket anyway
+        step = "ticket:" + ticket["kind"]
+        status, error = ledger.get((account, "tickets", step), ("pending", None))
+        if status != "done":
+            by_system["tickets"] += 1
+            customers.append({"account": account, "held": True, "steps": {"tickets": [
+                {"step": step, "request": TICKETS_REQUEST, "detail": ticket["subject"], "state": status,
+                 **({"error": error} if error else {})}]}})
+    return {
+        "batch": batch, "partner": partner, "staged": staged,
+        "customers": customers,
+        "totals": {"to_send": len([c for c in customers if not c.get("held")]), "complete": complete, "held": held,
+                   "steps": sum(by_system.values()), "by_system": by_system},
+    }
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+def _connect_read_only(home: Path) -> duckdb.DuckDBPyConnection | None:
+    db = home / DB_NAME
+    if not db.exists():
+        return None
+    if RunLock(home).is_held():
+        raise LockedError(RunLock(home).describe_holder())
+    return duckdb.connect(str(db), read_only=True)
+
+
+def _staged(con: duckdb.DuckDBPyConnection, batch: str, partners_file: Path) -> dict[str, Any]:
+    row = con.execute("SELECT partner_id, held FROM batches WHERE batch_id = ?", [batch]).fetchall()
+    if not row:
+        raise UsageError(f"no batch {batch} (onboard status lists the batches)")
+    plans = con.execute("SELECT plan FROM plans WHERE batch_id = ? ORDER BY chunk, account", [batch]).fetchall()
+    ledger = {
+        (a, s, st): (status, err)
+        for a, s, st, status, err in con.execute(
+            "SELECT account, system, step, status, error FROM ledger WHERE batch_id = ?", [batch]
+        ).fetchall()
+    }
+    held = con.execute(
+        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
+        [batch],
+    ).fetchall()
+    partner_id = str(row[0][0])
+    partner = resolve_partner(load_partners(partners_file), partner_id)
+    routing = [(str(a), trunking_follow_up(partner, str(a))) for (a,) in held]
+    return _document(batch, partner_id, True, (json.loads(p) for (p,) in plans), ledger, routing,
+                     int(row[0][1] or 0))
+
+
+def _free_inventory(home: Path) -> pd.DataFrame:
+    snap = home / "snapshot" / "inventory_free.parquet"
+    if snap.exists():
+        return pd.read_parquet(snap)
+    from flows.stage import INVENTORY_FILE
+    from staging.inventory import read_inventory_file
+
+    return read_inventory_file(INVENTORY_FILE)[["number", "npa", "nxx"]]
+
+
+def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
+                       ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
+    """What ``flows.stage._reserve`` would give, taken from a local copy of the free numbers."""
+    grants: dict[str, list[NumberGrant]] = defaultdict(list)
+    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    wanted = set(keys)
+    own = frames.get("Numbers")
+    if own is not None and not own.empty:
+        for rec in own[own["_account_key"].isin(wanted)].to_dict("records"):
+            grants[str(rec["_account_key"])].append(
+                NumberGrant(str(rec["number"]), "own", str(rec.get("purpose") or "Voice")))
+    dids = frames.get("DIDs")
+    if dids is None or dids.empty:
+        return grants, backorders
+    pool: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for number, npa, nxx in free.sort_values("number")[["number", "npa", "nxx"]].itertuples(index=False):
+        pool[(str(npa), str(nxx))].append(str(number))
+    taken: set[str] = set()
+    for rec in dids[dids["_account_key"].isin(wanted)].to_dict("records"):
+        k, npa, nxx = str(rec["_account_key"]), str(rec["npa"]), str(rec["nxx"])
+        specific = rec.get("numbers") or []
+        if isinstance(specific, str):
+            specific = [s for s in specific.replace(",", ";").split(";") if s.strip()]
+        raw_qty = str(rec.get("quantity") or "").strip()
+        qty = max(int(raw_qty) if raw_qty.isdigit() else 0, len(specific))
+        got = [n for n in specific if n in pool[(npa, nxx)] and n not in taken]
+        got += [n for n in pool[(npa, nxx)] if n not in taken and n not in got][: max(0, qty - len(got))]
+        taken.update(got)
+        purpose = str(rec.get("purpose") or "Voice")
+        grants[k].extend(NumberGrant(n, "inventory", purpose, str(rec.get("fax_email") or "")) for n in got)
+        if qty > len(got):
+            backorders[k].append((npa, nxx, qty - len(got)))
+    return grants, backorders
+
+
+def _in_memory(settings: Settings, path: Path, options: RunOptions) -> dict[str, Any]:
+    """Validate and plan a workbook whose batch is not staged, writing nothing."""
+    from transforms.ingest import read_order
+    from transforms.normalize import normalize
+    from validators import validate_order
+
+    home = settings.home.resolve()
+    raw = read_order(path)
+    partner = partner_of(raw.sheets.get("Customers"), options.partner, settings.partners_file)
+    bid = make_batch_id(partner.partner_id, input_files([path]))
+    catalog = load_catalog()
+    order, _ = normalize(raw, catalog)
+    result = validate_order(order, catalog, existing=read_existing(home, partner.partner_id, exclude_batch=bid),
+                            inventory=_free_inventory(home), allow_pending_e911=options.allow_pending_e911)
+    frames = result.order.sheets
+    findings = result.findings_frame()
+    held = set(result.held)
+    if options.all_or_nothing and held:
+        held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
+    valid = list(dict.fromkeys(k for k in frames["Customers"]["_account_key"] if k in result.valid and k not in held))
+    grants, backorders = _reserve_in_memory(frames, valid, _free_inventory(home))
+    pending = findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
+    plans = build_plans(frames, valid, PlanInputs(
+        partner, catalog, bid, numbers=grants, backorders=backorders,
+        pending_e911=frozenset(" ".join(str(a).split()).casefold() for a in pending)))
+    errors = findings[findings["severity"] == "error"]
+    trunking = sorted(set(errors.loc[errors["code"] == "TRUNKING_NOT_SUPPORTED", "account"].astype(str)))
+    routing = [(a, trunking_follow_up(partner, a)) for a in trunking]
+    return _document(bid, partner.partner_id, False, plans.values(), {}, routing, len(held - set(result.skipped)))
+
+
+def plan_steps(settings: Settings, target: str, *, partner: str | None = None, allow_pending_e911: bool = False,
+               all_or_nothing: bool = False) -> dict[str, Any]:
+    """What `onboard run FILE` / `onboard retry BATCH` would still send, per customer and system.
+
+    Writes nothing and contacts no system. Raises UsageError (unknown batch), LockedError (a run holds
+    the staged batch right now) or InputError (unusable workbook).
+    """
+    home = settings.home.resolve()
+    path = Path(target)
+    if not path.exists():
+        con = _connect_read_only(home)
+        if con is None:
+            raise UsageError(f"{target}: no such file, and no batch {target} under {home}")
+        with con:
+            return _staged(con, target, settings.partners_file)
+    options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing)
+    from transforms.ingest import read_order
+
+    files = input_files([path])
+    raw = read_order(path)
+    bid = make_batch_id(partner_of(raw.sheets.get("Customers"), partner, settings.partners_file).partner_id, files)
+    if RunLock(home).is_held():
+        if any(b["batch"] == bid for b in read_batches(home)):  # staged and being run right now
+            raise LockedError(RunLock(home).describe_holder())
+        return _in_memory(settings, path, options)
+    con = _connect_read_only(home)
+    if con is not None:
+        with con:
+            if con.execute("SELECT count(*) FROM batches WHERE batch_id = ?", [bid]).fetchall()[0][0]:
+                return _staged(con, bid, settings.partners_file)
+    return _in_memory(settings, path, options)
+
+
+# ----------------------------------------------------------------------------- printer
+
+
+def print_plan(console: Console, doc: dict[str, Any], limit: int = 40) -> None:
+    t = doc["totals"]
+    state = "staged, resuming" if doc["staged"] else "not staged yet (planned in memory)"
+    console.print(
+        f"batch [bold]{doc['batch']}[/] ({doc['partner']}, {state}): {t['to_send']} customer(s) with steps to send, "
+        f"{t['complete']} complete, {t['held']} held; {t['steps']} step(s): "
+        + ", ".join(f"{s} {n}" for s, n in t["by_system"].items()),
+        highlight=False,
+    )
+    table = Table("account", "system", "step", "request", "state", "detail")
+    for c in doc["customers"][:limit]:
+        for system, items in c["steps"].items():
+            for item in items:
+                state_text = item["state"] + (f": {item['error']}" if item.get("error") else "")
+                table.add_row(c["account"], system, item["step"], item["request"], state_text, item["detail"])
+    if doc["customers"]:
+        console.print(table)
+    if len(doc["customers"]) > limit:
+        console.print(f"... {len(doc['customers']) - limit} more customer(s): use --json")
+    if not doc["customers"]:
+        console.print("nothing left to send")
