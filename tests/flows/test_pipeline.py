@@ -34,6 +34,27 @@ def _state(s: Sims) -> tuple[int, int, int, int]:
     return (s.bw.accepted_adds(), s.bl.store.count("accounts"), s.bl.store.count("account_packages"), len(s.tk.tickets()))
 
 
+def _check_reservations(home: Path) -> None:
+    """Staging holds exactly the numbers the order asked for: reserved (then assigned) or backordered."""
+    con = duckdb.connect(str(home / "onboard.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT d.account_key, d.npa, d.nxx, d.quantity, d.reserved, d.backordered, "
+            "(SELECT count(*) FROM did_inventory i JOIN customers c ON c.account = i.account AND c.batch_id = i.batch_id "
+            " WHERE c.account_key = d.account_key AND i.npa = d.npa AND i.nxx = d.nxx AND i.status = 'assigned') "
+            "FROM did_requests d"
+        ).fetchall()
+        assert rows
+        for key, npa, nxx, qty, reserved, backordered, assigned in rows:
+            assert reserved + backordered == qty, (key, npa, nxx)
+            assert assigned == reserved, (key, npa, nxx)
+        assert any(r[5] for r in rows)  # the sample has a backorder
+        dup = con.execute("SELECT number FROM did_inventory WHERE status <> 'free' GROUP BY number HAVING count(*) > 1")
+        assert dup.fetchall() == []
+    finally:
+        con.close()
+
+
 def _check_systems(s: Sims, plans: list[dict]) -> None:
     bw = OcipClient(s.broadworks.base_url + "/webservice/services/ProvisioningService", SIM_USER, SIM_SECRET)
     bl = BillingClient(s.billing.base_url, SIM_USER, SIM_SECRET)
@@ -83,9 +104,12 @@ def test_sample_end_to_end_and_a_second_run_sends_nothing(sims: Sims, sample_boo
     after_first = _state(sims)
     assert sims.bw.rejected_duplicates() == 0
 
+    _check_reservations(isolated_home)
+
     second = run_file(settings, sample_book, RunOptions())
     assert second["batch"] == first["batch"] and second["customers"] == c
     assert _state(sims) == after_first  # nothing created anywhere
+    _check_reservations(isolated_home)
     # every OCI-P document the run sent is valid against the published R25 schema
     docs = [json.loads(line)["request"] for line in (tmp_path / "journal" / "broadworks.jsonl").read_text().splitlines()]
     assert docs and all(validate_document(d) == [] for d in docs)
