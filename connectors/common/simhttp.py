@@ -117,7 +117,7 @@ def _make_handler(app: SimApp, faults: Faults) -> type[BaseHTTPRequestHandler]:
         # Headers and body go out in separate writes; with Nagle + delayed ACK each request would wait ~40 ms.
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: the journal is the log
 
         def _serve(self) -> None:
