@@ -24,7 +24,7 @@ from staging.batches import get_batch, set_batch
 from staging.ledger import LedgerBuffer, mark_in_doubt_pending
 from staging.orders import discard_half_staged, incomplete_accounts
 from staging.secrets import Vault, load_key
-from staging.snapshot import batch_summaries, write_snapshot
+from staging.snapshot import batch_summaries, refresh_snapshot, write_snapshot
 from staging.store import Store
 
 
@@ -68,10 +68,10 @@ def provision_chunk(
 ) -> dict[str, Any]:
     res = provision_accounts(
         ctx.store, systems, ctx.vault, batch_id, accounts, concurrency=ctx.settings.concurrency, on_progress=on_progress,
-        on_flush=lambda: write_snapshot(ctx.store, batch_id),
+        on_flush=lambda: refresh_snapshot(ctx.store, batch_id),
     )
     send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
-    write_snapshot(ctx.store, batch_id)
+    refresh_snapshot(ctx.store, batch_id)
     return {"accounts": res.accounts, "done": res.done, "failed": res.failed}
 
 

@@ -75,6 +75,37 @@ def run(
 
 @app.command()
 @clean_errors
+def migrate(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Workbooks or folders of CSV files.")],
+    partner: PartnerOpt = None,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Connector sessions in parallel.")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler ADDRESS, or local:N workers.")] = None,
+    cutover: Annotated[str | None, typer.Option("--cutover", help="Billing start (default: next 1st).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Migrate whole customer books: chunked, resumable, optionally on a Dask cluster."""
+    from flows.migrate_book import migrate as run_migrate
+    from onboard import commands
+    from onboard.settings import load_settings
+
+    settings = load_settings()
+    settings.external_mode()
+    commands.refuse_if_locked(settings)
+    result = run_migrate(settings, [_file(p) for p in paths], partner=partner, chunk_size=chunk_size, workers=workers,
+                         dask=dask, cutover=cutover, show_progress=not as_json)
+    if as_json:
+        print(json.dumps(result, default=str))
+    else:
+        for b in result["batches"]:
+            commands.print_run(out, b)
+        out.print(f"cutover {result['cutover']}: {result['customers']}")
+    c = result["customers"]
+    raise typer.Exit(EXIT_HELD if c.get("failed") or c.get("held") else EXIT_OK)
+
+
+@app.command()
+@clean_errors
 def plan(
     target: Annotated[str, typer.Argument(metavar="FILE|BATCH")],
     partner: PartnerOpt = None,

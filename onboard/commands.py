@@ -84,7 +84,7 @@ def run(
 ) -> dict[str, Any]:
     settings = load_settings()
     settings.external_mode()  # fail fast on a half-configured set of URLs
-    _refuse_if_locked(settings)
+    refuse_if_locked(settings)
     from flows import progress
     from flows.onboard_order_sheet import onboard_order_sheet
 
@@ -99,7 +99,7 @@ def run(
     return result
 
 
-def _refuse_if_locked(settings: Settings) -> None:
+def refuse_if_locked(settings: Settings) -> None:
     """Tell a second writer at once, before any orchestration starts (the run takes the lock itself)."""
     from staging.lock import LockedError, RunLock
 
@@ -113,7 +113,7 @@ def retry(batch: str, *, show_progress: bool) -> dict[str, Any]:
 
     settings = load_settings()
     settings.external_mode()
-    _refuse_if_locked(settings)
+    refuse_if_locked(settings)
     with _progress_bar(show_progress, "retrying") as bar:
         try:
             return retry_batch(settings, batch, bar)

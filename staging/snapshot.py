@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,18 @@ def read_batch(home: Path, batch_id: str) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+_last: dict[tuple[str, str | None], tuple[float, float]] = {}  # (home, batch) -> (monotonic written, seconds it took)
+
+
+def refresh_snapshot(store: Store, batch_id: str | None = None, *, force: bool = False, every: float = 5.0) -> None:
+    """``write_snapshot`` at most every ``every`` seconds and 5x its own cost: cheap for an order sheet,
+    while a 100k-customer batch (seconds per snapshot) does not pay for it hundreds of times."""
+    key = (str(store.home), batch_id)
+    now = time.monotonic()
+    at, took = _last.get(key, (-1e9, 0.0))
+    if not force and now - at < max(every, 5 * took):
+        return
+    write_snapshot(store, batch_id)
+    _last[key] = (now, time.monotonic() - now)

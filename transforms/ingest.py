@@ -8,6 +8,8 @@ its Excel row number in ``_row`` (header = row 1; for CSV the record number with
 from __future__ import annotations
 
 import io
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,19 +86,24 @@ def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
     except Exception as exc:  # calamine raises several types for "not a workbook"
         raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
                          "from Excel and upload it again.") from None
-    out: list[tuple[str, pd.DataFrame]] = []
-    for name in reader.sheet_names:
-        if find_sheet(name) is None:
-            out.append((name, pd.DataFrame()))  # reported as an unknown sheet, not read
-            continue
+    names = [n for n in reader.sheet_names if find_sheet(n) is not None]
+
+    def load(name: str) -> pd.DataFrame:
+        # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
+        # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
+        own = reader if name == names[0] else fastexcel.read_excel(path)  # a reader per thread
         try:
-            # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
-            # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
-            frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas()
+            return _text(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas())
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
-        out.append((name, _text(frame)))
-    return out
+
+    # calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the
+    # others) are read side by side.
+    workers = max(1, min(len(names), os.cpu_count() or 1, 4))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        frames = dict(zip(names, pool.map(load, names), strict=True))
+    # unknown sheets are reported, not read
+    return [(n, frames[n] if n in frames else pd.DataFrame()) for n in reader.sheet_names]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -180,11 +187,13 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
                          f"{found}); row 1 must hold the column names.")
     rows = np.arange(2, len(data) + 2, dtype="int64")[keep]
     kept = data[keep]
-    cols: dict[str, object] = {}
+    cols: dict[str, pd.Series] = {}
+    blank = pd.Series([""] * len(kept), dtype="str")
     for c in sheet.columns:
         pos = mapped.get(c.key)
-        cols[c.key] = _strip_marker(kept[pos]).to_numpy() if pos is not None else [""] * len(kept)
-    frame = pd.DataFrame(cols, dtype="str")
+        # Series stay Arrow strings end to end (a detour through numpy objects costs seconds per 1M rows).
+        cols[c.key] = _strip_marker(kept[pos]).astype("str").reset_index(drop=True) if pos is not None else blank
+    frame = pd.DataFrame(cols)
     frame["_row"] = rows
     order.headers[sheet.name] = header
     order.columns[sheet.name] = {k: header[i] for k, i in mapped.items()}

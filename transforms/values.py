@@ -27,6 +27,7 @@ _NANP_DIGITS = re.compile(r"^1?([2-9]\d{2}[2-9]\d{6})$")
 _EXCEL_FLOAT = re.compile(r"^(\+?\d+)\.0+$")
 
 
+@lru_cache(maxsize=262144)  # the same numbers recur on Customers, Locations and Numbers
 def phone(v: str) -> Result:
     """Any NANP spelling -> +1NXXNXXXXXX; `2125550100.0` (Excel float) repaired."""
     if not v:
@@ -151,7 +152,7 @@ def parse_date(v: str) -> date | None:
 
 _LOCAL_OK = re.compile(r"^[A-Za-z0-9_%+\-]+(\.[A-Za-z0-9_%+\-]+)*$")
 _DOMAIN_OK = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$")
-_SPECIAL_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "home", "lan"}
+SPECIAL_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "home", "lan"}
 
 
 @lru_cache(maxsize=262144)
@@ -159,7 +160,7 @@ def one_email(v: str) -> str | None:
     local, at, dom = v.rpartition("@")
     # Fast path for the common shape (a strict subset of what email-validator accepts); the rest goes to it.
     fast = at and _LOCAL_OK.match(local) and len(local) <= 64 and _DOMAIN_OK.match(dom) and len(v) <= 254
-    if fast and dom.rsplit(".", 1)[-1].casefold() not in _SPECIAL_TLDS:
+    if fast and dom.rsplit(".", 1)[-1].casefold() not in SPECIAL_TLDS:
         return f"{local}@{dom.lower()}"
     try:
         return validate_email(v, check_deliverability=False).normalized  # never the network

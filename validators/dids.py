@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from data.catalog import Catalog
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, isin
 from validators.findings import Finding
 
 _EMAIL_IN_TEXT = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
@@ -27,14 +28,19 @@ def package_totals(order: NormalizedOrder, catalog: Catalog) -> pd.DataFrame:
     pk = order.sheets["Packages"]
     if pk.empty:
         return pd.DataFrame({"seats": [], "included": [], "adds": []}, dtype="int64")
-    pairs = {(o, p): catalog.package(o, p) for o, p in zip(pk["order_type"], pk["package"], strict=True)}
-    lines = [pairs[(o, p)] for o, p in zip(pk["order_type"], pk["package"], strict=True)]
+    pairs = {(o, p): catalog.package(o, p) for o, p in set(zip(pk["order_type"], pk["package"], strict=True))}
+    # Per distinct (order type, package): is it a seat, DIDs per seat, does it add DIDs; then vectorized.
+    code = pd.Series(range(len(pairs)), index=["\x00".join(k) for k in pairs])
+    idx = (pk["order_type"] + "\x00" + pk["package"]).map(code).to_numpy(dtype="int64")
+    seat = np.array([bool(x and x.seat) for x in pairs.values()], dtype=bool)[idx]
+    per_seat = np.array([x.dids_included if x else 0 for x in pairs.values()], dtype="int64")[idx]
+    adds = np.array([bool(x and x.adds_dids) for x in pairs.values()], dtype=bool)[idx]
     q = _qty(pk["quantity"]).to_numpy()
     frame = pd.DataFrame({
         "_account_key": pk["_account_key"].to_numpy(),
-        "seats": [qq if (x and x.seat) else 0 for x, qq in zip(lines, q, strict=True)],
-        "included": [qq * x.dids_included if (x and x.seat) else 0 for x, qq in zip(lines, q, strict=True)],
-        "adds": [qq if (x and x.adds_dids) else 0 for x, qq in zip(lines, q, strict=True)],
+        "seats": np.where(seat, q, 0),
+        "included": np.where(seat, q * per_seat, 0),
+        "adds": np.where(adds, q, 0),
     })
     return frame.groupby("_account_key")[["seats", "included", "adds"]].sum()
 
@@ -57,7 +63,7 @@ def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -
     has_dids = acc.index.isin(dids["_account_key"].unique())
     no_seats = set(acc.index[(acc["seats"] == 0) & has_dids])
     over = acc[~acc.index.isin(list(no_seats)) & (acc["wanted"] > acc["allowance"])]
-    for row, acct in zip(*(dids.loc[dids["_account_key"].isin(no_seats), c] for c in ("_row", "account_name")),
+    for row, acct in zip(*(dids.loc[isin(dids["_account_key"], no_seats), c] for c in ("_row", "account_name")),
                          strict=True):
         out.append(Finding.of("DID_NO_SEATS", "DIDs", row, "Quantity",
                               f"'{acct}' requests DIDs but orders no seats (user licences): add seat packages "
@@ -66,14 +72,14 @@ def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -
                      "additional): order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer.")
             for k, w, a, i, d in zip(over.index, over["wanted"].tolist(), over["allowance"].tolist(),
                                      over["included"].tolist(), over["adds"].tolist(), strict=True)}
-    rows = dids[dids["_account_key"].isin(list(msgs))]
+    rows = dids[isin(dids["_account_key"], list(msgs))]
     for row, acct, key, q, n in zip(rows["_row"], rows["account_name"], rows["_account_key"], rows["quantity"],
                                     rows["numbers"], strict=True):
         col = "Numbers" if n and q == str(n.count("+1")) else "Quantity"
         out.append(Finding.of("DID_QUOTA_EXCEEDED", "DIDs", row, col, f"'{acct}' {msgs[key]}", acct,
                               q if col == "Quantity" else n))
     if not migration:
-        own = nums[nums["_account_key"].isin(list(msgs))]
+        own = nums[isin(nums["_account_key"], list(msgs))]
         for row, acct, key, n in zip(own["_row"], own["account_name"], own["_account_key"], own["number"],
                                      strict=True):
             out.append(Finding.of("DID_QUOTA_EXCEEDED", "Numbers", row, "Number", f"'{acct}' {msgs[key]}", acct, n))
@@ -109,7 +115,7 @@ def inventory_findings(order: NormalizedOrder, inventory: pd.DataFrame, skip: se
     left = inv.groupby(["npa", "nxx"]).size().to_dict()
     q = _qty(dids["quantity"])
     generic = (q - _count_numbers(dids["numbers"])).clip(lower=0)
-    for i in dids.index[generic.gt(0) & ~dids["_account_key"].isin(skip)]:
+    for i in dids.index[generic.gt(0) & ~isin(dids["_account_key"], skip)]:
         r = dids.loc[i]
         k = (str(r["npa"]), str(r["nxx"]))
         have = int(left.get(k, 0))
@@ -133,13 +139,13 @@ def fax_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
     if line_email is not None:
         has_email |= set(fax_lines.loc[line_email, "_account_key"].tolist())
     out: list[Finding] = []
-    fax_dids = dids[dids["purpose"].eq("Fax") & dids["fax_email"].eq("") & ~dids["_account_key"].isin(has_email)]
+    fax_dids = dids[dids["purpose"].eq("Fax") & dids["fax_email"].eq("") & ~isin(dids["_account_key"], has_email)]
     for row, acct in zip(fax_dids["_row"], fax_dids["account_name"], strict=True):
         out.append(Finding.of("FAX_INFO_MISSING", "DIDs", row, "Fax Email",
                               "Fax DID without a fax email: enter the address faxes are delivered to in Fax Email.",
                               acct))
     if line_email is not None:
-        bad = fax_lines[~line_email & ~fax_lines["_account_key"].isin(has_email)]
+        bad = fax_lines[~line_email & ~isin(fax_lines["_account_key"], has_email)]
         for row, acct, pkg in zip(bad["_row"], bad["account_name"], bad["package"], strict=True):
             out.append(Finding.of("FAX_INFO_MISSING", "Packages", row, "Notes",
                                   f"'{pkg}' needs the email address faxes are delivered to: write it in this line's "

@@ -7,44 +7,53 @@ does not change the order).
 
 from __future__ import annotations
 
-import hashlib
+import re
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from data.sheets import SHEETS
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, map_text
+
+_SPACES = re.compile(r"\s+")
 
 _EXCLUDE = {"password", "partner_id"}
 _NOTES = {"notes"}
 
 
-def _row_text(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    parts = []
-    for k in keys:
-        col = frame[k].astype("str")
-        if k in _NOTES:
-            col = col.str.replace(r"\s+", " ", regex=True).str.strip()
-        parts.append(col)
-    text = parts[0]
-    for p in parts[1:]:
-        text = text + "\x1f" + p
-    return text
-
-
 def customer_fingerprints(order: NormalizedOrder) -> dict[str, str]:
-    """Account key -> 32 hex digits (SHA-256 prefix)."""
-    chunks: list[pd.DataFrame] = []
-    for sheet in SHEETS:
+    """Account key -> 32 hex digits (SHA-256 prefix) of the customer's rows, each
+    ``<sheet> RS <values joined by US>``, sorted and joined by GS.
+
+    The rows are built, sorted, joined and hashed in DuckDB (byte order = code point order, as Python
+    sorts): in pandas that costs seconds per 1M rows. Digests are the same as hashing in Python."""
+    tables: dict[str, pd.DataFrame] = {}
+    selects: list[str] = []
+    for i, sheet in enumerate(SHEETS):
         frame = order.sheets[sheet.name]
         if frame.empty:
             continue
         if "_sheet" in frame.columns:
             frame = frame[frame["_sheet"].eq(sheet.name)]  # E911 from Notes is already in Customers.Notes
         keys = [c.key for c in sheet.columns if c.key not in _EXCLUDE and c.key != "account_name"]
-        text = sheet.name + "\x1e" + _row_text(frame, keys)
-        chunks.append(pd.DataFrame({"k": frame["_account_key"].to_numpy(), "t": text.to_numpy()}))
-    if not chunks:
+        cols: dict[str, object] = {"k": frame["_account_key"].astype("str").array}
+        for j, k in enumerate(keys):
+            col = frame[k].astype("str")
+            if k in _NOTES:
+                col = map_text(col, lambda v: _SPACES.sub(" ", v).strip())
+            cols[f"c{j}"] = col.array
+        tables[f"s{i}"] = pd.DataFrame(cols)
+        values = ", ".join(f"c{j}" for j in range(len(keys)))
+        selects.append(f"SELECT k, '{sheet.name}' || chr(30) || concat_ws(chr(31), {values}) AS t FROM s{i}")
+    if not selects:
         return {}
-    allrows = pd.concat(chunks, ignore_index=True).sort_values(["k", "t"], kind="stable")
-    joined = allrows.groupby("k", sort=False)["t"].agg("\x1d".join)
-    return {str(k): hashlib.sha256(v.encode("utf-8")).hexdigest()[:32] for k, v in joined.items() if k}
+    with duckdb.connect() as con:
+        for name, frame in tables.items():
+            con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        found = con.execute(
+            f"WITH allrows AS ({' UNION ALL '.join(selects)}) "
+            "SELECT k, left(sha256(array_to_string(list_sort(list(t)), chr(29))), 32) FROM allrows "
+            "WHERE k <> '' GROUP BY k"
+        ).fetchall()
+    return {str(k): str(h) for k, h in found}

@@ -7,7 +7,7 @@ from datetime import date
 
 from data.catalog import Catalog
 from transforms import values as V
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, isin
 from validators.findings import Finding, Severity
 
 CHILD_SHEETS = ("Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
@@ -33,13 +33,13 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
         f = order.sheets[sheet]
         if "_sheet" in f.columns:
             f = f[f["_sheet"].eq(sheet)]
-        bad = f[f["_account_key"].ne("") & ~f["_account_key"].isin(keys)]
+        bad = f[f["_account_key"].ne("") & ~isin(f["_account_key"], list(keys))]
         for row, acct in zip(bad["_row"], bad["account_name"], strict=True):
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
     ordered = set(order.sheets["Packages"]["_account_key"].tolist())
-    none = named[~named["_account_key"].isin(ordered)]
+    none = named[~isin(named["_account_key"], list(ordered))]
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
                               f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
@@ -49,7 +49,7 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
 def existing_findings(order: NormalizedOrder, existing: dict[str, str], fingerprints: dict[str, str]) -> list[Finding]:
     out: list[Finding] = []
     cust = order.sheets["Customers"]
-    hit = cust[cust["_account_key"].isin(list(existing))]
+    hit = cust[isin(cust["_account_key"], list(existing))]
     for row, acct, k in zip(hit["_row"], hit["account_name"], hit["_account_key"], strict=True):
         if fingerprints.get(k) == existing[k]:
             out.append(Finding.of("ALREADY_ONBOARDED", "Customers", row, "Account Name",
@@ -70,28 +70,44 @@ def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
         return out
     names = ", ".join(o for o in catalog.order_type_names()
                       if (t := catalog.order_type(o)) is not None and t.status == "orderable")
-    for row, acct, ot, pkg in zip(pk["_row"], pk["account_name"], pk["order_type"], pk["package"], strict=True):
-        if not ot:
-            continue
-        t = catalog.order_type(ot)
-        if t is None:
-            out.append(Finding.of("UNKNOWN_ORDER_TYPE", "Packages", row, "Order Type",
-                                  f"Order Type '{ot}' is not in the catalog: use one of {names}.", acct, ot))
-        elif t.status == "reserved":
-            out.append(Finding.of("ORDER_TYPE_RESERVED", "Packages", row, "Order Type",
-                                  f"'{t.name}' is reserved for the LNP team: list the numbers to port on the Porting "
-                                  "sheet instead of ordering a package.", acct, ot))
-        elif t.status == "trunking":
-            out.append(Finding.of("TRUNKING_NOT_SUPPORTED", "Packages", row, "Order Type",
-                                  "SIP Trunking cannot be ordered here: complete the Trunking Order Form and send it "
-                                  "to provisioning (a trunking request ticket is opened).", acct, ot))
-        elif pkg and catalog.package(t.name, pkg) is None:
-            elsewhere = [o for o in catalog.order_type_names() if catalog.package(o, pkg) is not None]
-            hint = (f" it is offered under {', '.join(elsewhere)}" if elsewhere
-                    else " check the spelling against the order form's package list")
-            out.append(Finding.of("UNKNOWN_PACKAGE", "Packages", row, "Package",
-                                  f"Package '{pkg}' is not offered under Order Type '{t.name}':{hint}.", acct, pkg))
+    # The verdict depends on (order type, package) only: decide once per distinct pair, then visit just the
+    # rows with a problem (a 1M-line book has a few dozen distinct pairs).
+    verdicts: dict[tuple[str, str], tuple[str, str, str] | None] = {}
+    for ot, pkg in set(zip(pk["order_type"].tolist(), pk["package"].tolist(), strict=True)):
+        verdicts[(ot, pkg)] = _catalog_verdict(catalog, ot, pkg, names)
+    bad_pairs = {k for k, v in verdicts.items() if v is not None}
+    if not bad_pairs:
+        return out
+    pair = pk["order_type"] + "\x00" + pk["package"]
+    rows = pk[isin(pair, ["\x00".join(k) for k in bad_pairs])]
+    for row, acct, ot, pkg in zip(rows["_row"], rows["account_name"], rows["order_type"], rows["package"],
+                                  strict=True):
+        v = verdicts[(ot, pkg)]
+        assert v is not None
+        code, column, msg = v
+        out.append(Finding.of(code, "Packages", row, column, msg, acct, pkg if column == "Package" else ot))
     return out
+
+
+def _catalog_verdict(catalog: Catalog, ot: str, pkg: str, names: str) -> tuple[str, str, str] | None:
+    """(code, column, message) for one (order type, package) pair, or None when it is fine."""
+    if not ot:
+        return None
+    t = catalog.order_type(ot)
+    if t is None:
+        return "UNKNOWN_ORDER_TYPE", "Order Type", f"Order Type '{ot}' is not in the catalog: use one of {names}."
+    if t.status == "reserved":
+        return ("ORDER_TYPE_RESERVED", "Order Type", f"'{t.name}' is reserved for the LNP team: list the numbers to "
+                "port on the Porting sheet instead of ordering a package.")
+    if t.status == "trunking":
+        return ("TRUNKING_NOT_SUPPORTED", "Order Type", "SIP Trunking cannot be ordered here: complete the Trunking "
+                "Order Form and send it to provisioning (a trunking request ticket is opened).")
+    if pkg and catalog.package(t.name, pkg) is None:
+        elsewhere = [o for o in catalog.order_type_names() if catalog.package(o, pkg) is not None]
+        hint = (f" it is offered under {', '.join(elsewhere)}" if elsewhere
+                else " check the spelling against the order form's package list")
+        return "UNKNOWN_PACKAGE", "Package", f"Package '{pkg}' is not offered under Order Type '{t.name}':{hint}."
+    return None
 
 
 def billing_start_findings(order: NormalizedOrder, today: date) -> list[Finding]:
@@ -109,7 +125,7 @@ def billing_start_findings(order: NormalizedOrder, today: date) -> list[Finding]
 def e911_findings(order: NormalizedOrder, allow_pending: bool) -> list[Finding]:
     cust = order.sheets["Customers"]
     have = set(order.sheets["Locations"]["_account_key"].tolist())
-    miss = cust[cust["_account_key"].ne("") & ~cust["_account_key"].isin(have)]
+    miss = cust[cust["_account_key"].ne("") & ~isin(cust["_account_key"], list(have))]
     sev: Severity = "warning" if allow_pending else "error"
     tail = (" A pending-E911 ticket is opened; send the address to provisioning as soon as possible."
             if allow_pending else "")
@@ -127,7 +143,7 @@ _TF_NEW = re.compile(r"\bnew\b", re.IGNORECASE)
 def toll_free_findings(order: NormalizedOrder) -> list[Finding]:
     pk = order.sheets["Packages"]
     tf_keys = set(order.sheets["Toll Free"]["_account_key"].tolist())
-    lines = pk[pk["order_type"].eq("Toll Free Service") & ~pk["_account_key"].isin(tf_keys)]
+    lines = pk[pk["order_type"].eq("Toll Free Service") & ~isin(pk["_account_key"], list(tf_keys))]
     out: list[Finding] = []
     for row, acct, notes in zip(lines["_row"], lines["account_name"], lines["notes"], strict=True):
         if _TF_NUMBER.search(notes) or _TF_NEW.search(notes):

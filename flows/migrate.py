@@ -1,0 +1,306 @@
+"""Whole-book migration as plain functions; ``flows.migrate_book`` wraps them in Prefect.
+
+stage each book (ingest -> validate -> stage; plans deferred) -> per chunk of customers: plan it, push it
+to the connectors (a thread pool here, or a Dask worker), load what came back -> mail -> reconcile.
+
+Only the flow's process writes DuckDB. A Dask worker gets a chunk as a JSON file (plans, sealed portal
+passwords, steps already done), writes admin credentials to a durable per-chunk outbox file *before*
+the admin exists, and returns its step events in a result file that the flow loads. Files a killed run
+left behind are loaded first on restart (``recover``), and every step looks up before it creates, so
+a restarted migration completes without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from data.catalog import load_catalog
+from data.partners import load_partners, resolve_partner
+from flows import pipeline
+from flows.provision import SYSTEMS
+from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
+from flows.systems import Systems
+from staging.batches import get_batch, set_batch
+from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending
+from staging.orders import discard_half_staged
+from staging.snapshot import refresh_snapshot
+from transforms.ingest import InputError
+from transforms.plan import NumberGrant, PlanInputs, build_plans
+
+WORK_DIR = "migrate"  # under the data home: <batch>/ holds plan inputs (Parquet) and chunk exchange files
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    partner: str | None = None
+    chunk_size: int = 500
+    workers: int = 4  # connector sessions per chunk (thread pool)
+    dask: str | None = None  # scheduler address, or local:N
+    cutover: str = ""  # ISO date; billing starts here
+
+
+def next_first_of_month(today: date) -> date:
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+def resolve_cutover(value: str | None, today: date | None = None) -> str:
+    """--cutover DATE (ISO), default the next first of the month; never in the past (no back-billing)."""
+    today = today or date.today()
+    if not value:
+        return next_first_of_month(today).isoformat()
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"--cutover {value!r} is not a date: use YYYY-MM-DD, e.g. "
+                         f"{next_first_of_month(today).isoformat()}") from None
+    if day < today:
+        raise InputError(f"--cutover {day.isoformat()} is in the past: a migration never back-bills; "
+                         f"use today or later (default {next_first_of_month(today).isoformat()})")
+    return day.isoformat()
+
+
+def work_dir(home: Path, batch_id: str) -> Path:
+    return home / WORK_DIR / batch_id
+
+
+# ------------------------------------------------------------------------------------------------ stage
+
+
+def stage_book(ctx: pipeline.Context, path: Path, opts: MigrateOptions) -> Prepared:
+    options = RunOptions(partner=opts.partner, migration=True, cutover=opts.cutover, chunk_size=opts.chunk_size)
+
+    def once() -> Prepared:
+        return prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault,
+                       defer_plans_to=ctx.home / WORK_DIR)
+
+    prepared = once()
+    if prepared.resumed and discard_half_staged(ctx.store, prepared.batch_id):
+        prepared = once()  # killed while staging: nothing was sent, stage it again
+    if prepared.resumed:
+        mark_in_doubt_pending(ctx.store, prepared.batch_id)
+    set_batch(ctx.store, prepared.batch_id, status="running")
+    return prepared
+
+
+def chunks_to_do(ctx: pipeline.Context, batch_id: str, chunk_size: int) -> list[list[str]]:
+    """Valid customers (sheet order) not complete in every system, in chunks."""
+    frame = ctx.store.frame(
+        """
+        SELECT c.account FROM customers c
+        WHERE c.batch_id = ? AND c.status = 'valid' AND (
+            SELECT count(*) FROM ledger l
+            WHERE l.batch_id = c.batch_id AND l.account = c.account AND l.step = 'complete'
+              AND l.status = 'done' AND list_contains(?, l.system)) < ?
+        ORDER BY c.row
+        """,
+        [batch_id, list(SYSTEMS), len(SYSTEMS)],
+    )
+    todo = list(frame["account"])
+    return [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+
+
+# ------------------------------------------------------------------------------------------------ plan
+
+
+def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], chunk_no: int) -> int:
+    """Build and save the plans of a chunk's customers that have none yet; returns how many."""
+    have = set(ctx.store.frame("SELECT account FROM plans WHERE batch_id = ? AND list_contains(?, account)",
+                               [batch_id, list(accounts)])["account"])
+    missing = [a for a in accounts if a not in have]
+    if not missing:
+        return 0
+    batch = get_batch(ctx.store, batch_id)
+    if batch is None:
+        raise KeyError(batch_id)
+    keyed = ctx.store.frame(
+        "SELECT account, account_key FROM customers WHERE batch_id = ? AND status = 'valid' "
+        "AND list_contains(?, account)", [batch_id, missing])
+    keys = dict(zip(keyed["account"], keyed["account_key"], strict=True))
+    wanted = [keys[a] for a in missing]
+    frames = _chunk_frames(work_dir(ctx.home, batch_id), wanted)
+    partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]))
+    options = json.loads(str(batch["options"] or "{}"))
+    pending = ctx.store.frame(
+        "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
+        [batch_id])
+    plans = build_plans(frames, wanted, PlanInputs(
+        partner, load_catalog(), batch_id, numbers=_own_numbers(frames.get("Numbers")),
+        pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
+        cutover=options.get("cutover") or None))
+    rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
+                         "account": [p["account"] for p in plans.values()], "chunk": chunk_no,
+                         "plan": [json.dumps(p) for p in plans.values()]})
+    sealed = _seal_passwords(ctx, work_dir(ctx.home, batch_id), wanted)
+    with ctx.store.transaction():
+        ctx.store.insert("plans", rows.astype({"chunk": "int32"}), replace=True)
+        _plan_totals(ctx.store, batch_id, plans)
+        ctx.store.con.register("_pw", sealed)
+        try:
+            ctx.store.con.execute(
+                "UPDATE customers SET password_enc = _pw.password_enc FROM _pw "
+                "WHERE customers.batch_id = ? AND customers.account_key = _pw.account_key", [batch_id])
+        finally:
+            ctx.store.con.unregister("_pw")
+    return len(plans)
+
+
+def _seal_passwords(ctx: pipeline.Context, folder: Path, keys: Sequence[str]) -> pd.DataFrame:
+    """The chunk's portal passwords, each sealed on its own, from the batch's one sealed token."""
+    path = folder / "passwords.sealed"
+    clear: dict[str, str] = json.loads(ctx.vault.open(path.read_text(encoding="utf-8"))) if path.exists() else {}
+    return pd.DataFrame({"account_key": list(keys),
+                         "password_enc": [ctx.vault.seal(clear[k]) if clear.get(k) else None for k in keys]})
+
+
+def _chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The chunk's rows of every sheet, read from the row groups that hold its customers only."""
+    pos = pq.read_table(folder / "Customers.parquet", columns=["_account_key", "_crow"]).to_pandas()
+    where = pos[pos["_account_key"].isin(set(keys))]["_crow"]
+    lo, hi = int(where.min()), int(where.max())
+    out: dict[str, pd.DataFrame] = {}
+    for sheet in PLAN_SHEETS:
+        f = folder / f"{sheet}.parquet"
+        if not f.exists():
+            continue
+        frame = pq.read_table(f, filters=[("_crow", ">=", lo), ("_crow", "<=", hi)]).to_pandas()
+        # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
+        out[sheet] = frame[frame["_account_key"].isin(set(keys))].astype(object)
+    return out
+
+
+def _own_numbers(numbers: pd.DataFrame | None) -> dict[str, list[NumberGrant]]:
+    """Migration: the customer's own numbers (Numbers sheet), never taken from inventory."""
+    grants: dict[str, list[NumberGrant]] = {}
+    if numbers is None or numbers.empty:
+        return grants
+    for k, n, purpose in zip(numbers["_account_key"], numbers["number"], numbers["purpose"], strict=True):
+        grants.setdefault(str(k), []).append(NumberGrant(str(n), "own", str(purpose or "Voice") or "Voice"))
+    return grants
+
+
+# ------------------------------------------------------------------------------------------------ provision
+
+
+def provision_here(ctx: pipeline.Context, systems: Systems, batch_id: str, accounts: list[str]) -> dict[str, Any]:
+    """A chunk on this process's thread pool (ONBOARD_CONCURRENCY / --workers sessions)."""
+    return pipeline.provision_chunk(ctx, systems, batch_id, accounts)
+
+
+def snapshot(ctx: pipeline.Context, batch_id: str, *, force: bool = False) -> None:
+    """The status snapshot, at most every 30 s (and 5x its own cost) during a migration."""
+    refresh_snapshot(ctx.store, batch_id, force=force, every=30.0)
+
+
+def write_chunk_input(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], chunk_no: int) -> Path:
+    """What a remote worker needs for one chunk: plans, sealed portal passwords, steps already done."""
+    frame = ctx.store.frame(
+        "SELECT p.account, p.plan, c.password_enc FROM plans p JOIN customers c USING (batch_id, account_key) "
+        "WHERE p.batch_id = ? AND list_contains(?, p.account)", [batch_id, list(accounts)])
+    done = done_steps(ctx.store, batch_id, accounts)
+    payload = {
+        "batch_id": batch_id,
+        "chunk": chunk_no,
+        "customers": [{"plan": json.loads(p), "password_enc": pw if isinstance(pw, str) else None}
+                      for p, pw in zip(frame["plan"], frame["password_enc"], strict=True)],
+        "done": [[a, s, steps] for (a, s), steps in done.items()],
+    }
+    path = work_dir(ctx.home, batch_id) / f"chunk-{chunk_no:05d}.in.json"
+    _write_json(path, payload)
+    return path
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name("." + path.name)
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(payload, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, result_path: Path) -> dict[str, Any]:
+    """Ledger events, queued admin credentials and external ids a worker sent back -> staging."""
+    from connectors.common.order import CustomerOrder, SystemResult
+    from flows.mail import send_outbox
+    from flows.provision import _record_results
+
+    outbox = result_path.with_name(result_path.name.replace(".out.json", ".outbox.jsonl"))
+    load_outbox(ctx, batch_id, outbox)
+    if not result_path.exists():
+        return {"accounts": 0, "done": {}, "failed": {}}
+    data = json.loads(result_path.read_text(encoding="utf-8"))
+    ledger = LedgerBuffer(batch_id)
+    for e in data["events"]:
+        ledger(_Event(**e))
+    ledger.flush(ctx.store)
+    plans = dict(ctx.store.con.execute(
+        "SELECT account, plan FROM plans WHERE batch_id = ? AND list_contains(?, account)",
+        [batch_id, [r["account"] for r in data["results"]]]).fetchall())
+    for account, results in _by_account(data["results"]).items():
+        order = CustomerOrder.from_dict(json.loads(plans[account]))
+        _record_results(ctx.store, batch_id, order, [SystemResult(**r) for r in results])
+    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
+    snapshot(ctx, batch_id)
+    result_path.unlink()
+    result_path.with_name(result_path.name.replace(".out.json", ".in.json")).unlink(missing_ok=True)
+    return {"accounts": data["accounts"], "done": data["done"], "failed": data["failed"]}
+
+
+@dataclass(frozen=True)
+class _Event:
+    account: str
+    system: str
+    step: str
+    status: str
+    attempts: int = 1
+    external_id: str | None = None
+    error: str | None = None
+
+
+def _by_account(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        out.setdefault(r["account"], []).append(r)
+    return out
+
+
+def load_outbox(ctx: pipeline.Context, batch_id: str, path: Path) -> int:
+    """Admin credentials a worker queued (sealed) -> the outbox table, then the file goes."""
+    if not path.exists():
+        return 0
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    for m in lines:
+        ctx.store.con.execute(
+            "INSERT OR REPLACE INTO outbox (id, batch_id, account, kind, to_addr, subject, payload_enc, status, "
+            "created_at) VALUES (?, ?, ?, 'admin_credentials', ?, ?, ?, 'queued', ?)",
+            [m["id"], batch_id, m["account"], m["to"], m["subject"], m["payload_enc"],
+             datetime.fromisoformat(m["created_at"])],
+        )
+    path.unlink()
+    return len(lines)
+
+
+def recover(ctx: pipeline.Context, systems: Systems, batch_id: str) -> int:
+    """Load what workers of a killed run left behind (results, lone outbox files) before anything else."""
+    folder = work_dir(ctx.home, batch_id)
+    if not folder.exists():
+        return 0
+    n = 0
+    for r in sorted(folder.glob("chunk-*.out.json")):
+        load_chunk_result(ctx, systems, batch_id, r)
+        n += 1
+    for o in sorted(folder.glob("chunk-*.outbox.jsonl")):
+        n += load_outbox(ctx, batch_id, o)
+    for stale in folder.glob("chunk-*.in.json"):
+        stale.unlink()
+    return n

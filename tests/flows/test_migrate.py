@@ -1,0 +1,167 @@
+"""``migrate_book``: migration mode (own numbers, cutover), chunked plans, and a kill half-way + restart."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
+from prefect.testing.utilities import prefect_test_harness
+
+from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
+from flows import migrate as M
+from flows import pipeline
+from flows.migrate_book import migrate
+from onboard.settings import Settings
+from transforms.ingest import InputError
+
+
+@pytest.fixture
+def harness() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def test_cutover_defaults_to_next_first_and_never_back_bills() -> None:
+    assert M.resolve_cutover(None, date(2026, 11, 25)) == "2026-12-01"
+    assert M.resolve_cutover("", date(2026, 12, 5)) == "2027-01-01"
+    assert M.resolve_cutover("2026-11-25", date(2026, 11, 25)) == "2026-11-25"
+    with pytest.raises(InputError, match="back-bills"):
+        M.resolve_cutover("2026-11-24", date(2026, 11, 25))
+    with pytest.raises(InputError, match="not a date"):
+        M.resolve_cutover("12/01/2026", date(2026, 11, 25))
+
+
+def test_chunks_are_planned_with_own_numbers_and_the_cutover(isolated_home: Path) -> None:
+    settings = Settings(home=isolated_home)
+    book = write_big_book(isolated_home.parent / "book.xlsx", 12, 3, start="2020-01-01")  # billing start in the past
+    opts = M.MigrateOptions(chunk_size=5, cutover="2030-02-01")
+    with pipeline.open_context(settings) as ctx:
+        prepared = M.stage_book(ctx, book, opts)
+        assert prepared.totals == {"total": 12, "valid": 12, "held": 0, "skipped": 0}
+        # no plans yet: they are built per chunk, just before it is provisioned
+        assert ctx.store.scalar("SELECT count(*) FROM plans WHERE batch_id = ?", [prepared.batch_id]) == 0
+        assert ctx.store.scalar("SELECT count(*) FROM findings WHERE code = 'BILLING_START_PAST'") == 0
+        chunks = M.chunks_to_do(ctx, prepared.batch_id, opts.chunk_size)
+        assert [len(c) for c in chunks] == [5, 5, 2]
+        assert M.plan_chunk(ctx, prepared.batch_id, chunks[1], 1) == 5
+        assert M.plan_chunk(ctx, prepared.batch_id, chunks[1], 1) == 0  # planned once
+        rows = ctx.store.con.execute(
+            "SELECT account, chunk, plan FROM plans WHERE batch_id = ? ORDER BY account", [prepared.batch_id]
+        ).fetchall()
+        assert sorted(a for a, _, _ in rows) == sorted(chunks[1]) and {c for _, c, _ in rows} == {1}
+        for account, _, text in rows:
+            plan = json.loads(text)
+            assert plan["billing_start"] == "2030-02-01"
+            assert [n["source"] for n in plan["numbers"]] == ["own"]
+            assert plan["numbers"][0]["number"] == plan["main_number"]
+            assert not any(f["kind"] == "lnp_order" for f in plan["follow_ups"])  # own numbers are not ported
+            assert len(plan["packages"]) == 3 and plan["account"] == account
+        # nothing taken from inventory, and the customers row carries the plan's ids and totals
+        assert ctx.store.scalar("SELECT count(*) FROM did_inventory WHERE batch_id = ?", [prepared.batch_id]) == 0
+        assert ctx.store.scalar(
+            "SELECT count(*) FROM customers WHERE batch_id = ? AND enterprise_id IS NOT NULL", [prepared.batch_id]
+        ) == 5
+        # no password in the plan inputs kept for later chunks
+        folder = M.work_dir(ctx.home, prepared.batch_id)
+        assert b"Pw!" not in (folder / "Customers.parquet").read_bytes()
+
+
+def test_a_folder_of_csv_files_is_a_book_too(isolated_home: Path) -> None:
+    folder = isolated_home.parent / "book"
+    folder.mkdir()
+    rows: dict[str, list[list[object]]] = {s.name: [] for s in BIG_SHEETS}
+    for sheet, row in big_book_rows(6, 2, start="2020-01-01"):
+        rows[sheet].append(row)
+    for s in BIG_SHEETS:
+        with (folder / s.csv_name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([[c.label for c in s.columns], *rows[s.name]])
+    with pipeline.open_context(Settings(home=isolated_home)) as ctx:
+        prepared = M.stage_book(ctx, folder, M.MigrateOptions(cutover="2030-02-01"))
+        assert prepared.totals["valid"] == 6
+        (chunk,) = M.chunks_to_do(ctx, prepared.batch_id, 500)
+        assert M.plan_chunk(ctx, prepared.batch_id, chunk, 0) == 6
+        plans = [json.loads(p) for (p,) in ctx.store.con.execute("SELECT plan FROM plans").fetchall()]
+        assert all(p["numbers"][0]["source"] == "own" and len(p["packages"]) == 2 for p in plans)
+
+
+def _sims(home: Path) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    return sqlite3.connect(home / "sim" / "broadworks.sqlite"), sqlite3.connect(home / "sim" / "billing.sqlite")
+
+
+def _assert_exactly_once(home: Path, customers: int) -> None:
+    bw, billing = _sims(home)
+    try:
+        assert bw.execute("SELECT count(*) FROM sp").fetchone()[0] == customers
+        assert bw.execute("SELECT count(*) FROM grp").fetchone()[0] == customers
+        assert bw.execute("SELECT count(*) FROM admin").fetchone()[0] == customers
+        # every own number went to its customer's group, none twice
+        assert bw.execute("SELECT count(*), count(DISTINCT sp) FROM dn WHERE grp IS NOT NULL").fetchone() == (
+            customers, customers)
+        dup = billing.execute("SELECT name, count(*) FROM accounts GROUP BY name, parent_id HAVING count(*) > 1")
+        assert dup.fetchall() == []
+        assert billing.execute("SELECT count(*) FROM accounts WHERE role = 'Customer'").fetchone()[0] == customers
+        dup = billing.execute(
+            "SELECT account_id, package_name, count(*) FROM account_packages GROUP BY 1, 2 HAVING count(*) > 1")
+        assert dup.fetchall() == []
+    finally:
+        bw.close()
+        billing.close()
+
+
+def _task_runs(flow_run_id: str) -> list[Any]:
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
+
+
+@pytest.mark.slow
+def test_migration_killed_half_way_completes_on_restart_without_duplicates(
+    isolated_home: Path, harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(home=isolated_home)
+    n = 24
+    book = write_big_book(isolated_home.parent / "book.xlsx", n, 3, start="2020-01-01")
+    real = M.provision_here
+    calls: list[int] = []
+
+    def dies_in_chunk_two(ctx: Any, systems: Any, batch_id: str, accounts: list[str]) -> dict[str, Any]:
+        calls.append(len(accounts))
+        if len(calls) == 2:
+            real(ctx, systems, batch_id, accounts[: len(accounts) // 2])
+            raise RuntimeError("killed half-way")
+        return real(ctx, systems, batch_id, accounts)
+
+    monkeypatch.setattr(M, "provision_here", dies_in_chunk_two)
+    with pytest.raises(RuntimeError, match="killed half-way"):
+        migrate(settings, [book], chunk_size=8, workers=4, cutover="2030-01-01")
+    monkeypatch.setattr(M, "provision_here", real)
+
+    result = migrate(settings, [book], chunk_size=8, workers=4, cutover="2030-01-01")
+    c = result["customers"]
+    assert (c["total"], c["valid"], c["provisioned"], c["billed"], c["failed"]) == (n, n, n, n, 0)
+    assert result["chunks"] == 2  # 24 - 8 done - 4 done = 12 left: chunks of 8 and 4
+    _assert_exactly_once(isolated_home, n)
+    # every admin's credentials mailed once to the partner
+    assert len(list((isolated_home / "mail").glob("*.eml"))) == n
+    # one stage, one task per chunk, one reconcile: at most one task run per 500 customers per stage
+    names = sorted(t.name.rsplit("-", 1)[0] for t in _task_runs(result["flow_run_id"]))
+    assert names == ["provision-chunk", "provision-chunk", "reconcile", "stage-book"]
+    with get_client(sync_client=True) as client:
+        (art,) = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["migrate-progress"]),
+            flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(result["flow_run_id"])])))
+    assert art.type == "progress" and float(str(art.data)) == 100.0
