@@ -34,7 +34,7 @@ from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending
 from staging.orders import discard_half_staged
 from staging.snapshot import refresh_snapshot
 from transforms.ingest import InputError
-from transforms.plan import NumberGrant, PlanInputs, build_plans
+from transforms.plan import PlanInputs, build_plans, own_number_grants
 
 WORK_DIR = "migrate"  # under the data home: <batch>/ holds plan inputs (Parquet) and chunk exchange files
 
@@ -133,7 +133,7 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
         "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
         [batch_id])
     plans = build_plans(frames, wanted, PlanInputs(
-        partner, load_catalog(), batch_id, numbers=_own_numbers(frames.get("Numbers")),
+        partner, load_catalog(), batch_id, numbers=own_number_grants(frames.get("Numbers")),
         pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
         cutover=options.get("cutover") or None))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
@@ -175,16 +175,6 @@ def _chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
         # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
         out[sheet] = frame[frame["_account_key"].isin(set(keys))].astype(object)
     return out
-
-
-def _own_numbers(numbers: pd.DataFrame | None) -> dict[str, list[NumberGrant]]:
-    """Migration: the customer's own numbers (Numbers sheet), never taken from inventory."""
-    grants: dict[str, list[NumberGrant]] = {}
-    if numbers is None or numbers.empty:
-        return grants
-    for k, n, purpose in zip(numbers["_account_key"], numbers["number"], numbers["purpose"], strict=True):
-        grants.setdefault(str(k), []).append(NumberGrant(str(n), "own", str(purpose or "Voice") or "Voice"))
-    return grants
 
 
 # ------------------------------------------------------------------------------------------------ provision

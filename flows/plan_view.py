@@ -24,6 +24,7 @@ from rich.table import Table
 from connectors.billing.provision import STEPS as BILLING_STEPS
 from connectors.broadworks import STEPS as BROADWORKS_STEPS
 from connectors.broadworks import plan_services
+from connectors.broadworks.provision import steps_with_work
 from connectors.common.order import CustomerOrder
 from connectors.tickets.provision import follow_up_step
 from data.catalog import load_catalog
@@ -36,7 +37,7 @@ from staging.batches import input_files
 from staging.lock import LockedError, RunLock
 from staging.snapshot import read_batches, read_existing
 from staging.store import DB_NAME
-from transforms.plan import NumberGrant, PlanInputs, build_plans, trunking_follow_up
+from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
 
 SYSTEMS = ("broadworks", "billing", "tickets", "mail")
 
@@ -73,16 +74,7 @@ Ledger = Mapping[tuple[str, str, str], tuple[str, str | None]]  # (account, syst
 def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
     """Every step a first run sends for one planned customer, per system, in order."""
     p = plan_services(order)
-    bw_work = {
-        "enterprise_services": bool(p.user or p.group),
-        "service_packs": bool(p.packs),
-        "group_services_authorized": bool(p.user or p.group or p.packs),
-        "group_services_assigned": bool(p.group),
-        "numbers_added": bool(p.numbers),
-        "numbers_assigned": bool(p.numbers),
-        "calling_line_id": p.main is not None and p.main in p.numbers,
-        "admin": bool(order.admin_user_id),
-    }  # the same steps BroadWorksProvisioner skips for want of anything to ask
+    bw_work = steps_with_work(p, order)  # the steps BroadWorksProvisioner skips for want of anything to ask
     bw_detail = {
         "enterprise": order.enterprise_id,
         "service_packs": f"{len(p.packs)} pack(s): " + ", ".join(sorted(p.packs)),
@@ -206,35 +198,21 @@ def _free_inventory(home: Path) -> pd.DataFrame:
 def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
                        ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
     """What ``flows.stage._reserve`` would give, taken from a local copy of the free numbers."""
-    grants: dict[str, list[NumberGrant]] = defaultdict(list)
-    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     wanted = set(keys)
-    own = frames.get("Numbers")
-    if own is not None and not own.empty:
-        for rec in own[own["_account_key"].isin(wanted)].to_dict("records"):
-            grants[str(rec["_account_key"])].append(
-                NumberGrant(str(rec["number"]), "own", str(rec.get("purpose") or "Voice")))
-    dids = frames.get("DIDs")
-    if dids is None or dids.empty:
-        return grants, backorders
+    grants = own_number_grants(frames.get("Numbers"), wanted)
+    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     pool: dict[tuple[str, str], list[str]] = defaultdict(list)
     for number, npa, nxx in free.sort_values("number")[["number", "npa", "nxx"]].itertuples(index=False):
         pool[(str(npa), str(nxx))].append(str(number))
     taken: set[str] = set()
-    for rec in dids[dids["_account_key"].isin(wanted)].to_dict("records"):
-        k, npa, nxx = str(rec["_account_key"]), str(rec["npa"]), str(rec["nxx"])
-        specific = rec.get("numbers") or []
-        if isinstance(specific, str):
-            specific = [s for s in specific.replace(",", ";").split(";") if s.strip()]
-        raw_qty = str(rec.get("quantity") or "").strip()
-        qty = max(int(raw_qty) if raw_qty.isdigit() else 0, len(specific))
-        got = [n for n in specific if n in pool[(npa, nxx)] and n not in taken]
-        got += [n for n in pool[(npa, nxx)] if n not in taken and n not in got][: max(0, qty - len(got))]
+    for req in did_requests(frames.get("DIDs"), wanted):
+        here = pool[(req.npa, req.nxx)]
+        got = [n for n in req.specific if n in here and n not in taken]
+        got += [n for n in here if n not in taken and n not in got][: max(0, req.quantity - len(got))]
         taken.update(got)
-        purpose = str(rec.get("purpose") or "Voice")
-        grants[k].extend(NumberGrant(n, "inventory", purpose, str(rec.get("fax_email") or "")) for n in got)
-        if qty > len(got):
-            backorders[k].append((npa, nxx, qty - len(got)))
+        grants[req.account_key].extend(NumberGrant(n, "inventory", req.purpose, req.fax_email) for n in got)
+        if req.quantity > len(got):
+            backorders[req.account_key].append((req.npa, req.nxx, req.quantity - len(got)))
     return grants, backorders
 
 

@@ -25,7 +25,7 @@ from staging.secrets import Vault
 from staging.store import Store
 from transforms.ingest import InputError, read_order
 from transforms.normalize import isin, normalize
-from transforms.plan import NumberGrant, PlanInputs, build_plans, trunking_follow_up
+from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
 from validators import ValidationResult, validate_order
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -229,37 +229,21 @@ def _stage_customers(
 def _reserve(
     store: Store, bid: str, partner: Partner, frames: dict[str, pd.DataFrame], keys: list[str], options: RunOptions
 ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
-    grants: dict[str, list[NumberGrant]] = defaultdict(list)
-    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     wanted = set(keys)
-    own = frames.get("Numbers")
-    if own is not None and not own.empty:
-        for rec in own[own["_account_key"].isin(wanted)].to_dict("records"):
-            grants[str(rec["_account_key"])].append(
-                NumberGrant(str(rec["number"]), "own", str(rec.get("purpose") or "Voice") or "Voice"))
-    dids = frames.get("DIDs")
-    if dids is None or dids.empty or options.migration:
+    grants = own_number_grants(frames.get("Numbers"), wanted)
+    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    if options.migration:
         return grants, backorders
     names = dict(zip(frames["Customers"]["_account_key"], frames["Customers"]["account_name"], strict=False))
-    for rec in dids[dids["_account_key"].isin(wanted)].to_dict("records"):
-        k = str(rec["_account_key"])
-        specific = rec.get("numbers") or []
-        if isinstance(specific, str):
-            specific = [s for s in specific.replace(",", ";").split(";") if s.strip()]
-        raw_qty = str(rec.get("quantity") or "").strip()
-        qty = int(raw_qty) if raw_qty.isdigit() else 0
-        qty = max(qty, len(specific))
-        npa, nxx = str(rec["npa"]), str(rec["nxx"])
-        res = inventory.reserve(store.con, partner=partner.partner_id, account=names[k], batch_id=bid,
-                                npa=npa, nxx=nxx, quantity=qty, specific=list(specific))
-        purpose = str(rec.get("purpose") or "Voice") or "Voice"
-        for n in res.numbers:
-            grants[k].append(NumberGrant(n, "inventory", purpose, str(rec.get("fax_email") or "")))
+    for req in did_requests(frames.get("DIDs"), wanted):
+        res = inventory.reserve(store.con, partner=partner.partner_id, account=names[req.account_key], batch_id=bid,
+                                npa=req.npa, nxx=req.nxx, quantity=req.quantity, specific=list(req.specific))
+        grants[req.account_key].extend(NumberGrant(n, "inventory", req.purpose, req.fax_email) for n in res.numbers)
         if res.shortfall:
-            backorders[k].append((npa, nxx, res.shortfall))
+            backorders[req.account_key].append((req.npa, req.nxx, res.shortfall))
         store.con.execute(
             "UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
-            [len(res.numbers), res.shortfall, bid, k, int(rec["_row"])],
+            [len(res.numbers), res.shortfall, bid, req.account_key, req.row],
         )
     return grants, backorders
 

@@ -56,6 +56,48 @@ class NumberGrant:
     fax_email: str = ""
 
 
+@dataclass(frozen=True)
+class DidRequest:
+    """One DIDs row, read the way validation counts it: requested = max(Quantity, specific numbers)."""
+
+    account_key: str
+    row: int
+    npa: str
+    nxx: str
+    quantity: int
+    specific: tuple[str, ...]
+    purpose: str
+    fax_email: str
+
+
+def did_requests(dids: pd.DataFrame | None, keys: set[str]) -> list[DidRequest]:
+    """The DIDs rows of the customers ``keys``, in file order."""
+    if dids is None or dids.empty:
+        return []
+    out = []
+    for rec in dids[dids["_account_key"].isin(keys)].to_dict("records"):
+        raw = rec.get("numbers") or ""
+        specific = tuple(raw) if isinstance(raw, list | tuple) else tuple(
+            n.strip() for n in str(raw).replace(",", ";").split(";") if n.strip()
+        )
+        qty_text = str(rec.get("quantity") or "").strip()
+        qty = max(int(qty_text) if qty_text.isdigit() else 0, len(specific))
+        out.append(DidRequest(str(rec["_account_key"]), int(rec["_row"]), str(rec["npa"]), str(rec["nxx"]), qty,
+                              specific, str(rec.get("purpose") or "Voice") or "Voice", str(rec.get("fax_email") or "")))
+    return out
+
+
+def own_number_grants(numbers: pd.DataFrame | None, keys: set[str] | None = None) -> dict[str, list[NumberGrant]]:
+    """Migration: the customers' own numbers (Numbers sheet), never taken from inventory nor counted."""
+    grants: dict[str, list[NumberGrant]] = defaultdict(list)
+    if numbers is None or numbers.empty:
+        return grants
+    sub = numbers if keys is None else numbers[numbers["_account_key"].isin(keys)]
+    for k, n, purpose in zip(sub["_account_key"], sub["number"], sub["purpose"], strict=True):
+        grants[str(k)].append(NumberGrant(str(n), "own", str(purpose or "Voice") or "Voice"))
+    return grants
+
+
 @dataclass
 class PlanInputs:
     partner: Partner

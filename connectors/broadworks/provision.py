@@ -63,6 +63,20 @@ class ServicePlan:
     main: str | None
 
 
+def steps_with_work(p: ServicePlan, order: CustomerOrder) -> dict[str, bool]:
+    """Which optional steps have anything to ask for (the others are done with nothing sent)."""
+    return {
+        "enterprise_services": bool(p.user or p.group),
+        "service_packs": bool(p.packs),
+        "group_services_authorized": bool(p.user or p.group or p.packs),
+        "group_services_assigned": bool(p.group),
+        "numbers_added": bool(p.numbers),
+        "numbers_assigned": bool(p.numbers),
+        "calling_line_id": p.main is not None and p.main in p.numbers,
+        "admin": bool(order.admin_user_id),
+    }
+
+
 def plan_services(order: CustomerOrder) -> ServicePlan:
     user: dict[str, int] = {}
     group: dict[str, int] = {}
@@ -188,17 +202,7 @@ class BroadWorksProvisioner:
 
     def _has_work(self, run: _Run, step: str) -> bool:
         """Steps with nothing to ask for are done without reading or sending anything."""
-        p = run.plan
-        return {
-            "enterprise_services": bool(p.user or p.group),
-            "service_packs": bool(p.packs),
-            "group_services_authorized": bool(p.user or p.group or p.packs),
-            "group_services_assigned": bool(p.group),
-            "numbers_added": bool(p.numbers),
-            "numbers_assigned": bool(p.numbers),
-            "calling_line_id": p.main is not None and p.main in p.numbers,
-            "admin": bool(run.order.admin_user_id),
-        }.get(step, True)
+        return steps_with_work(run.plan, run.order).get(step, True)
 
     def _external_id(self, run: _Run, step: str) -> str | None:
         o, p = run.order, run.plan
