@@ -63,6 +63,7 @@ def _check_systems(s: Sims, plans: list[dict]) -> None:
         for p in plans:
             got = bw_read_back(bw, p["enterprise_id"], p["group_id"])
             assert got["enterprise_exists"] and got["group_exists"], p["account"]
+            assert got["services"]["user"], p["account"]  # the enterprise is authorized for its seats' services
             assert got["user_limit"] == p["user_limit"]
             seat_packs = {line["package"] for line in p["packages"] if line["seat"] and line["services"]}
             assert len(got["service_packs"]) == len(seat_packs)
@@ -123,6 +124,16 @@ def test_no_password_reaches_our_logs_staging_or_reports(sims: Sims, sample_book
     book = load_workbook(sample_book, read_only=True)
     passwords = {str(r[5]) for r in book["Customers"].iter_rows(min_row=2, values_only=True) if r[5]}
     run_file(settings_for(isolated_home, sims), sample_book, RunOptions())
+    # the generated admin passwords exist in one place only: the mail to the partner
+    import email
+    from email import policy
+
+    mails = list((isolated_home / "mail").glob("*.eml"))
+    assert len(mails) == 18
+    for m in mails:
+        body = email.message_from_bytes(m.read_bytes(), policy=policy.default).get_body().get_content()
+        passwords |= {line.split(":", 1)[1].strip() for line in body.splitlines() if line.strip().startswith("Password:")}
+    assert len(passwords) >= 18 + 18
     exempt = {"mail", "sim"}  # the partner's mail drop and the external systems' own state
     scanned = 0
     for path in isolated_home.rglob("*"):
@@ -165,3 +176,11 @@ def test_faults_and_lost_answers_end_in_the_same_state(tmp_path: Path, sample_bo
         for s in (clean, noisy):
             for r in (s.broadworks, s.billing, s.tickets):
                 r.stop()
+
+
+def test_all_or_nothing_imports_nothing_when_any_customer_is_held(sims: Sims, sample_book: Path,
+                                                                 isolated_home: Path) -> None:
+    res = run_file(settings_for(isolated_home, sims), sample_book, RunOptions(all_or_nothing=True))
+    c = res["customers"]
+    assert (c["total"], c["valid"], c["held"], c["provisioned"], c["billed"]) == (24, 0, 24, 0, 0)
+    assert _state(sims) == (0, 0, 0, 1)  # only the trunking request is routed
