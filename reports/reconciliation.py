@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from reports.excel_safe import set_text, user_text
-from reports.tables import header_cells, make_cell, write_frame, write_meta
+from reports.tables import fit_to_width, header_cells, make_cell, write_frame, write_meta
 
 SUMMARY_COLUMNS = ("Control total", "Count", "Dropped since previous", "Exceptions listed", "Ties out", "Note")
 
@@ -62,6 +62,7 @@ def write_reconciliation(
     """Write the reconciliation workbook to ``out``; ``summary`` is (label, count, note) in order."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Summary")
+    fit_to_width(ws)
     for letter, width in zip("ABCDEF", (24, 12, 22, 18, 10, 60), strict=True):
         ws.column_dimensions[letter].width = width
     write_meta(ws, "Batch reconciliation", meta)

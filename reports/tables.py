@@ -245,8 +245,18 @@ def _new_sheet(
     for i, w in enumerate(widths, 1):  # write-only: dimensions before the first row
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"
+    fit_to_width(ws)
     ws.append(header(ws) if header else header_cells(ws, labels))
     return ws
+
+
+def fit_to_width(ws: Any) -> None:
+    """Printed or exported to PDF, a sheet is landscape and one page wide (rows run on as needed)."""
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
 
 
 TITLE_FONT = Font(bold=True, size=14)
