@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from data.catalog import load_catalog
 from data.partners import load_partners, resolve_partner
 from flows import pipeline
-from flows.provision import SYSTEMS
+from flows.provision import SYSTEMS, claim_enterprise
 from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
 from flows.systems import Systems
 from staging.batches import get_batch, set_batch
@@ -196,6 +196,8 @@ def write_chunk_input(ctx: pipeline.Context, batch_id: str, accounts: Sequence[s
         "SELECT p.account, p.plan, c.password_enc FROM plans p JOIN customers c USING (batch_id, account_key) "
         "WHERE p.batch_id = ? AND list_contains(?, p.account)", [batch_id, list(accounts)])
     done = done_steps(ctx.store, batch_id, accounts)
+    for plan in map(json.loads, frame["plan"]):  # workers skip the CUSTOMER_EXISTS check: claim before they send
+        claim_enterprise(ctx.store.con, batch_id, plan["account"], plan["enterprise_id"])
     payload = {
         "batch_id": batch_id,
         "chunk": chunk_no,

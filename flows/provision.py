@@ -18,6 +18,7 @@ from typing import Any
 
 from connectors.billing.provision import BillingProvisioner
 from connectors.broadworks.provision import BroadWorksProvisioner
+from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
 from connectors.common.order import CustomerOrder, StepEvent, SystemResult
 from connectors.tickets.provision import TicketsProvisioner
@@ -62,12 +63,68 @@ class Outbox:
         )
 
 
+class Claims:
+    """Which enterprises this pipeline may have created, written durably BEFORE the first request.
+
+    BroadWorks holding an enterprise with a customer's id that we never claimed is CUSTOMER_EXISTS
+    (DESIGN §4): someone else's enterprise, never to be modified. Because the claim is committed before
+    anything is sent, a run killed after the Add finds its claim on resume and simply continues.
+    """
+
+    def __init__(self, store: Store, batch_id: str, orders: Sequence[CustomerOrder]) -> None:
+        self.store, self.batch_id = store, batch_id
+        ids = [o.enterprise_id for o in orders]
+        self._claimed = {r[0] for r in store.con.execute(
+            "SELECT external_id FROM ledger WHERE system = 'broadworks' AND step = 'claim' AND list_contains(?, external_id)",
+            [ids]).fetchall()}
+        self._local = threading.local()
+
+    def claimed(self, order: CustomerOrder) -> bool:
+        return order.enterprise_id in self._claimed
+
+    def claim(self, order: CustomerOrder) -> None:
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._local.cur = self.store.con.cursor()
+        claim_enterprise(cur, self.batch_id, order.account, order.enterprise_id)
+
+
+def claim_enterprise(con: Any, batch_id: str, account: str, enterprise_id: str) -> None:
+    """Record durably that this pipeline is about to create ``enterprise_id`` (see ``Claims``)."""
+    con.execute(
+        "INSERT OR REPLACE INTO ledger VALUES (?, ?, 'broadworks', 'claim', 'done', 1, ?, NULL, ?)",
+        [batch_id, account, enterprise_id, datetime.now(UTC)],
+    )
+
+
+def _refused(order: CustomerOrder, systems: Systems, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
+    """CUSTOMER_EXISTS check for a customer we have never claimed; claims it when BroadWorks is free."""
+    if claims.claimed(order):
+        return None
+    if enterprise_exists(systems.broadworks, order.enterprise_id):
+        error = (f"CUSTOMER_EXISTS: BroadWorks already holds enterprise {order.enterprise_id} and this pipeline "
+                 "did not create it; nothing was changed (check the account name, or onboard it by hand)")
+        record(StepEvent(order.account, "broadworks", "enterprise", "failed", error=error))
+        return error
+    claims.claim(order)
+    return None
+
+
 def _customer(
     order: CustomerOrder,
     provisioners: Sequence[tuple[str, Any]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
+    guard: Callable[[CustomerOrder], str | None] | None = None,
 ) -> list[SystemResult]:
+    if guard is not None:
+        try:
+            refused = guard(order)
+        except ConnectorError as exc:  # could not even look: try again on a later run
+            return [SystemResult(order.account, s, "failed", error=str(exc)) for s, _ in provisioners]
+        if refused:
+            record(StepEvent(order.account, "broadworks", "complete", "failed", error=refused))
+            return [SystemResult(order.account, s, "failed", error=refused) for s, _ in provisioners]
     results = []
     for system, prov in provisioners:
         steps = done.get((order.account, system), {})
@@ -117,12 +174,19 @@ def provision_accounts(
     ]
     orders = [CustomerOrder.from_dict(p, portal_password=vault.open(passwords.get(p["account"]))) for _, p in plans]
     out = ChunkResult(accounts=len(orders))
+    claims = Claims(store, batch_id, orders)
+
+    def guard(order: CustomerOrder) -> str | None:
+        return _refused(order, systems, claims, ledger)
+
     flushed = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as pool:
-        futures = [pool.submit(_customer, o, provisioners, done, ledger) for o in orders]
+        futures = [pool.submit(_customer, o, provisioners, done, ledger, guard) for o in orders]
         for i, (order, fut) in enumerate(zip(orders, futures, strict=True), start=1):
             results = fut.result()
             _record_results(store, batch_id, order, results)
+            if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
+                _reject(store, batch_id, order)
             for r in results:
                 (out.done if r.status == "done" else out.failed)[r.system] += 1
             if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
@@ -134,6 +198,22 @@ def provision_accounts(
                 on_progress(i)
     ledger.flush(store)
     return out
+
+
+def _reject(store: Store, batch_id: str, order: CustomerOrder) -> None:
+    """A customer finally rejected at run time: its reserved numbers go back, a finding says why."""
+    inventory.release(store, batch_id, order.account)
+    row = store.scalar("SELECT row FROM customers WHERE batch_id = ? AND account = ?", [batch_id, order.account])
+    store.con.execute("DELETE FROM findings WHERE batch_id = ? AND account = ? AND code = 'CUSTOMER_EXISTS'",
+                      [batch_id, order.account])
+    store.con.execute(
+        "INSERT INTO findings VALUES (?, 'Customers', ?, 'Account Name', 'CUSTOMER_EXISTS', 'error', ?, ?, ?)",
+        [batch_id, row, f"BroadWorks already holds enterprise {order.enterprise_id}, which this pipeline did not "
+         "create: nothing was sent for this customer. Check the account name, or onboard it by hand.",
+         order.account, order.account],
+    )
+    store.con.execute("UPDATE customers SET codes = 'CUSTOMER_EXISTS' WHERE batch_id = ? AND account = ?",
+                      [batch_id, order.account])
 
 
 def _record_results(store: Store, batch_id: str, order: CustomerOrder, results: Sequence[SystemResult]) -> None:

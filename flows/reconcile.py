@@ -123,6 +123,10 @@ def reconcile(store: Store, systems: Systems, batch_id: str, home: Path, *, conc
             "read_back": "ok" if not prov and not bill else "; ".join(prov + bill),
         })
         rows.append(row)
+        if c["codes"]:  # refused at run time (CUSTOMER_EXISTS): nothing was sent for it
+            exceptions.append({"account": acc, "stage": "Provisioned", "system": "broadworks", "code": c["codes"],
+                               "message": "refused at run time; nothing was sent for this customer"})
+            continue
         if prov:
             code = "BILLED_NOT_PROVISIONED" if not bill else "NOT_PROVISIONED"
             exceptions.append({"account": acc, "stage": "Provisioned", "system": "broadworks", "code": code,

@@ -1,0 +1,55 @@
+"""CUSTOMER_EXISTS at run time: an enterprise we did not create is never touched; its numbers go back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from connectors.broadworks import commands as C
+from connectors.broadworks.client import OcipClient
+from data.samples.generate import sample_rows, write_xlsx
+from flows.pipeline import run_file
+from flows.stage import RunOptions
+from onboard.settings import SIM_SECRET, SIM_USER
+from tests.flows.conftest import Sims, settings_for
+from transforms.plan import enterprise_id
+
+
+def test_foreign_enterprise_is_refused_and_the_rest_goes_through(sims: Sims, isolated_home: Path,
+                                                                 tmp_path: Path) -> None:
+    book = sample_rows(5, invalid=False)
+    victim = str(book.rows["Customers"][0][1])  # has a DIDs row: numbers get reserved for it
+    path = write_xlsx(book, tmp_path / "orders.xlsx")
+    foreign = enterprise_id("default", victim)
+    client = OcipClient(sims.broadworks.base_url + "/webservice/services/ProvisioningService", SIM_USER, SIM_SECRET)
+    try:
+        client.call(C.sp_add(foreign, "someone-else.example.com", "Someone else's enterprise"))
+    finally:
+        client.close()
+    adds_before = sims.bw.accepted_adds()
+
+    settings = settings_for(isolated_home, sims)
+    first = run_file(settings, path, RunOptions())
+    c = first["customers"]
+    assert c["valid"] == 5 and c["provisioned"] == 4 and c["billed"] == 4 and c["failed"] == 1
+    # nothing was sent for the refused customer: its enterprise is untouched, no billing accounts
+    snap = sims.bw.store.snapshot(foreign)
+    assert snap["sp"]["domain"] == "someone-else.example.com"
+    assert snap["groups"] == [] and snap["admins"] == [] and snap["dns"] == []
+    names = {r[0] for r in sims.bl.store._all("SELECT name FROM accounts")}
+    assert victim not in names and f"{victim} Enterprise" not in names and len(names) == 1 + 2 * 4
+
+    con = duckdb.connect(str(isolated_home / "onboard.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM did_inventory WHERE account = ?", [victim]).fetchone() == (0,)
+        found = con.execute("SELECT sheet, row, \"column\", code FROM findings WHERE code = 'CUSTOMER_EXISTS'").fetchall()
+        assert found == [("Customers", 2, "Account Name", "CUSTOMER_EXISTS")]
+    finally:
+        con.close()
+
+    # a second run refuses it again and creates nothing new anywhere
+    adds_after_first = sims.bw.accepted_adds()
+    assert adds_after_first > adds_before
+    again = run_file(settings, path, RunOptions())
+    assert again["customers"]["failed"] == 1 and sims.bw.accepted_adds() == adds_after_first
