@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from staging.store import Store
 from transforms.ingest import InputError, read_order
 from transforms.normalize import isin, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
-from validators import ValidationResult, validate_order
+from validators import validate_order
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
 
@@ -74,19 +73,6 @@ def partner_of(raw_customers: pd.DataFrame | None, given: str | None, partners_f
 def ensure_inventory(store: Store) -> None:
     if store.scalar("SELECT count(*) FROM did_inventory") == 0 and INVENTORY_FILE.exists():
         inventory.load_inventory(store, inventory.read_inventory_file(INVENTORY_FILE))
-
-
-def validate_file(
-    path: Path, *, partner: Partner, existing: dict[str, str], free: pd.DataFrame | None, options: RunOptions,
-    today: date | None = None,
-) -> ValidationResult:
-    raw = read_order(path)
-    order, _ = normalize(raw, load_catalog())
-    result = validate_order(
-        order, load_catalog(), existing=existing, inventory=free,
-        allow_pending_e911=options.allow_pending_e911, migration=options.migration, today=today,
-    )
-    return result
 
 
 def prepare(
@@ -276,7 +262,3 @@ def _routing(store: Store, bid: str, partner: Partner) -> list[dict[str, Any]]:
         [bid],
     )
     return [{"account": a, **trunking_follow_up(partner, a)} for a in frame["account"]]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

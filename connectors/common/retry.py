@@ -60,17 +60,20 @@ def call_with_retry(
                 found = _lookup_with_retry(on_in_doubt, policy, stats, sleep)
                 if found is not None:
                     return found
-            if attempt >= policy.attempts:
-                raise
-            if stats is not None:
-                stats.retries += 1
-            sleep(policy.delay(attempt, exc.retry_after))
+            _pause_or_raise(attempt, exc, policy, stats, sleep)
         except TransientError as exc:
-            if attempt >= policy.attempts:
-                raise
-            if stats is not None:
-                stats.retries += 1
-            sleep(policy.delay(attempt, exc.retry_after))
+            _pause_or_raise(attempt, exc, policy, stats, sleep)
+
+
+def _pause_or_raise(
+    attempt: int, exc: TransientError, policy: RetryPolicy, stats: RetryStats | None, sleep: Callable[[float], None]
+) -> None:
+    """After a transient failure: give up (re-raise) when the tries are spent, else count and pause."""
+    if attempt >= policy.attempts:
+        raise exc
+    if stats is not None:
+        stats.retries += 1
+    sleep(policy.delay(attempt, exc.retry_after))
 
 
 def _lookup_with_retry(
@@ -85,8 +88,4 @@ def _lookup_with_retry(
         try:
             return lookup()
         except TransientError as exc:
-            if attempt >= policy.attempts:
-                raise
-            if stats is not None:
-                stats.retries += 1
-            sleep(policy.delay(attempt, exc.retry_after))
+            _pause_or_raise(attempt, exc, policy, stats, sleep)
