@@ -55,7 +55,7 @@ CUSTOMERS = Sheet(
         Column("company", "Company", False, ("Company Name",)),
         Column("first_name", "First Name", True, ("First", "Contact First Name", "Billing First Name")),
         Column("last_name", "Last Name", True, ("Last", "Contact Last Name", "Billing Last Name", "Surname")),
-        Column("password", "Password", True, ("Portal Password",)),
+        Column("password", "Password", True, ("Portal Password", "Billing Portal Password")),
         Column("address_1", "Address 1", True, ("Address", "Address Line 1", "Street", "Street Address", "Address1")),
         Column("address_2", "Address 2", False, ("Address Line 2", "Suite", "Address2")),
         Column("city", "City", True),
@@ -169,3 +169,23 @@ def find_sheet(name: str) -> Sheet | None:
         if k in {header_key(n) for n in (s.name, s.csv_name.removesuffix(".csv"), *s.aliases)}:
             return s
     return None
+
+
+# What our own reports write in place of a password (DESIGN §8). Read back from a re-uploaded report it is
+# never a value: validation answers PASSWORD_MASKED (DESIGN §3).
+PASSWORD_MASK = "********"  # noqa: S105 - the mask, not a password
+
+# Sheets our own workbooks add beside the order sheets: the template's instructions, its example customer
+# and its hidden dropdown lists, and the error workbook's findings. They are documentation, never orders:
+# the ingest skips them silently (no UNKNOWN_SHEET warning) when a partner uploads such a workbook.
+INSTRUCTIONS_SHEET = "Instructions"
+EXAMPLE_SHEET = "Example - not imported"
+LISTS_SHEET = "Lists"
+ERRORS_SHEET = "Errors"
+DOCUMENTATION_SHEETS = (INSTRUCTIONS_SHEET, EXAMPLE_SHEET, LISTS_SHEET, ERRORS_SHEET)
+
+
+def is_documentation_sheet(name: str) -> bool:
+    """One of our own non-order sheets (an Errors sheet may continue as 'Errors (2)', ...)."""
+    base = re.sub(r"\s*\(\d+\)$", "", name.strip())
+    return header_key(base) in {header_key(n) for n in DOCUMENTATION_SHEETS}

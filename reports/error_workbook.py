@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from data.sheets import find_sheet
-from reports.excel_safe import MAX_ROWS, clean, is_blank, mask_password, reguard, set_text, user_text
+from reports.excel_safe import MAX_ROWS, clean, is_blank, mask_password, message_text, reguard, set_text, user_text
 from reports.partner_source import SourceSheet, account_key, open_source
 from reports.tables import make_cell, sheet_title, write_rows
 
@@ -153,7 +153,7 @@ def _errors_rows(
                 user_text(WriteOnlyCell(ws), value),
                 user_text(WriteOnlyCell(ws), r.record.get("code")),
                 user_text(WriteOnlyCell(ws), r.record.get("severity")),
-                user_text(WriteOnlyCell(ws), r.record.get("message")),
+                message_text(WriteOnlyCell(ws), r.record.get("message")),
                 user_text(WriteOnlyCell(ws), r.record.get("account")),
             ]
 

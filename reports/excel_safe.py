@@ -23,10 +23,12 @@ from typing import Any
 
 from openpyxl.cell import Cell, WriteOnlyCell
 
+from data.sheets import PASSWORD_MASK
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_ROWS = 1_048_576  # Excel's rows per sheet
 MAX_CELL_CHARS = 32_767
-MASK = "********"
+MASK = PASSWORD_MASK  # read back from a re-upload, validation answers PASSWORD_MASKED
 
 # Characters XML 1.0 cannot carry (openpyxl refuses them): dropped, there is no way to store them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -104,6 +106,15 @@ def set_text(cell: Cell, text: str | None, *, quote_prefix: bool = False) -> Cel
 def user_text(cell: Cell, value: object) -> Cell:
     """User-supplied text into ``cell``, through the guard."""
     return set_text(cell, guard(value))
+
+
+def message_text(cell: Cell, value: object) -> Cell:
+    """A finding's message (our words around user values): formula triggers guarded, but a leading
+    apostrophe is not doubled, since no ingest reads the message back and ''X' would only confuse."""
+    if is_blank(value):
+        return set_text(cell, None)
+    text = clean(value if isinstance(value, str) else str(value))
+    return set_text(cell, text if text.startswith("'") else guard(text))
 
 
 def generated_text(cell: Cell, value: object) -> Cell:

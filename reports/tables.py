@@ -29,6 +29,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reports.clock import stamp, to_local, zoned_label
 from reports.excel_safe import MAX_ROWS, generated_text, guard, is_blank, mask_password, set_text, user_text
 
 Kind = Literal["user", "text", "password", "int", "number", "money", "date", "datetime", "bool"]
@@ -105,7 +106,7 @@ def _when(value: object) -> dt.date | dt.datetime | None:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        return to_local(value)  # aware instants in ONBOARD_TIMEZONE (the header names it)
     if isinstance(value, dt.date):
         return value
     return None
@@ -167,9 +168,18 @@ def write_frame(
     names = [str(c) for c in df.columns]
     col_kinds = [(kinds or {}).get(n) or infer_kind(n, df[c]) for n, c in zip(names, df.columns, strict=True)]
     labels = [(headers or {}).get(n, pretty(n)) for n in names]
+    labels = [zoned_label(lab) if k == "datetime" and _aware(df[c]) else lab
+              for lab, k, c in zip(labels, col_kinds, df.columns, strict=True)]
     head = df.head(_SAMPLE)
     widths = [_width(lab, head[c].tolist()) for lab, c in zip(labels, df.columns, strict=True)]
     return write_rows(wb, title, labels, widths, _typed_rows(df, col_kinds))
+
+
+def _aware(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return True
+    sample = series.dropna()
+    return bool(len(sample)) and isinstance(sample.iloc[0], dt.datetime) and sample.iloc[0].tzinfo is not None
 
 
 def _typed_rows(df: pd.DataFrame, col_kinds: Sequence[Kind]) -> Iterator[Callable[[Any], list[Any]]]:
@@ -273,6 +283,6 @@ def write_meta(ws: Any, title: str, meta: Mapping[str, object]) -> int:
     for k in keys:
         label = user_text(WriteOnlyCell(ws), pretty(str(k)))
         label.font = Font(bold=True)
-        ws.append([label, user_text(WriteOnlyCell(ws), meta[k])])
+        ws.append([label, user_text(WriteOnlyCell(ws), stamp(meta[k]))])  # instants in the named report zone
     ws.append([])
     return len(keys) + 2

@@ -1,28 +1,47 @@
 """The blank order workbook partners fill in (DESIGN §3): every sheet and column of data/sheets.py.
 
-Header on row 1 (the version lives in the workbook properties, never above the header), dropdowns for the
-closed lists, text format on text columns so Excel keeps ZIPs' leading zeros and phone numbers intact,
-frozen headers, a comment on every required header. Long lists sit on a hidden ``Lists`` sheet behind
-defined names (Excel 2007 and LibreOffice both accept a name in a list validation).
+Header on row 1 (the version lives in the workbook properties, never above the header), required headers
+red and outlined in red as on the portal's order form, dropdowns for the closed lists, text format on
+text columns so Excel keeps ZIPs' leading zeros and phone numbers intact, frozen headers, a comment on
+every required header. An ``Instructions`` sheet comes first and an example customer sits on a sheet of
+its own (reports.template_guide); the ingest skips both. Long lists sit on a hidden ``Lists`` sheet
+behind defined names (Excel 2007 and LibreOffice both accept a name in a list validation).
+
+The Package dropdown depends on the row's Order Type: one defined name per order type (``pk_`` + the
+name with spaces as underscores) and ``INDIRECT`` in the list formula, the usual dependent-dropdown
+construction (Microsoft support, "Create a dependent drop-down list"); both lists stop a wrong entry.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from data.catalog import load_catalog
-from data.sheets import BILLING_TYPES, DID_PURPOSES, SHEETS, TOLL_FREE_ACTIONS, Column, Sheet
+from data.sheets import (
+    BILLING_TYPES,
+    DID_PURPOSES,
+    EXAMPLE_SHEET,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    SHEETS,
+    TOLL_FREE_ACTIONS,
+    Column,
+    Sheet,
+)
 from reports.excel_safe import MAX_ROWS, set_text
+from reports.template_guide import example_start, heading, write_example, write_instructions
 
 TIME_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
@@ -43,7 +62,8 @@ COUNTRIES = ("US", "CA")
 VERSION_PROPERTY = "template_version"
 
 _HINTS = {
-    "password": "Portal password of the customer's administrator.",
+    "password": "The customer's password for the billing portal (invoices and payments). Not the BroadWorks "
+                "login: the BroadWorks administrator gets a generated password, mailed to you.",
     "email": "One or more addresses separated by ';'.",
     "default_domain": "A bare domain such as example.com: no www., http:// or path.",
     "time_zone": "An IANA zone (America/Chicago) or a common alias (Central, CST).",
@@ -55,45 +75,72 @@ _HINTS = {
     "main_number": "10-digit number; E911 callback number on Locations.",
 }
 HEADER_FONT = Font(bold=True)
-REQUIRED_FILL = PatternFill("solid", fgColor="DDEBF7")
+PACKAGE_PREFIX = "pk_"
+_NAMEABLE = re.compile(r"[A-Za-z][A-Za-z ]*")  # what SUBSTITUTE(" ", "_") turns into a legal defined name
+
+
+class TemplateExistsError(FileExistsError):
+    """``template OUT`` without ``--force`` on an existing file."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(f"{out} already exists: choose another file name, or add --force to overwrite it.")
+
+
+def package_list_name(order_type: str) -> str:
+    """The defined name of one order type's packages ('Hosted PBX' -> 'pk_Hosted_PBX')."""
+    if not _NAMEABLE.fullmatch(order_type):
+        raise ValueError(f"order type {order_type!r} cannot name a dependent list: letters and spaces only")
+    return PACKAGE_PREFIX + order_type.replace(" ", "_")
 
 
 def _lists() -> dict[str, tuple[str, ...]]:
+    """List name -> values: the closed lists, then one list of packages per orderable order type."""
     cat = load_catalog()
     orderable = tuple(sorted({o.name for o in cat.order_types.values() if o.status == "orderable"}))
-    packages = tuple(dict.fromkeys(p.name for p in cat.lines))
-    return {
+    lists: dict[str, tuple[str, ...]] = {
         "OrderTypes": orderable,
-        "Packages": packages,
         "TimeZones": TIME_ZONES,
         "States": US_STATES + CA_PROVINCES,
     }
+    for ot in orderable:
+        lists[package_list_name(ot)] = tuple(dict.fromkeys(p.name for p in cat.packages_of(ot)))
+    return lists
 
 
 # (sheet-independent) column key -> list name on the Lists sheet, or the inline values
-_LIST_OF = {"order_type": "OrderTypes", "package": "Packages", "time_zone": "TimeZones", "state": "States"}
+_LIST_OF = {"order_type": "OrderTypes", "time_zone": "TimeZones", "state": "States"}
 _INLINE: dict[str, Sequence[str]] = {
     "billing_type": BILLING_TYPES,
     "purpose": DID_PURPOSES,
     "action": TOLL_FREE_ACTIONS,
     "country": COUNTRIES,
 }
-_STRICT = {"billing_type", "action", "purpose", "country"}  # aliases are accepted elsewhere: warn only
+# A wrong entry is refused; time zones and states only warn (the normalizer accepts aliases: Eastern, CST...).
+_STRICT = {"billing_type", "action", "purpose", "country", "order_type", "package"}
 
 
-def write_template(out: Path, version: str) -> Path:
-    """Write the blank order workbook to ``out`` (carrying ``version`` in its properties); return ``out``."""
+def write_template(out: Path, version: str, *, force: bool = False, today: date | None = None) -> Path:
+    """Write the blank order workbook to ``out`` (carrying ``version`` in its properties); return ``out``.
+
+    An existing ``out`` is kept (TemplateExistsError) unless ``force``: a partner's filled workbook of the
+    same name must not be replaced by a blank one.
+    """
+    if out.exists() and not force:
+        raise TemplateExistsError(out)
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
+    start = example_start(today or date.today())
+    write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), start)
     for sheet in SHEETS:
         _sheet(wb, sheet)
-    lists = wb.create_sheet("Lists")
+    write_example(wb.create_sheet(EXAMPLE_SHEET), start)
+    lists = wb.create_sheet(LISTS_SHEET)
     for i, (name, values) in enumerate(_lists().items(), start=1):
         letter = get_column_letter(i)
         set_text(lists.cell(row=1, column=i), name).font = HEADER_FONT
         for r, v in enumerate(values, start=2):
             set_text(lists.cell(row=r, column=i), v)
-        ref = f"Lists!${letter}$2:${letter}${len(values) + 1}"
+        ref = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     lists.sheet_state = "hidden"
     wb.active = 0
@@ -115,18 +162,15 @@ def _sheet(wb: Workbook, sheet: Sheet) -> None:
     ws.freeze_panes = "A2"
     for i, col in enumerate(sheet.columns, start=1):
         letter = get_column_letter(i)
-        cell = set_text(ws.cell(row=1, column=i), col.label)
-        cell.font = HEADER_FONT
+        cell = heading(set_text(ws.cell(row=1, column=i), col.label), col.required)
         note = _note(sheet, col, first=i == 1)
-        if col.required:
-            cell.fill = REQUIRED_FILL
         if note:
             cell.comment = Comment(note, "onboard", height=110, width=260)
         dim = ws.column_dimensions[letter]
         dim.width = max(14, len(col.label) + 4)
         if col.text:
             dim.number_format = "@"  # typed ZIPs and numbers stay text (leading zeros, no 1.5E+10)
-        _validation(ws, col, letter)
+        _validation(ws, col, letter, sheet)
 
 
 def _note(sheet: Sheet, col: Column, *, first: bool) -> str:
@@ -140,8 +184,15 @@ def _note(sheet: Sheet, col: Column, *, first: bool) -> str:
     return "\n".join(parts)
 
 
-def _validation(ws: object, col: Column, letter: str) -> None:
-    if col.key in _LIST_OF:
+_ERRORS = {"package": "Pick a package of this row's Order Type (choose the Order Type first).",
+           "order_type": "Pick an Order Type from the list (LNP goes on Porting; SIP Trunking uses the Trunking Order Form)."}
+
+
+def _validation(ws: object, col: Column, letter: str, sheet: Sheet) -> None:
+    if col.key == "package" and "order_type" in sheet.labels:
+        ot = get_column_letter([c.key for c in sheet.columns].index("order_type") + 1)
+        formula = f'INDIRECT("{PACKAGE_PREFIX}"&SUBSTITUTE(${ot}2," ","_"))'  # relative to row 2 of the range
+    elif col.key in _LIST_OF:
         formula = _LIST_OF[col.key]
     elif col.key in _INLINE:
         formula = '"' + ",".join(_INLINE[col.key]) + '"'
@@ -154,7 +205,7 @@ def _validation(ws: object, col: Column, letter: str) -> None:
         allow_blank=True,
         errorStyle="stop" if strict else "warning",
         showErrorMessage=True,
-        error="Pick a value from the list." if strict else "Not in the list: check the spelling.",
+        error=_ERRORS.get(col.key, "Pick a value from the list.") if strict else "Not in the list: check the spelling.",
         errorTitle=col.label,
     )
     dv.add(f"{letter}2:{letter}{MAX_ROWS}")

@@ -61,6 +61,9 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
     ("TOLL_FREE_NOTE_MISSING", "error", "a Toll Free Service line whose Notes say neither the number being ported "
      "nor that a new one was ordered, and no Toll Free sheet row for that customer", "Packages.Notes of that line"),
     ("UNKNOWN_COLUMN", "warning", "a column we do not know", "row 1; column is the header as written"),
+    ("NO_CUSTOMERS", "error", "the workbook holds no customer rows", "Customers row 1"),
+    ("PASSWORD_MASKED", "error", "the Password cell holds the mask our reports write: re-enter it",
+     "Customers.Password"),
 )
 
 CODES: dict[str, Code] = {c: Code(c, s, d, p) for c, s, d, p in _TABLE}

@@ -12,6 +12,7 @@ from transforms.normalize import NormalizedOrder
 from transforms.regions import CA_PROVINCES, US_STATES
 from validators.findings import Finding
 from validators.schemas import schema
+from validators.suggestions import billing_type_hint, time_zone_hint
 
 E911_HINT = "write it as 'E911: 100 Main St, Austin, TX 78701; Main 512-555-0100'"
 _PHONES = {"main_number", "number", "btn", "toll_free_number", "ring_to"}
@@ -24,10 +25,11 @@ def message(code: str, key: str, label: str, value: str) -> str:
         return (f"Default Domain '{value}' must be the bare domain: remove www., http(s):// and any path "
                 "(e.g. acme.com).")
     if code == "TIMEZONE_UNKNOWN":
-        return (f"Time Zone '{value}' is unknown: use an IANA zone such as America/Chicago, or Eastern, Central, "
-                "Mountain, Pacific, Arizona, Alaska, Hawaii, Atlantic, Newfoundland.")
+        return (f"Time Zone '{value}' is unknown:{time_zone_hint(value)} Use an IANA zone such as America/Chicago, "
+                "or Eastern, Central, Mountain, Pacific, Arizona, Alaska, Hawaii, Atlantic, Newfoundland.")
     if code == "BILLING_TYPE_UNKNOWN":
-        return f"Billing Type '{value}' must be 'Multi-Group - Bill Enterprise' or 'Multi-Group - Bill Group'."
+        return (f"Billing Type '{value}' must be 'Multi-Group - Bill Enterprise' or 'Multi-Group - Bill Group'."
+                f"{billing_type_hint(value)}")
     if code == "QUANTITY_INVALID":
         return f"Quantity '{value}' must be a whole number of 1 or more."
     if key == "zip":

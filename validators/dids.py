@@ -45,6 +45,30 @@ def package_totals(order: NormalizedOrder, catalog: Catalog) -> pd.DataFrame:
     return frame.groupby("_account_key")[["seats", "included", "adds"]].sum()
 
 
+def uncounted_lines(order: NormalizedOrder, catalog: Catalog, accounts: set[str]) -> dict[str, str]:
+    """Per account key (of ``accounts``): the package lines the allowance could not count, as text.
+
+    A line whose order type or package is not in the catalog, or whose quantity is not a whole number,
+    has a finding of its own and adds no seats or DIDs; the DID finding names those lines so the partner
+    sees one cause, not two unrelated errors.
+    """
+    pk = order.sheets["Packages"]
+    if pk.empty or not accounts:
+        return {}
+    mine = pk[isin(pk["_account_key"], accounts)]
+    known = {(o, p): catalog.package(o, p) is not None for o, p in set(zip(mine["order_type"], mine["package"],
+                                                                          strict=True))}
+    bad_qty = ~mine["quantity"].str.fullmatch(r"0*[1-9]\d{0,8}").fillna(False).astype(bool)
+    bad_pkg = pd.Series([not known[(o, p)] for o, p in zip(mine["order_type"], mine["package"], strict=True)],
+                        index=mine.index, dtype=bool)
+    held = mine[bad_qty | bad_pkg]
+    parts: dict[str, list[str]] = {}
+    for key, row, pkg in zip(held["_account_key"], held["_row"], held["package"], strict=True):
+        parts.setdefault(str(key), []).append(f"row {row} ({pkg})" if pkg else f"row {row}")
+    return {k: (f" Not counted, because they have findings of their own: Packages {', '.join(v)}; "
+                "correct those lines first.") for k, v in parts.items()}
+
+
 def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -> list[Finding]:
     """DID_NO_SEATS, DID_QUOTA_EXCEEDED, DID_IS_PORTING."""
     dids = order.sheets["DIDs"]
@@ -63,26 +87,29 @@ def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -
     has_dids = acc.index.isin(dids["_account_key"].unique())
     no_seats = set(acc.index[(acc["seats"] == 0) & has_dids])
     over = acc[~acc.index.isin(list(no_seats)) & (acc["wanted"] > acc["allowance"])]
-    for row, acct in zip(*(dids.loc[isin(dids["_account_key"], no_seats), c] for c in ("_row", "account_name")),
-                         strict=True):
+    why = uncounted_lines(order, catalog, no_seats | {str(k) for k in over.index})
+    for row, acct, key in zip(*(dids.loc[isin(dids["_account_key"], no_seats), c]
+                                for c in ("_row", "account_name", "_account_key")), strict=True):
         out.append(Finding.of("DID_NO_SEATS", "DIDs", row, "Quantity",
-                              f"'{acct}' requests DIDs but orders no seats (user licences): add seat packages "
-                              "on the Packages sheet or remove the DIDs.", acct))
+                              f"Customer '{acct}' requests DIDs but orders no seats (user licences): add seat "
+                              f"packages on the Packages sheet or remove the DIDs.{why.get(key, '')}", acct))
     msgs = {str(k): (f"requests {w} new DIDs but its allowance is {a} ({i} included with its seats + {d} "
-                     "additional): order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer.")
+                     "additional): order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer."
+                     + why.get(str(k), ""))
             for k, w, a, i, d in zip(over.index, over["wanted"].tolist(), over["allowance"].tolist(),
                                      over["included"].tolist(), over["adds"].tolist(), strict=True)}
     rows = dids[isin(dids["_account_key"], list(msgs))]
     for row, acct, key, q, n in zip(rows["_row"], rows["account_name"], rows["_account_key"], rows["quantity"],
                                     rows["numbers"], strict=True):
         col = "Numbers" if n and q == str(n.count("+1")) else "Quantity"
-        out.append(Finding.of("DID_QUOTA_EXCEEDED", "DIDs", row, col, f"'{acct}' {msgs[key]}", acct,
+        out.append(Finding.of("DID_QUOTA_EXCEEDED", "DIDs", row, col, f"Customer '{acct}' {msgs[key]}", acct,
                               q if col == "Quantity" else n))
     if not migration:
         own = nums[isin(nums["_account_key"], list(msgs))]
         for row, acct, key, n in zip(own["_row"], own["account_name"], own["_account_key"], own["number"],
                                      strict=True):
-            out.append(Finding.of("DID_QUOTA_EXCEEDED", "Numbers", row, "Number", f"'{acct}' {msgs[key]}", acct, n))
+            out.append(Finding.of("DID_QUOTA_EXCEEDED", "Numbers", row, "Number", f"Customer '{acct}' {msgs[key]}",
+                                  acct, n))
     porting = set(order.sheets["Porting"]["number"].tolist())
     for row, acct, n in zip(dids["_row"], dids["account_name"], dids["numbers"], strict=True):
         both = [x for x in n.split(",") if x in porting] if n else []
@@ -148,6 +175,6 @@ def fax_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
         bad = fax_lines[~line_email & ~isin(fax_lines["_account_key"], has_email)]
         for row, acct, pkg in zip(bad["_row"], bad["account_name"], bad["package"], strict=True):
             out.append(Finding.of("FAX_INFO_MISSING", "Packages", row, "Notes",
-                                  f"'{pkg}' needs the email address faxes are delivered to: write it in this line's "
+                                  f"Package '{pkg}' needs the email address faxes are delivered to: write it in this line's "
                                   "Notes (or in DIDs.Fax Email).", acct))
     return out

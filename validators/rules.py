@@ -9,6 +9,7 @@ from data.catalog import Catalog
 from transforms import values as V
 from transforms.normalize import NormalizedOrder, isin
 from validators.findings import Finding, Severity
+from validators.suggestions import order_type_hint, package_hint
 
 CHILD_SHEETS = ("Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
 
@@ -95,16 +96,19 @@ def _catalog_verdict(catalog: Catalog, ot: str, pkg: str, names: str) -> tuple[s
         return None
     t = catalog.order_type(ot)
     if t is None:
-        return "UNKNOWN_ORDER_TYPE", "Order Type", f"Order Type '{ot}' is not in the catalog: use one of {names}."
+        return ("UNKNOWN_ORDER_TYPE", "Order Type",
+                f"Order Type '{ot}' is not in the catalog:{order_type_hint(ot, catalog)} Use one of {names}.")
     if t.status == "reserved":
-        return ("ORDER_TYPE_RESERVED", "Order Type", f"'{t.name}' is reserved for the LNP team: list the numbers to "
-                "port on the Porting sheet instead of ordering a package.")
+        return ("ORDER_TYPE_RESERVED", "Order Type", f"Order Type '{t.name}' is reserved for the LNP team: list the "
+                "numbers to port on the Porting sheet instead of ordering a package.")
     if t.status == "trunking":
         return ("TRUNKING_NOT_SUPPORTED", "Order Type", "SIP Trunking cannot be ordered here: complete the Trunking "
                 "Order Form and send it to provisioning (a trunking request ticket is opened).")
     if pkg and catalog.package(t.name, pkg) is None:
         elsewhere = [o for o in catalog.order_type_names() if catalog.package(o, pkg) is not None]
+        close = package_hint(pkg, t.name, catalog)
         hint = (f" it is offered under {', '.join(elsewhere)}" if elsewhere
+                else f"{close} Check the spelling against the Package dropdown" if close
                 else " check the spelling against the order form's package list")
         return "UNKNOWN_PACKAGE", "Package", f"Package '{pkg}' is not offered under Order Type '{t.name}':{hint}."
     return None

@@ -15,6 +15,7 @@ from validators import rules as R
 from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
+from validators.workbook_checks import no_customers_findings, password_findings
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     fingerprints = customer_fingerprints(order)
     found: list[Finding] = list(order.findings)
     found += cell_findings(order, migration=migration)
+    found += no_customers_findings(order) + password_findings(order)
     found += R.account_findings(order)
     if existing:
         found += R.existing_findings(order, dict(existing), fingerprints)

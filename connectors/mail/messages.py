@@ -97,6 +97,10 @@ Your new hosted voice customer "{account}" is set up in BroadWorks:
 To log in, open the BroadWorks web portal{where} and sign in with the administrator user and the
 password above. From there you can manage the enterprise, its group, users and numbers.
 
+Which password is which: the password above was generated for the BroadWorks administrator and
+is used nowhere else. The Password column of your order workbook set the customer's billing
+portal password (invoices and payments), which is unchanged and not repeated here.
+
 Please change this password after your first login, keep it somewhere safe, and delete this
 message once you have done so. We do not keep a readable copy of it.
 

@@ -69,9 +69,17 @@ def test_dropdowns(template: Path) -> None:
     states = _named_list(wb, cust[col("State")])
     assert {"TX", "NY", "ON", "QC"} <= set(states)
     pk = _validations(wb["Packages"])
-    packages = _named_list(wb, pk["C"])
-    assert set(packages) == {p.name for p in load_catalog().lines}
-    assert "Hosted PBX" in _named_list(wb, pk["B"])
+    order_types = _named_list(wb, pk["B"])
+    assert "Hosted PBX" in order_types and "SIP Trunking" not in order_types
+    # The Package list is the Order Type's own (dependent dropdown): evaluate the INDIRECT name per type.
+    assert pk["C"] == 'INDIRECT("pk_"&SUBSTITUTE($B2," ","_"))'
+    cat = load_catalog()
+    offered = set()
+    for ot in order_types:
+        listed = _named_list(wb, "pk_" + ot.replace(" ", "_"))
+        assert listed == list(dict.fromkeys(p.name for p in cat.packages_of(ot))), ot
+        offered |= set(listed)
+    assert offered == {p.name for p in cat.lines if p.order_type in order_types}
     assert "Fax" in _validations(wb["DIDs"])["F"] and "RespOrg Change" in _validations(wb["Toll Free"])["B"]
 
 
