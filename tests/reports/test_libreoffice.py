@@ -10,6 +10,7 @@ import pytest
 from reports.error_workbook import write_error_workbook
 from reports.nightly import write_nightly
 from reports.reconciliation import write_reconciliation
+from reports.template import write_template
 from tests.reports.helpers import HELD, findings_frame
 from tests.reports.test_finance_reports import META, SUMMARY, recon_frames
 from tests.support.libreoffice import convert_to_pdf, pdf_pages, soffice_path
@@ -32,7 +33,12 @@ def _nightly(tmp: Path, source: Path) -> Path:
                          exceptions=empty, changes=empty, meta={"date": "2025-06-01"})
 
 
-@pytest.mark.parametrize("make", [_error_workbook, _reconciliation, _nightly], ids=lambda f: f.__name__.strip("_"))
+def _template(tmp: Path, source: Path) -> Path:
+    return write_template(tmp / "template.xlsx", "2026.11")  # dependent dropdowns (INDIRECT over names)
+
+
+@pytest.mark.parametrize("make", [_error_workbook, _reconciliation, _nightly, _template],
+                         ids=lambda f: f.__name__.strip("_"))
 def test_converts_to_pdf(make, source: Path, tmp_path: Path) -> None:
     xlsx = make(tmp_path, source)
     pdf = convert_to_pdf(xlsx, tmp_path / "pdf")
