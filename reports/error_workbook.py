@@ -44,6 +44,16 @@ FAITHFUL_MAX_BYTES = 15_000_000  # above this, stream a plain copy instead of lo
 ERRORS_COLUMNS = ("sheet", "row", "column", "value", "code", "severity", "message", "account")
 _OUR_ERRORS = re.compile(r"Errors( \(\d+\))?")
 _PER_SHEET = MAX_ROWS - 1
+MASKED_NOTE = ("Passwords are masked (********) in this copy. If you correct and upload this file, type each "
+               "password again (a masked one is refused: PASSWORD_MASKED); the .held-back.xlsx file keeps them "
+               "as you typed them.")
+
+
+def _masked_note(cell: Cell) -> Cell:
+    """Say on the Password header why its cells read ******** (a finding's own comment wins)."""
+    if cell.comment is None:
+        cell.comment = Comment(MASKED_NOTE, "onboard", height=110, width=300)
+    return cell
 
 
 @dataclass
@@ -189,6 +199,9 @@ def _annotate_copy(
             for (cell,) in ws.iter_rows(min_row=2, min_col=src.password_col + 1, max_col=src.password_col + 1):
                 if isinstance(cell, Cell) and not is_blank(cell.value):
                     set_text(cell, mask_password(cell.value))
+            head = ws.cell(row=1, column=src.password_col + 1)
+            if isinstance(head, Cell):
+                _masked_note(head)
     sheets = write_rows(wb, "Errors", _ERRORS_LABELS, _ERRORS_WIDTHS, _errors_rows(resolved, lambda r: (r.title, r.row)))
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = False
@@ -242,7 +255,8 @@ def _copy_sheet(wb: Workbook, src: SourceSheet, marks: dict[Key, Mark], *, keep:
         for i, h in enumerate(src.header):
             c = set_text(WriteOnlyCell(ws), reguard(h))
             mark = marks.get((src.title, 1, i))
-            cells.append(mark.apply(c) if mark else c)
+            c = mark.apply(c) if mark else c
+            cells.append(_masked_note(c) if i == pwd else c)
         return cells
 
     def rows() -> Iterator[Callable[[Any], list[Cell]]]:

@@ -82,6 +82,14 @@ def test_passwords_masked_in_the_copy_as_typed_in_held_back(written: tuple[Path,
     assert not any("pw" in str(c.value) for _, c in _all(annotated))
 
 
+def test_masked_password_header_says_to_re_enter(written: tuple[Path, Path]) -> None:
+    annotated, held = written
+    head = load_workbook(annotated)["Customer Information"]["D1"]
+    assert head.value == "Password" and head.comment is not None
+    assert "type each password again" in head.comment.text and "PASSWORD_MASKED" in head.comment.text
+    assert load_workbook(held)["Customer Information"]["D1"].comment is None  # passwords as typed there
+
+
 def _all(path: Path):
     wb = load_workbook(path)
     for ws in wb.worksheets:
