@@ -169,3 +169,15 @@ def test_errors_sheet_messages_never_start_with_doubled_apostrophe(cases: Path, 
     messages: list[Any] = [row[col] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert messages and not [m for m in messages if str(m).startswith("''")]
     assert "'Quoted' start, as older code wrote it" in messages
+
+
+def test_billing_portal_password_header_is_the_password_column(cases: Path, catalog: Catalog, tmp_path: Path) -> None:
+    wb = load_workbook(cases / "clean.xlsx")
+    ws = wb["Customers"]
+    head = next(c for c in ws[1] if c.value == "Password")
+    head.value = "Billing Portal Password"
+    wb.save(tmp_path / "alias.xlsx")
+    order, _ = normalize(read_order(tmp_path / "alias.xlsx"), catalog)
+    assert order.sheets["Customers"]["password"].tolist() == ["S3cret!", "Pa55word"]
+    r = validate_order(order, catalog, inventory=make_inventory(), today=TODAY)
+    assert r.findings == []
