@@ -7,6 +7,8 @@ back; the masked cell must then never become the customer's portal password (DES
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from data.sheets import PASSWORD_MASK
 from transforms.normalize import NormalizedOrder
@@ -40,3 +42,9 @@ def no_customers_findings(order: NormalizedOrder) -> list[Finding]:
     return [Finding.of("NO_CUSTOMERS", "Customers", 1, None,
                        "The Customers sheet holds no customer rows, so nothing can be onboarded: add one row per "
                        "new customer under the header (see the template's Example sheet) and upload again.", "")]
+
+
+def validation_fails(customers: Mapping[str, int], findings: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether ``validate`` exits 1 (DESIGN §7): customers held back, or nothing to onboard at all
+    (NO_CUSTOMERS: "0 customers" is not a success). Takes the ``validate --json`` document's parts."""
+    return bool(customers.get("held")) or any(f.get("code") == "NO_CUSTOMERS" for f in findings)

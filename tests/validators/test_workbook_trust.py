@@ -181,3 +181,18 @@ def test_billing_portal_password_header_is_the_password_column(cases: Path, cata
     assert order.sheets["Customers"]["password"].tolist() == ["S3cret!", "Pa55word"]
     r = validate_order(order, catalog, inventory=make_inventory(), today=TODAY)
     assert r.findings == []
+
+
+def test_validation_fails_on_held_customers_or_no_customers(cases: Path, catalog: Catalog, tmp_path: Path) -> None:
+    from validators.workbook_checks import validation_fails
+
+    def doc(r: ValidationResult) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        return r.totals.as_dict(), [f.as_dict() for f in r.findings]
+
+    assert not validation_fails(*doc(_validate(cases / "clean.xlsx", catalog, inventory=make_inventory())))
+    assert validation_fails(*doc(_validate(cases / "code_NO_PACKAGES.xlsx", catalog)))
+    wb = load_workbook(cases / "clean.xlsx")
+    wb["Customers"].delete_rows(2, 10)
+    wb.save(tmp_path / "none.xlsx")
+    empty = _validate(tmp_path / "none.xlsx", catalog)
+    assert empty.totals.held == 0 and validation_fails(*doc(empty))
