@@ -8,8 +8,10 @@ its own (reports.template_guide); the ingest skips both. Long lists sit on a hid
 behind defined names (Excel 2007 and LibreOffice both accept a name in a list validation).
 
 The Package dropdown depends on the row's Order Type: one defined name per order type (``pk_`` + the
-name with spaces as underscores) and ``INDIRECT`` in the list formula, the usual dependent-dropdown
-construction (Microsoft support, "Create a dependent drop-down list"); both lists stop a wrong entry.
+name with spaces as underscores) and ``INDIRECT(SUBSTITUTE(...))`` in the list formula, the usual
+dependent-dropdown construction (exceljet.net/articles/dependent-dropdown-lists: names cannot hold spaces,
+so both the name and the formula swap them for "_"). Both lists stop a wrong entry. LibreOffice keeps the
+INDIRECT list on import (checked by converting the template with soffice; tests/reports/test_libreoffice.py).
 """
 
 from __future__ import annotations
