@@ -71,6 +71,9 @@ def _lines(example_start: str) -> list[tuple[str, str]]:
         ("warning", "Filled amber: a warning; the customer goes through, but check the value."),
         ("text", "A cell with a dropdown takes a value from its list. The Package list depends on the Order Type "
                  "of the same row: choose the Order Type first."),
+        # What the Password sets: connectors/billing/provision.py sends it as the customer account's
+        # portalPassword and nothing else reads it; BroadWorks gets a generated one (issue 16). That the
+        # billing portal is where invoices are viewed and paid is our assumption: no LogiSense page found.
         ("heading", "Password"),
         ("text", "Customers.Password (also accepted as 'Billing Portal Password') is the customer's password for "
                  "the billing portal, where invoices are viewed and paid. It is not the BroadWorks login: the "
