@@ -147,3 +147,48 @@ def test_template_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert load_workbook(out).sheetnames[0] == INSTRUCTIONS_SHEET
     fresh = write_template(tmp_path / "new" / "t.xlsx", "2026.11")  # a new path needs no force
     assert fresh.exists()
+
+
+def _filled_template(template: Path, out: Path, edits: dict[tuple[str, int, str], str]) -> Path:
+    """The template itself, with the example's rows typed into its order sheets (and ``edits`` applied)."""
+    example = load_workbook(_example_order(template, out.with_suffix(".example.xlsx")))
+    wb = load_workbook(template)
+    for ws in example.worksheets:
+        target = wb[ws.title]
+        labels = [c.value for c in target[1]]
+        for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+            head = [c.value for c in ws[1]]
+            for label, value in zip(head, row, strict=True):
+                value = edits.get((ws.title, r, str(label)), value)
+                target.cell(row=r, column=labels.index(label) + 1).value = value
+    wb.save(out)
+    return out
+
+
+def test_filled_template_round_trip_through_the_error_workbook(template: Path, tmp_path: Path) -> None:
+    """Template -> clerk fills it (a package typo) -> error workbook -> corrected copy uploaded again."""
+    from reports.error_workbook import write_error_workbook
+    from tests.support.libreoffice import convert_to_pdf, pdf_pages, soffice_path
+
+    catalog = load_catalog()
+    filled = _filled_template(template, tmp_path / "filled.xlsx", {("Packages", 2, "Package"): "Enterprise Standrad"})
+    order, _ = normalize(read_order(filled), catalog)
+    first = validate_order(order, catalog, today=TODAY)
+    typo = [f for f in first.findings if f.code == "UNKNOWN_PACKAGE"]
+    assert typo and "Did you mean 'Enterprise Standard'?" in typo[0].message
+    assert first.held == {"example dental group"}
+    annotated, _ = write_error_workbook(filled, first.findings_frame(), tmp_path / "filled.errors.xlsx",
+                                        held_accounts=set(first.held))
+    wb = load_workbook(annotated)
+    assert wb.sheetnames[0] == "Errors" and INSTRUCTIONS_SHEET in wb.sheetnames
+    assert wb["Packages"].data_validations.dataValidation  # the dropdowns survive the annotated copy
+    pk = wb["Packages"]
+    for row in pk.iter_rows(min_row=2):
+        if row[2].value == "Enterprise Standrad":
+            row[2].value = "Enterprise Standard"  # the partner fixes the typo in the annotated copy
+    wb.save(tmp_path / "fixed.xlsx")
+    order2, _ = normalize(read_order(tmp_path / "fixed.xlsx"), catalog)
+    again = validate_order(order2, catalog, today=TODAY)
+    assert [(f.code, f.column) for f in again.findings if f.severity == "error"] == [("PASSWORD_MASKED", "Password")]
+    if soffice_path() is not None:  # the annotated copy of a template opens without repair
+        assert pdf_pages(convert_to_pdf(annotated, tmp_path / "pdf")) > 0
