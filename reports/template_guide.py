@@ -31,8 +31,8 @@ HEADING_FONT = Font(bold=True, size=12)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 PURPOSE = {
-    "Customers": "One row per new customer (one Enterprise + group 1 in BroadWorks, two billing accounts). "
-                 "Order: New Customer (blank = New Customer), New Group, Add Services.",
+    "Customers": "One row per new customer: it becomes one Enterprise with group 1 in BroadWorks and two "
+                 "billing accounts.",
     "Locations": "E911: at least one physical address and main (callback) number per customer.",
     "Packages": "What each customer orders: pick the Order Type first, then a Package of that type; "
                 "Quantity blank = 1.",
