@@ -3,11 +3,14 @@ finding, near misses get 'did you mean', a DID cascade names its cause, no messa
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from data.catalog import Catalog
@@ -15,7 +18,7 @@ from reports.error_workbook import write_error_workbook
 from tests.validators.conftest import make_inventory
 from transforms import normalize, read_order
 from validators import ValidationResult, validate_order
-from validators.suggestions import did_you_mean
+from validators.suggestions import did_you_mean, fold, package_hint
 from validators.workbook_checks import is_masked
 
 TODAY = date(2025, 6, 1)
@@ -196,3 +199,30 @@ def test_validation_fails_on_held_customers_or_no_customers(cases: Path, catalog
     wb.save(tmp_path / "none.xlsx")
     empty = _validate(tmp_path / "none.xlsx", catalog)
     assert empty.totals.held == 0 and validation_fails(*doc(empty))
+
+
+def _packages_long_enough() -> list[tuple[str, str]]:
+    from data.catalog import load_catalog
+
+    return sorted({(p.order_type, p.name) for p in load_catalog().lines if len(fold(p.name)) >= 10})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_packages_long_enough()), st.integers(min_value=0, max_value=10_000),
+       st.sampled_from("abcdefghijklmnopqrstuvwxyz"))
+def test_one_typo_in_a_package_is_always_suggested_back(pair: tuple[str, str], pos: int, ch: str) -> None:
+    from data.catalog import load_catalog
+
+    ot, name = pair
+    i = pos % len(name)
+    typo = name[:i] + ch + name[i + 1:]
+    catalog = load_catalog()
+    if catalog.package(ot, typo) is not None:  # the substitution happened to give a known spelling
+        return
+    hint = package_hint(typo, ot, catalog)
+    assert hint.startswith(" Did you mean '")
+    suggested = hint.removeprefix(" Did you mean '").removesuffix("'?")
+    assert catalog.package(ot, suggested) is not None
+    if suggested != name:  # only an equally close or closer package may win over the original
+        ratio = difflib.SequenceMatcher(None, fold(typo), fold(suggested)).ratio()
+        assert ratio >= difflib.SequenceMatcher(None, fold(typo), fold(name)).ratio()
