@@ -10,6 +10,7 @@ from reports.excel_safe import (
     generated_text,
     guard,
     mask_password,
+    message_text,
     reguard,
     set_text,
     text_cell,
@@ -80,3 +81,16 @@ def test_set_text_on_an_ordinary_sheet_is_never_a_formula(tmp_path: Path) -> Non
     assert back is not None
     assert back["A1"].data_type == "s" and back["A1"].value == "=raw"
     assert back["A2"].value == "-5" and back["A2"].quotePrefix
+
+
+@pytest.mark.parametrize("evil", CORPUS)
+def test_message_text_guards_triggers(evil: str) -> None:
+    cell = message_text(Workbook().active.cell(row=1, column=1), evil)  # type: ignore[union-attr]
+    assert cell.value == "'" + evil and cell.data_type == "s"
+
+
+def test_message_text_never_doubles_a_leading_apostrophe() -> None:
+    ws = Workbook().active
+    assert message_text(ws.cell(row=1, column=1), "'Acme' requests DIDs").value == "'Acme' requests DIDs"  # type: ignore[union-attr]
+    assert message_text(ws.cell(row=2, column=1), None).value is None  # type: ignore[union-attr]
+    assert MASK == "********" and mask_password("x") == MASK
