@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -36,17 +37,44 @@ class NotFoundError(TerminalError):
     """404: the object asked for does not exist."""
 
 
-def search_body(filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None) -> dict[str, Any]:
-    """``{"query": {"top", "skip", "search": [{"name", "operator": "eq", "value"}]}}``; ``after`` pages by
-    identity (keyset), which stays fast deep into a large result where ``skip`` would not."""
-    terms = [{"name": k, "operator": "eq", "value": v} for k, v in filters.items()]
-    if after is not None:
-        terms.append({"name": "identity", "operator": "gt", "value": after})
-    return {"query": {"top": top, "skip": skip, "search": terms, "orderBy": [{"name": "identity", "direction": "asc"}]}}
+@dataclass(frozen=True)
+class Cond:
+    """A search term other than ``eq``: ``{"created": Cond("gtEq", "2026-01-01")}``."""
+
+    operator: str
+    value: Any
+
+
+OPERATORS = ("eq", "notEq", "lt", "ltEq", "gt", "gtEq", "contains")  # "Search Requests", developer.logisense.com
+MAX_PAGE = 10000  # "Search Requests": top "in the range 1 to 10000"
+
+
+def search_body(filters: Filters, *, page: int = 1, size: int = 100) -> dict[str, Any]:
+    """``{"query": {"top", "search": [{"name", "operator", "value"}], "orderBy", "pagination"}}`` as
+    "Search Requests" (developer.logisense.com) documents it; pages by ``pageNumber``/``pageSize``
+    ("It is recommended that API developers ... use pagination"), ordered by identity so pages are stable."""
+    if not 1 <= size <= MAX_PAGE or page < 1:
+        raise ValueError(f"page {page} of size {size}: pages start at 1 and hold 1..{MAX_PAGE} items")
+    terms = []
+    for name, v in filters.items():
+        for c in v if isinstance(v, list) else [v]:  # a list: several terms on one field (a range)
+            op, value = (c.operator, c.value) if isinstance(c, Cond) else ("eq", c)
+            if op not in OPERATORS:
+                raise ValueError(f"operator {op!r} is not one of {OPERATORS}")
+            terms.append({"name": name, "operator": op, "value": value})
+    return {
+        "query": {
+            "top": size,
+            "search": terms,
+            "orderBy": [{"name": "identity", "direction": "asc"}],
+            "pagination": {"pageNumber": page, "pageSize": size},
+        }
+    }
 
 
 def _messages(resp: httpx.Response) -> tuple[str | None, str]:
-    """(first code, every message joined) from an ``{"errors": [{code, message}]}`` body."""
+    """(first code, every message joined) from an ``{"errors": [{"code": <number>, "message"}]}`` body
+    ("API Logging": every error of the request at once)."""
     try:
         data = resp.json()
     except ValueError:
@@ -128,7 +156,8 @@ class BillingClient:
             code, msg = _messages(resp)
             raise AuthError(f"billing login refused: {msg}", code=code)
         data = resp.json()
-        life = float(data.get("expires_in", 1800))
+        # "Tokens": expires_in is 1800 at most; an older page shows it as text ("1800").
+        life = float(data.get("expires_in") or 1800)
         # Renew a little early so a request never leaves with a token about to lapse.
         margin = min(60.0, life * 0.1)
         self._token = str(data["access_token"])
@@ -202,28 +231,26 @@ class BillingClient:
     def _retrying(self, fn: Callable[[], Item], lookup: Callable[[], Item | None] | None = None) -> Item:
         return call_with_retry(fn, self.retry, stats=self.stats, on_in_doubt=lookup)
 
-    def search_page(
-        self, resource: str, filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None
-    ) -> tuple[int, list[Item]]:
-        """(total matching, this page's items), ordered by identity."""
-        body = search_body(filters, top=top, skip=skip, after=after)
+    def search_page(self, resource: str, filters: Filters, *, page: int = 1, size: int = 100) -> tuple[int, list[Item]]:
+        """(total matching, the items of page ``page``), ordered by identity."""
+        body = search_body(filters, page=page, size=size)
         env = self._retrying(lambda: self.request("POST", f"{resource}/Search", body))
         results = env.get("results") or {}
         return int(results.get("totalCount", 0)), list(results.get("items") or [])
 
     def search(self, resource: str, filters: Filters, *, top: int = 100) -> list[Item]:
-        return self.search_page(resource, filters, top=top)[1]
+        return self.search_page(resource, filters, size=top)[1]
 
-    def search_all(self, resource: str, filters: Filters, *, page: int = 1000) -> list[Item]:
-        """Every match, page by page (keyset on the numeric identity)."""
+    def search_all(self, resource: str, filters: Filters, *, page: int = MAX_PAGE) -> list[Item]:
+        """Every match, page after page (``pageNumber`` 1, 2, ...) of up to ``page`` items."""
         items: list[Item] = []
-        after: int | None = None
+        number = 1
         while True:
-            _total, batch = self.search_page(resource, filters, top=page, after=after)
+            total, batch = self.search_page(resource, filters, page=number, size=page)
             items.extend(batch)
-            if len(batch) < page:
+            if len(batch) < page or len(items) >= total:
                 return items
-            after = int(batch[-1]["identity"])
+            number += 1
 
     def get(self, resource: str) -> Item | None:
         """GET one object (first item); None when the system answers 404."""
@@ -235,12 +262,12 @@ class BillingClient:
         return items[0] if items else None
 
     def create(self, resource: str, body: Mapping[str, Any], *, lookup: Callable[[], Item | None]) -> Item:
-        """POST a new object; when the answer is lost, ``lookup`` decides whether it was applied."""
+        """POST a new object and return it; when the answer is lost, ``lookup`` decides whether it was
+        applied. "PATCH, POST, PUT & DELETE" (developer.logisense.com): the reply is ``{"trackingId",
+        "type": "create", "results": {"items": [{"identity", "action": "created", "dtoTypeKey",
+        "instance": {...the object...}}]}}``."""
         env = self._retrying(lambda: self.request("POST", resource, dict(body)), lookup=lambda: _wrap(lookup()))
-        items = (env.get("results") or {}).get("items") or []
-        if not items:
-            raise TerminalError(f"billing created {resource} but returned no item")
-        return dict(items[0])
+        return created_instance(env, resource)
 
     def close(self) -> None:
         self._http.close()
@@ -252,8 +279,20 @@ class BillingClient:
         self.close()
 
 
+def created_instance(env: Mapping[str, Any], resource: str = "object") -> Item:
+    """The object of a create reply (under ``instance``), or TerminalError naming what is missing."""
+    items = (env.get("results") or {}).get("items") or []
+    if not items or not isinstance(items[0], dict):
+        raise TerminalError(f"billing created {resource} but returned no item")
+    instance = items[0].get("instance")
+    if not isinstance(instance, dict) or "identity" not in instance:
+        raise TerminalError(f"billing created {resource} but its reply holds no instance with an identity")
+    return dict(instance)
+
+
 def _wrap(item: Item | None) -> Item | None:
-    """A looked-up object in the shape ``create`` returns (an envelope), or None."""
+    """A looked-up object in the shape ``create`` reads (a create-like envelope), or None."""
     if item is None:
         return None
-    return {"type": "lookup", "results": {"totalCount": 1, "items": [item]}}
+    entry = {"identity": item.get("identity"), "action": "retrieved", "instance": item}
+    return {"type": "lookup", "results": {"totalCount": 1, "items": [entry]}}

@@ -167,7 +167,8 @@ def test_terminal_errors_reported_all_at_once_not_retried(sim: RunningSim, make_
     assert final["billing_contact"].status == "failed"
     assert final["billing_contact"].error == result.error
     assert "customer_packages" not in final  # nothing after the failed step
-    assert _app(sim).counts["rejected"] == 1  # sent once, never retried
+    # the address and each e-mail are contact points of their own: three refusals, each sent once
+    assert _app(sim).counts["rejected"] == 3
     assert result.external_ids["customer_account_id"]
 
 
