@@ -125,6 +125,28 @@ def _contact(item: Item, points: list[Item]) -> dict[str, Any]:
     }
 
 
+def claimed(
+    book: PartnerBook, account: str, *, enterprise_id: str | None = None, group_id: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(enterprise accounts, customer accounts) that are this customer's.
+
+    By BroadWorks ids when given: of the accounts carrying them, those named as we name them win
+    (more than one is a duplicate); an account carrying the ids under another name is not this
+    customer's when a rightly named one exists (someone copied the ids), but is when none does (the
+    account was renamed in billing). Without ids, by name.
+    """
+    if enterprise_id is None or group_id is None:
+        return book.by_name(enterprise_account_name(account), "Enterprise"), book.by_name(account, "Customer")
+
+    def pick(found: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+        return [a for a in found if a["name"] == name] or found
+
+    return (
+        pick(book.by_broadworks_id(enterprise_id, group_id, "Enterprise"), enterprise_account_name(account)),
+        pick(book.by_broadworks_id(enterprise_id, group_id, "Customer"), account),
+    )
+
+
 def customer_view(
     book: PartnerBook,
     account: str,
@@ -152,11 +174,7 @@ def customer_view(
         "missing_auto_packages": list(AUTO_PACKAGES),
         "duplicates": 0,
     }
-    if enterprise_id is not None and group_id is not None:
-        ents = book.by_broadworks_id(enterprise_id, group_id, "Enterprise")
-        custs = book.by_broadworks_id(enterprise_id, group_id, "Customer")
-    else:
-        ents, custs = book.by_name(enterprise_account_name(account), "Enterprise"), book.by_name(account, "Customer")
+    ents, custs = claimed(book, account, enterprise_id=enterprise_id, group_id=group_id)
     out["duplicates"] = max(len(ents) - 1, 0) + max(len(custs) - 1, 0)
     ent = ents[0] if ents else None
     # The customer under this enterprise, if any, else the first one found.
@@ -211,19 +229,22 @@ def read_customers(client: BillingClient, plans: Iterable[Mapping[str, Any]]) ->
 
 
 def unexplained(book: PartnerBook, plans: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Accounts under the partner whose BroadWorks ids no plan holds: one entry per customer account
-    (``billing``: its view) and one per enterprise account with no such customer (``billing``: None)."""
-    known = {broadworks_id(str(p["enterprise_id"]), str(p["group_id"])) for p in plans}
+    """Accounts under the partner that no plan claims (``claimed`` by its BroadWorks ids): one entry
+    per customer account (``billing``: its view by name) and one per enterprise account that no such
+    customer explains either (``billing``: None)."""
+    taken: set[str] = set()
+    for p in plans:
+        ents, custs = claimed(book, str(p["account"]), enterprise_id=str(p["enterprise_id"]), group_id=str(p["group_id"]))
+        taken.update(a["id"] for a in ents + custs)
     out: list[dict[str, Any]] = []
-    custs = [a for a in book.accounts.values() if a["role"] == "Customer" and a["broadworks_id"] not in known]
-    explained = known | {c["broadworks_id"] for c in custs if c["broadworks_id"]}
-    for a in sorted(book.accounts.values(), key=lambda a: int(a["id"])):
-        if a["role"] == "Enterprise" and (a["broadworks_id"] is None or a["broadworks_id"] not in explained):
-            out.append({"partner_id": book.partner_id, "account": a["name"], "billing": None})
-    for c in sorted(custs, key=lambda a: a["name"]):
-        view = (customer_view(book, c["name"], enterprise_id=c["enterprise_id"], group_id=c["group_id"])
-                if c["enterprise_id"] is not None and c["group_id"] is not None else customer_view(book, c["name"]))
+    rest = sorted((a for a in book.accounts.values() if a["id"] not in taken), key=lambda a: int(a["id"]))
+    for c in sorted((a for a in rest if a["role"] == "Customer"), key=lambda a: a["name"]):
+        view = customer_view(book, c["name"])
+        taken.update(x["id"] for x in (view["enterprise"], view["customer"]) if x)
         out.append({"partner_id": book.partner_id, "account": c["name"], "billing": view})
+    for a in rest:
+        if a["role"] == "Enterprise" and a["id"] not in taken:
+            out.append({"partner_id": book.partner_id, "account": a["name"], "billing": None})
     return out
 
 
