@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from connectors.billing.replies import ReplyError, created_instance, parse_errors, parse_page, parse_token
 from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
 from connectors.common.retry import RetryPolicy, RetryStats, call_with_retry
 
@@ -73,18 +74,16 @@ def search_body(filters: Filters, *, page: int = 1, size: int = 100) -> dict[str
 
 
 def _messages(resp: httpx.Response) -> tuple[str | None, str]:
-    """(first code, every message joined) from an ``{"errors": [{"code": <number>, "message"}]}`` body
-    ("API Logging": every error of the request at once)."""
+    """(first code, every message joined) of an error answer ("API Logging": all errors at once)."""
     try:
         data = resp.json()
     except ValueError:
         return None, resp.text[:500] or f"HTTP {resp.status_code}"
-    errors = data.get("errors") if isinstance(data, dict) else None
+    errors = parse_errors(data)
     if not errors:
         return None, f"HTTP {resp.status_code}"
-    msgs = [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
-    code = errors[0].get("code") if isinstance(errors[0], dict) else None
-    return (str(code) if code is not None else None), "; ".join(m for m in msgs if m)
+    code = errors[0][0]
+    return (str(code) if code is not None else None), "; ".join(m for _, m in errors if m)
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -155,12 +154,13 @@ class BillingClient:
         if resp.status_code != 200:
             code, msg = _messages(resp)
             raise AuthError(f"billing login refused: {msg}", code=code)
-        data = resp.json()
-        # "Tokens": expires_in is 1800 at most; an older page shows it as text ("1800").
-        life = float(data.get("expires_in") or 1800)
+        try:
+            token, life = parse_token(resp.json())
+        except ValueError:
+            raise ReplyError("billing login answered something other than JSON") from None
         # Renew a little early so a request never leaves with a token about to lapse.
         margin = min(60.0, life * 0.1)
-        self._token = str(data["access_token"])
+        self._token = token
         self._expires_at = time.monotonic() + life - margin
         self.logins += 1
 
@@ -235,8 +235,7 @@ class BillingClient:
         """(total matching, the items of page ``page``), ordered by identity."""
         body = search_body(filters, page=page, size=size)
         env = self._retrying(lambda: self.request("POST", f"{resource}/Search", body))
-        results = env.get("results") or {}
-        return int(results.get("totalCount", 0)), list(results.get("items") or [])
+        return parse_page(env)
 
     def search(self, resource: str, filters: Filters, *, top: int = 100) -> list[Item]:
         return self.search_page(resource, filters, size=top)[1]
@@ -277,17 +276,6 @@ class BillingClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def created_instance(env: Mapping[str, Any], resource: str = "object") -> Item:
-    """The object of a create reply (under ``instance``), or TerminalError naming what is missing."""
-    items = (env.get("results") or {}).get("items") or []
-    if not items or not isinstance(items[0], dict):
-        raise TerminalError(f"billing created {resource} but returned no item")
-    instance = items[0].get("instance")
-    if not isinstance(instance, dict) or "identity" not in instance:
-        raise TerminalError(f"billing created {resource} but its reply holds no instance with an identity")
-    return dict(instance)
 
 
 def _wrap(item: Item | None) -> Item | None:
