@@ -8,6 +8,8 @@ Error typing (DESIGN §6): 401 -> one fresh login, then ``AuthError``; 429 / 503
 when a state-changing request was already sent (the answer is lost, it may have been applied);
 400/404/409/422 -> ``TerminalError`` carrying every message the server reported.
 
+Rate limits: LogiSense's documents name none; a 429 is honoured with its Retry-After, as before.
+
 ``request`` never retries by itself (except the re-login); ``search``/``get``/``create`` wrap it in
 ``call_with_retry``; ``create`` takes a look-up so an in-doubt POST is looked up, never re-sent blindly
 (the system has no idempotency key).

@@ -98,7 +98,8 @@ def find_partner(client: BillingClient, partner_id: str) -> Item | None:
 
 
 def find_child(client: BillingClient, parent: int, name: str) -> int | None:
-    """The account named ``name`` linked under ``parent`` (through ``Account/Parent``)."""
+    """The account named ``name`` linked under ``parent`` (through ``Account/Parent``). ``accountName``
+    is a property of AccountParent (v5 reference); we assume it is searchable like the others."""
     links = client.search("Account/Parent", {"parentAccountId": parent, "accountName": name}, top=10)
     return int(links[0]["accountId"]) if links else None
 
@@ -331,6 +332,9 @@ class BillingProvisioner:
                 return None
 
             name, qty, effective = key
+            # Account/Package v10 shows name, effective, packageFrequencyId, ... but no quantity: the
+            # documents are silent on a REST package quantity, so we keep the quantity field we always
+            # sent (and packageName for the catalog package), a gap to confirm with LogiSense.
             item = self.client.create(
                 "Account/Package",
                 {"accountId": account, "packageName": name, "quantity": qty, "effective": f"{effective}T00:00:00Z"},

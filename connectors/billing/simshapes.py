@@ -35,6 +35,8 @@ class Shapes:
             "invoicerAccountId": r[7],
             "invoicerAccountName": r[8],
             "extensions": _extensions(r[9]),
+            # Not a LogiSense property: the simulator's way to show a portal password arrived
+            # without ever showing it (the client only reads it back in tests and reports).
             "hasPortalPassword": bool(r[10]),
             "created": r[11],
         }
