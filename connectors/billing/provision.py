@@ -236,11 +236,11 @@ class BillingProvisioner:
             # Passed through, never kept by us.
             extra["portalPassword"] = order.portal_password
         acc = self._ensure_account(order, ent, order.account, "Customer", fresh, extra)
-        if "invoicerAccountId" not in acc:
-            got = self.client.get(f"Account/{acc['identity']}")
-            if got is None:
+        if "invoicerAccountId" not in acc:  # found through its link: read the account itself
+            got = self.client.search("Account", {"identity": acc["identity"]}, top=1)
+            if not got:
                 raise TerminalError(f"billing account {acc['identity']} is linked but cannot be read")
-            acc = got
+            acc = got[0]
         want = ent if bill_enterprise else int(acc["identity"])
         if int(acc.get("invoicerAccountId") or acc["identity"]) != want:
             # Found, but made for another billing type: do not change an invoicer silently.

@@ -51,7 +51,12 @@ def _range(ids: Iterable[int]) -> list[Cond]:
 
 
 def read_partner(client: BillingClient, partner_id: str, partner_name: str = "", *, page: int = MAX_PAGE) -> PartnerBook:
-    """The partner's whole book in ``O(accounts / page)`` requests."""
+    """The partner's whole book in ``O(accounts / page)`` requests.
+
+    Accounts, packages and contacts are searched by the identity range of the partner's linked
+    accounts and filtered here: the documents show no ``in`` operator and Account carries no top
+    account, so another partner's accounts made in between are read and dropped (cost grows with
+    the range, never with a request per customer)."""
     partner = find_partner(client, partner_id)
     book = PartnerBook(partner_id, partner_name, str(partner["identity"]) if partner else None)
     if partner is None:
