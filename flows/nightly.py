@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from connectors.billing.provision import AUTO_PACKAGES, enterprise_account_name
-from connectors.billing.readback import list_partner_accounts
-from connectors.billing.readback import read_back as billing_read_back
+from connectors.billing.readback import read_customers, read_partner, unexplained
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
 from connectors.common.order import BILL_ENTERPRISE
@@ -109,39 +108,37 @@ def _guarded(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def read_back_customers(systems: Systems, book: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
-    """What BroadWorks and billing hold for each customer of ``book`` (a chunk of it)."""
+    """What BroadWorks and billing hold for each customer of ``book`` (a chunk of it); billing is
+    read in bulk per partner and matched by the BroadWorks enterprise/group ids."""
+    records = book.to_dict("records")
+    plans = [{**json.loads(rec["plan"]), "account": rec["account"], "partner_id": rec["partner_id"]} for rec in records]
+    billed = _guarded_many(lambda: read_customers(systems.billing, plans))
 
-    def one(rec: Mapping[Any, Any]) -> dict[str, Any]:
-        plan = json.loads(rec["plan"])
+    def one(item: tuple[Mapping[Any, Any], Mapping[str, Any]]) -> dict[str, Any]:
+        rec, plan = item
         return {
             "batch_id": rec["batch_id"], "partner_id": rec["partner_id"], "account": rec["account"],
             "broadworks": _guarded(lambda: bw_read_back(systems.broadworks, plan["enterprise_id"], plan["group_id"])),
-            "billing": _guarded(
-                lambda: billing_read_back(systems.billing, plan["partner_id"], plan["partner_name"], rec["account"])
-            ),
+            "billing": billed.get((str(rec["partner_id"]), str(rec["account"])), billed.get(("", ""), {})),
         }
 
-    return _pooled(one, book.to_dict("records"), concurrency)
+    return _pooled(one, list(zip(records, plans, strict=True)), concurrency)
+
+
+def _guarded_many(fn: Callable[[], dict[tuple[str, str], dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+    try:
+        return fn()
+    except ConnectorError as exc:  # every customer of the chunk gets the error row
+        return {("", ""): {"error": str(exc)}}
 
 
 def find_orphans(systems: Systems, book: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
-    """Accounts billing holds under our partners that no onboarded customer explains."""
+    """Accounts billing holds under our partners that no onboarded customer explains (by BroadWorks ids)."""
     out: list[dict[str, Any]] = []
     for partner_id, group in book.groupby("partner_id", sort=True):
-        partner_name = json.loads(group["plan"].iloc[0])["partner_name"]
-        known = set(group["account"])
-        listed = list_partner_accounts(systems.billing, str(partner_id))
-        customers = sorted({a["name"] for a in listed if a["role"] == "Customer" and a["name"] not in known})
-        explained = known | set(customers)
-        for a in listed:
-            if a["role"] == "Enterprise" and not any(a["name"] == enterprise_account_name(n) for n in explained):
-                out.append({"partner_id": str(partner_id), "account": a["name"], "billing": None})
-
-        def one(name: str, pid: str = str(partner_id), pname: str = partner_name) -> dict[str, Any]:
-            rb = _guarded(lambda: billing_read_back(systems.billing, pid, pname, name))
-            return {"partner_id": pid, "account": name, "billing": rb}
-
-        out.extend(_pooled(one, customers, concurrency))
+        plans = [json.loads(p) for p in group["plan"]]
+        partner_book = read_partner(systems.billing, str(partner_id), plans[0]["partner_name"])
+        out.extend(unexplained(partner_book, plans))
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from connectors.billing.readback import read_back as billing_read_back
+from connectors.billing.readback import read_customers
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
 from flows.systems import Systems
@@ -28,6 +28,13 @@ from staging.store import Store
 def read_back_batch(store: Store, systems: Systems, batch_id: str, concurrency: int) -> dict[str, dict[str, Any]]:
     plans = dict((p["account"], p) for _, p in load_plans(store, batch_id))
 
+    # Billing: one bulk read per partner, customers matched by their BroadWorks ids (not names).
+    try:
+        billed: dict[tuple[str, str], dict[str, Any]] = read_customers(systems.billing, plans.values())
+        billing_error = None
+    except ConnectorError as exc:
+        billed, billing_error = {}, {"error": str(exc)}
+
     def one(account: str) -> tuple[str, dict[str, Any]]:
         p = plans[account]
         out: dict[str, Any] = {}
@@ -35,10 +42,7 @@ def read_back_batch(store: Store, systems: Systems, batch_id: str, concurrency: 
             out["broadworks"] = bw_read_back(systems.broadworks, p["enterprise_id"], p["group_id"])
         except ConnectorError as exc:
             out["broadworks"] = {"error": str(exc)}
-        try:
-            out["billing"] = billing_read_back(systems.billing, p["partner_id"], p["partner_name"], account)
-        except ConnectorError as exc:
-            out["billing"] = {"error": str(exc)}
+        out["billing"] = billing_error or billed[(str(p["partner_id"]), account)]
         return account, out
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:

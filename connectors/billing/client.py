@@ -8,6 +8,8 @@ Error typing (DESIGN §6): 401 -> one fresh login, then ``AuthError``; 429 / 503
 when a state-changing request was already sent (the answer is lost, it may have been applied);
 400/404/409/422 -> ``TerminalError`` carrying every message the server reported.
 
+Rate limits: LogiSense's documents name none; a 429 is honoured with its Retry-After, as before.
+
 ``request`` never retries by itself (except the re-login); ``search``/``get``/``create`` wrap it in
 ``call_with_retry``; ``create`` takes a look-up so an in-doubt POST is looked up, never re-sent blindly
 (the system has no idempotency key).
@@ -18,10 +20,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from connectors.billing.replies import ReplyError, created_instance, parse_errors, parse_page, parse_token
 from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
 from connectors.common.retry import RetryPolicy, RetryStats, call_with_retry
 
@@ -36,27 +40,52 @@ class NotFoundError(TerminalError):
     """404: the object asked for does not exist."""
 
 
-def search_body(filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None) -> dict[str, Any]:
-    """``{"query": {"top", "skip", "search": [{"name", "operator": "eq", "value"}]}}``; ``after`` pages by
-    identity (keyset), which stays fast deep into a large result where ``skip`` would not."""
-    terms = [{"name": k, "operator": "eq", "value": v} for k, v in filters.items()]
-    if after is not None:
-        terms.append({"name": "identity", "operator": "gt", "value": after})
-    return {"query": {"top": top, "skip": skip, "search": terms, "orderBy": [{"name": "identity", "direction": "asc"}]}}
+@dataclass(frozen=True)
+class Cond:
+    """A search term other than ``eq``: ``{"created": Cond("gtEq", "2026-01-01")}``."""
+
+    operator: str
+    value: Any
+
+
+OPERATORS = ("eq", "notEq", "lt", "ltEq", "gt", "gtEq", "contains")  # "Search Requests", developer.logisense.com
+MAX_PAGE = 10000  # "Search Requests": top "in the range 1 to 10000"
+
+
+def search_body(filters: Filters, *, page: int = 1, size: int = 100) -> dict[str, Any]:
+    """``{"query": {"top", "search": [{"name", "operator", "value"}], "orderBy", "pagination"}}`` as
+    "Search Requests" (developer.logisense.com) documents it; pages by ``pageNumber``/``pageSize``
+    ("It is recommended that API developers ... use pagination"), ordered by identity so pages are stable."""
+    if not 1 <= size <= MAX_PAGE or page < 1:
+        raise ValueError(f"page {page} of size {size}: pages start at 1 and hold 1..{MAX_PAGE} items")
+    terms = []
+    for name, v in filters.items():
+        for c in v if isinstance(v, list) else [v]:  # a list: several terms on one field (a range)
+            op, value = (c.operator, c.value) if isinstance(c, Cond) else ("eq", c)
+            if op not in OPERATORS:
+                raise ValueError(f"operator {op!r} is not one of {OPERATORS}")
+            terms.append({"name": name, "operator": op, "value": value})
+    return {
+        "query": {
+            "top": size,
+            "search": terms,
+            "orderBy": [{"name": "identity", "direction": "asc"}],
+            "pagination": {"pageNumber": page, "pageSize": size},
+        }
+    }
 
 
 def _messages(resp: httpx.Response) -> tuple[str | None, str]:
-    """(first code, every message joined) from an ``{"errors": [{code, message}]}`` body."""
+    """(first code, every message joined) of an error answer ("API Logging": all errors at once)."""
     try:
         data = resp.json()
     except ValueError:
         return None, resp.text[:500] or f"HTTP {resp.status_code}"
-    errors = data.get("errors") if isinstance(data, dict) else None
+    errors = parse_errors(data)
     if not errors:
         return None, f"HTTP {resp.status_code}"
-    msgs = [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
-    code = errors[0].get("code") if isinstance(errors[0], dict) else None
-    return (str(code) if code is not None else None), "; ".join(m for m in msgs if m)
+    code = errors[0][0]
+    return (str(code) if code is not None else None), "; ".join(m for _, m in errors if m)
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -127,11 +156,13 @@ class BillingClient:
         if resp.status_code != 200:
             code, msg = _messages(resp)
             raise AuthError(f"billing login refused: {msg}", code=code)
-        data = resp.json()
-        life = float(data.get("expires_in", 1800))
+        try:
+            token, life = parse_token(resp.json())
+        except ValueError:
+            raise ReplyError("billing login answered something other than JSON") from None
         # Renew a little early so a request never leaves with a token about to lapse.
         margin = min(60.0, life * 0.1)
-        self._token = str(data["access_token"])
+        self._token = token
         self._expires_at = time.monotonic() + life - margin
         self.logins += 1
 
@@ -202,28 +233,25 @@ class BillingClient:
     def _retrying(self, fn: Callable[[], Item], lookup: Callable[[], Item | None] | None = None) -> Item:
         return call_with_retry(fn, self.retry, stats=self.stats, on_in_doubt=lookup)
 
-    def search_page(
-        self, resource: str, filters: Filters, *, top: int = 100, skip: int = 0, after: int | None = None
-    ) -> tuple[int, list[Item]]:
-        """(total matching, this page's items), ordered by identity."""
-        body = search_body(filters, top=top, skip=skip, after=after)
+    def search_page(self, resource: str, filters: Filters, *, page: int = 1, size: int = 100) -> tuple[int, list[Item]]:
+        """(total matching, the items of page ``page``), ordered by identity."""
+        body = search_body(filters, page=page, size=size)
         env = self._retrying(lambda: self.request("POST", f"{resource}/Search", body))
-        results = env.get("results") or {}
-        return int(results.get("totalCount", 0)), list(results.get("items") or [])
+        return parse_page(env)
 
     def search(self, resource: str, filters: Filters, *, top: int = 100) -> list[Item]:
-        return self.search_page(resource, filters, top=top)[1]
+        return self.search_page(resource, filters, size=top)[1]
 
-    def search_all(self, resource: str, filters: Filters, *, page: int = 1000) -> list[Item]:
-        """Every match, page by page (keyset on the numeric identity)."""
+    def search_all(self, resource: str, filters: Filters, *, page: int = MAX_PAGE) -> list[Item]:
+        """Every match, page after page (``pageNumber`` 1, 2, ...) of up to ``page`` items."""
         items: list[Item] = []
-        after: int | None = None
+        number = 1
         while True:
-            _total, batch = self.search_page(resource, filters, top=page, after=after)
+            total, batch = self.search_page(resource, filters, page=number, size=page)
             items.extend(batch)
-            if len(batch) < page:
+            if len(batch) < page or len(items) >= total:
                 return items
-            after = int(batch[-1]["identity"])
+            number += 1
 
     def get(self, resource: str) -> Item | None:
         """GET one object (first item); None when the system answers 404."""
@@ -235,12 +263,12 @@ class BillingClient:
         return items[0] if items else None
 
     def create(self, resource: str, body: Mapping[str, Any], *, lookup: Callable[[], Item | None]) -> Item:
-        """POST a new object; when the answer is lost, ``lookup`` decides whether it was applied."""
+        """POST a new object and return it; when the answer is lost, ``lookup`` decides whether it was
+        applied. "PATCH, POST, PUT & DELETE" (developer.logisense.com): the reply is ``{"trackingId",
+        "type": "create", "results": {"items": [{"identity", "action": "created", "dtoTypeKey",
+        "instance": {...the object...}}]}}``."""
         env = self._retrying(lambda: self.request("POST", resource, dict(body)), lookup=lambda: _wrap(lookup()))
-        items = (env.get("results") or {}).get("items") or []
-        if not items:
-            raise TerminalError(f"billing created {resource} but returned no item")
-        return dict(items[0])
+        return created_instance(env, resource)
 
     def close(self) -> None:
         self._http.close()
@@ -253,7 +281,8 @@ class BillingClient:
 
 
 def _wrap(item: Item | None) -> Item | None:
-    """A looked-up object in the shape ``create`` returns (an envelope), or None."""
+    """A looked-up object in the shape ``create`` reads (a create-like envelope), or None."""
     if item is None:
         return None
-    return {"type": "lookup", "results": {"totalCount": 1, "items": [item]}}
+    entry = {"identity": item.get("identity"), "action": "retrieved", "instance": item}
+    return {"type": "lookup", "results": {"totalCount": 1, "items": [entry]}}

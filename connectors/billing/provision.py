@@ -1,16 +1,18 @@
 """Billing for one customer: the steps of DESIGN §6, each looked up before it is created.
 
-Hierarchy in billing::
+Hierarchy in billing (one Owner per system; "Account / Parent" v5 holds the hierarchy links)::
 
-    "<partner name> (<partner id>)"      Partner    externalReference "partner:<id>"
+    "<partner name> (<partner id>)"      Partner     top-level: no parent link
       └─ "<Account Name> Enterprise"     Enterprise  package BroadWorks Enterprise
            └─ "<Account Name>"            Customer    BroadWorks Group, RetailRates, every ordered line
 
-Every search runs within the partner's account (``topAccountId``), so two partners' "Acme" never
-meet. The system has no idempotency key: a create whose answer was lost is looked up before it is
-sent again (``BillingClient.create``), and every step searches before it creates, so a re-run or a
-resumed run adds nothing. Bill Enterprise: the enterprise account is the customer's invoicer and
-holds the billing contact; Bill Group: the customer account invoices itself and holds it.
+An account is created first and then placed under its parent by an ``Account/Parent`` link; "this
+partner's enterprise named X" is looked up through that link (``parentAccountId`` + ``accountName``),
+so two partners' "Acme" never meet. An account made but not yet linked (the run stopped in between)
+is found again by name and its BroadWorks ids, then linked. The system has no idempotency key: a
+create whose answer was lost is looked up before it is sent again (``BillingClient.create``).
+Bill Enterprise: the enterprise account is the customer's invoicer and holds the billing contact;
+Bill Group: the customer account invoices itself and holds it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connectors.billing.client import BillingClient, Item
+from connectors.billing.client import BillingClient, Cond, Item
 from connectors.common.errors import ConnectorError, InDoubtError, TerminalError
 from connectors.common.order import (
     BILL_ENTERPRISE,
@@ -46,16 +48,36 @@ STEPS = (STEP_PARTNER, STEP_ENTERPRISE, STEP_ENTERPRISE_PACKAGE, STEP_CUSTOMER, 
 PackageKey = tuple[str, int, str]  # (package name, quantity, effective YYYY-MM-DD)
 
 
+# Issue 12: the BroadWorks ids on both accounts. The Account reference shows no external-reference
+# field, so they go into an Account custom field ("extensions"), column BroadWorksId; its API name
+# starts lower-case ("Account Field Mapping", logisense.com learn).
+BROADWORKS_ID = "broadWorksId"
+
+
 def partner_account_name(partner_id: str, partner_name: str) -> str:
     return f"{partner_name or partner_id} ({partner_id})"
 
 
-def partner_reference(partner_id: str) -> str:
-    return f"partner:{partner_id}"
-
-
 def enterprise_account_name(account: str) -> str:
     return f"{account} Enterprise"
+
+
+def broadworks_id(enterprise_id: str, group_id: str) -> str:
+    """``<enterprise id>/<group id>``: ids are letters, digits and ``_`` (or numeric), never ``/``."""
+    return f"{enterprise_id}/{group_id}"
+
+
+def split_broadworks_id(value: str | None) -> tuple[str, str] | None:
+    if not value or "/" not in value:
+        return None
+    ent, _, grp = value.rpartition("/")
+    return ent, grp
+
+
+def account_broadworks_id(item: Mapping[str, Any]) -> str | None:
+    ext = item.get("extensions")
+    value = ext.get(BROADWORKS_ID) if isinstance(ext, Mapping) else None
+    return str(value) if value else None
 
 
 def package_key(item: Mapping[str, Any]) -> PackageKey:
@@ -68,16 +90,26 @@ def wanted_customer_packages(order: CustomerOrder) -> list[PackageKey]:
 
 
 def find_partner(client: BillingClient, partner_id: str) -> Item | None:
-    found = client.search("Account", {"externalReference": partner_reference(partner_id), "accountTypeName": "Partner"}, top=10)
-    return found[0] if found else None  # ordered by identity: the first one made wins
+    """The partner's top-level account, named "<name> (<partner id>)" (the id part never changes)."""
+    suffix = f"({partner_id})"
+    found = client.search("Account", {"name": Cond("contains", suffix), "accountTypeName": "Partner"}, top=100)
+    mine = [a for a in found if str(a.get("name", "")).endswith(suffix)]
+    return mine[0] if mine else None  # ordered by identity: the first one made wins
 
 
-def find_account(client: BillingClient, partner: int, name: str, role: str, parent: int | None = None) -> Item | None:
-    filters: dict[str, Any] = {"topAccountId": partner, "name": name, "accountTypeName": role}
-    if parent is not None:
-        filters["parentAccountId"] = parent
-    found = client.search("Account", filters, top=10)
-    return found[0] if found else None
+def find_child(client: BillingClient, parent: int, name: str) -> int | None:
+    """The account named ``name`` linked under ``parent`` (through ``Account/Parent``). ``accountName``
+    is a property of AccountParent (v5 reference); we assume it is searchable like the others."""
+    links = client.search("Account/Parent", {"parentAccountId": parent, "accountName": name}, top=10)
+    return int(links[0]["accountId"]) if links else None
+
+
+def find_unlinked(client: BillingClient, name: str, role: str, bw_id: str) -> Item | None:
+    """An account of ours made but never linked: same name and BroadWorks ids, no parent link."""
+    for acc in client.search("Account", {"name": name, "accountTypeName": role}, top=100):
+        if account_broadworks_id(acc) == bw_id and not client.search("Account/Parent", {"accountId": acc["identity"]}, top=1):
+            return acc
+    return None
 
 
 class BillingProvisioner:
@@ -104,11 +136,7 @@ class BillingProvisioner:
             if acc is None:
                 acc = self.client.create(
                     "Account",
-                    {
-                        "name": partner_account_name(partner_id, partner_name),
-                        "accountTypeName": "Partner",
-                        "externalReference": partner_reference(partner_id),
-                    },
+                    {"name": partner_account_name(partner_id, partner_name), "accountTypeName": "Partner"},
                     lookup=lambda: find_partner(self.client, partner_id),
                 )
             with self._lock:
@@ -170,35 +198,49 @@ class BillingProvisioner:
         }
         return {k: v for k, v in out.items() if v}
 
-    def _ensure_enterprise(self, order: CustomerOrder, partner: int, fresh: set[int]) -> str:
-        name = enterprise_account_name(order.account)
-
-        def lookup() -> Item | None:
-            return find_account(self.client, partner, name, "Enterprise", partner)
-
-        acc = lookup()
+    def _ensure_account(self, order: CustomerOrder, parent: int, name: str, role: str, fresh: set[int],
+                        extra: Mapping[str, Any] | None = None) -> Item:
+        """The account ``name`` under ``parent``: found through its link, or found unlinked, or made;
+        then linked. Returns the account (only ``identity`` when it was found through its link)."""
+        found = find_child(self.client, parent, name)
+        if found is not None:
+            return {"identity": found}
+        bw_id = broadworks_id(order.enterprise_id, order.group_id)
+        acc = find_unlinked(self.client, name, role, bw_id)
         if acc is None:
-            acc = self.client.create(
-                "Account",
-                {"name": name, "accountTypeName": "Enterprise", "parentAccountId": partner},
-                lookup=lookup,
-            )
+            body: dict[str, Any] = {"name": name, "accountTypeName": role, **(extra or {})}
+            body["extensions"] = {BROADWORKS_ID: bw_id}
+            acc = self.client.create("Account", body, lookup=lambda: find_unlinked(self.client, name, role, bw_id))
             fresh.add(int(acc["identity"]))
+        acc_id = int(acc["identity"])
+
+        def linked() -> Item | None:
+            links = self.client.search("Account/Parent", {"accountId": acc_id}, top=1)
+            return links[0] if links else None
+
+        self.client.create("Account/Parent", {"accountId": acc_id, "parentAccountId": parent}, lookup=linked)
+        return acc
+
+    def _ensure_enterprise(self, order: CustomerOrder, partner: int, fresh: set[int]) -> str:
+        acc = self._ensure_account(order, partner, enterprise_account_name(order.account), "Enterprise", fresh)
         return str(acc["identity"])
 
     def _ensure_customer(self, order: CustomerOrder, partner: int, ent: int, bill_enterprise: bool, fresh: set[int]) -> str:
-        def lookup() -> Item | None:
-            return find_account(self.client, partner, order.account, "Customer", ent)
-
-        acc = lookup()
-        if acc is None:
-            body: dict[str, Any] = {"name": order.account, "accountTypeName": "Customer", "parentAccountId": ent}
-            if bill_enterprise:
-                body["invoicerAccountId"] = ent  # else the account invoices itself (the system's default)
-            if order.portal_password:
-                body["portalPassword"] = order.portal_password  # passed through, never kept by us
-            acc = self.client.create("Account", body, lookup=lookup)
-            fresh.add(int(acc["identity"]))
+        extra: dict[str, Any] = {}
+        if bill_enterprise:
+            extra["invoicerAccountId"] = ent  # else the account invoices itself (the system's default)
+        if order.portal_password:
+            # The customer's portal login: no LogiSense API document we found shows the object that
+            # holds it (the Customer Portal guide only says portal users are set up on the Account
+            # Settings screen), so it stays the field we always sent, portalPassword on Account.
+            # Passed through, never kept by us.
+            extra["portalPassword"] = order.portal_password
+        acc = self._ensure_account(order, ent, order.account, "Customer", fresh, extra)
+        if "invoicerAccountId" not in acc:  # found through its link: read the account itself
+            got = self.client.search("Account", {"identity": acc["identity"]}, top=1)
+            if not got:
+                raise TerminalError(f"billing account {acc['identity']} is linked but cannot be read")
+            acc = got[0]
         want = ent if bill_enterprise else int(acc["identity"])
         if int(acc.get("invoicerAccountId") or acc["identity"]) != want:
             # Found, but made for another billing type: do not change an invoicer silently.
@@ -209,30 +251,64 @@ class BillingProvisioner:
         return str(acc["identity"])
 
     def _ensure_contact(self, order: CustomerOrder, account: int, fresh: set[int]) -> str:
+        """The invoicer's Billing contact (names, type) and its contact points: the postal address and
+        one ``email`` point per address (Contact v2; ContactPointType: "email", "address")."""
+
         def lookup() -> Item | None:
             found = self.client.search("Contact", {"accountId": account, "contactTypeName": "Billing"}, top=10)
             return found[0] if found else None
 
-        a = order.address
-        contact = (None if account in fresh else lookup()) or self.client.create(
-            "Contact",
-            {
+        contact = None if account in fresh else lookup()
+        new = contact is None
+        if contact is None:
+            body = {
                 "accountId": account,
                 "contactTypeName": "Billing",
                 "firstName": order.first_name,
                 "lastName": order.last_name,
+                # Not in the Contact v2 reference (which shows no company); kept because the
+                # order's Company is what the invoice shows. Named here, not sent silently.
                 "companyName": order.company or order.account,
-                "address1": a.line1,
-                "address2": a.line2,
-                "city": a.city,
-                "state": a.state,
-                "zip": a.zip,
-                "country": a.country,
-                "emails": list(order.emails),
-            },
-            lookup=lookup,
-        )
+            }
+            contact = self.client.create("Contact", body, lookup=lookup)
+        self._ensure_points(order, int(contact["identity"]), new)
         return str(contact["identity"])
+
+    def _ensure_points(self, order: CustomerOrder, contact: int, new: bool) -> None:
+        """Every missing point is sent, and every refusal reported together (the system reports all
+        errors of one request at once; across requests we do the same)."""
+        points = [] if new else self.client.search_all("ContactPoint", {"contactId": contact})
+        known = {int(p["identity"]) for p in points}
+        have_address = any(p.get("contactPointTypeName") == "address" for p in points)
+        have_emails = [str(p.get("value")) for p in points if p.get("contactPointTypeName") == "email"]
+        a = order.address
+        wanted: list[dict[str, Any]] = []
+        if not have_address:
+            wanted.append({"contactId": contact, "contactPointTypeName": "address", "address1": a.line1,
+                           "address2": a.line2, "city": a.city, "state": a.state, "zip": a.zip, "country": a.country})
+        for email in order.emails:
+            if email in have_emails:
+                have_emails.remove(email)
+            else:
+                wanted.append({"contactId": contact, "contactPointTypeName": "email", "value": email})
+        refused: list[str] = []
+        for body in wanted:
+
+            def lookup(body: dict[str, Any] = body) -> Item | None:
+                for p in self.client.search_all("ContactPoint", {"contactId": contact}):
+                    same = p.get("value") == body.get("value") if body["contactPointTypeName"] == "email" else True
+                    if int(p["identity"]) not in known and p.get("contactPointTypeName") == body["contactPointTypeName"] and same:
+                        return p
+                return None
+
+            try:
+                point = self.client.create("ContactPoint", body, lookup=lookup)
+            except TerminalError as exc:
+                refused.append(str(exc))
+                continue
+            known.add(int(point["identity"]))
+        if refused:
+            raise TerminalError("; ".join(refused))
 
     def _ensure_packages(self, account: int, wanted: list[PackageKey], fresh: set[int]) -> str:
         """Add every wanted package line the account does not hold yet (as a multiset: a name may
@@ -256,6 +332,9 @@ class BillingProvisioner:
                 return None
 
             name, qty, effective = key
+            # Account/Package v10 shows name, effective, packageFrequencyId, ... but no quantity: the
+            # documents are silent on a REST package quantity, so we keep the quantity field we always
+            # sent (and packageName for the catalog package), a gap to confirm with LogiSense.
             item = self.client.create(
                 "Account/Package",
                 {"accountId": account, "packageName": name, "quantity": qty, "effective": f"{effective}T00:00:00Z"},

@@ -23,6 +23,7 @@ from connectors.common.order import (
 from connectors.common.retry import RetryPolicy
 from connectors.common.simhttp import Faults, RunningSim, start_sim
 from data.catalog import load_catalog
+from transforms.plan import enterprise_id, group_id
 
 CLIENT_ID = "onboard"
 CLIENT_SECRET = "s3cret-billing"
@@ -114,8 +115,8 @@ def make_order(
         partner_email="ops@brightvoice.example",
         account=account,
         company=account,
-        enterprise_id="P100-acme-dental",
-        group_id="P100-acme-dental-g1",
+        enterprise_id=enterprise_id(partner_id, account),
+        group_id=group_id(partner_id, account),
         first_name="Dana",
         last_name="Whitfield",
         address=addr,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.billing.client import BillingClient
+from connectors.billing.client import BillingClient, Cond
 from connectors.billing.simulator import BillingSim
 from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
 from connectors.common.retry import RetryPolicy
@@ -58,9 +58,15 @@ def test_401_logs_in_again_once(sim: RunningSim, make_client: Any) -> None:
 def test_400_reports_every_message_at_once_and_is_not_retried(sim: RunningSim, make_client: Any) -> None:
     client = make_client(sim)
     with pytest.raises(TerminalError) as err:
-        client.create("Account", {"name": "", "accountTypeName": "Customer", "parentAccountId": 999}, lookup=lambda: None)
+        client.create(
+            "Account",
+            {"name": "", "accountTypeName": "Customer", "parentAccountId": 7, "invoicerAccountId": 999},
+            lookup=lambda: None,
+        )
     msg = str(err.value)
-    assert "name is required" in msg and "parent account 999 does not exist" in msg
+    assert "name is required" in msg and "invoicer account 999 does not exist" in msg
+    assert "link the parent through Account/Parent" in msg
+    assert err.value.code == "10400000"  # the documented number, kept as the error's code
     assert _app(sim).counts["rejected"] == 1
     assert client.request_count == 2
 
@@ -122,9 +128,13 @@ def test_in_doubt_create_is_looked_up_not_sent_again(make_sim: Any, make_client:
 def test_search_pages_and_get(sim: RunningSim, make_client: Any) -> None:
     client = make_client(sim)
     ids = [_partner(client, f"P{i}")["identity"] for i in range(5)]
-    total, first = client.search_page("Account", {}, top=2)
+    total, first = client.search_page("Account", {}, size=2)
     assert total == 5 and [a["identity"] for a in first] == ids[:2]
+    _total, third = client.search_page("Account", {}, page=3, size=2)
+    assert [a["identity"] for a in third] == ids[4:]
     assert [a["identity"] for a in client.search_all("Account", {}, page=2)] == ids
+    assert [a["name"] for a in client.search("Account", {"name": Cond("contains", "3")})] == ["P3"]
+    assert [a["identity"] for a in client.search("Account", {"identity": [Cond("gt", ids[0]), Cond("ltEq", ids[2])]})] == ids[1:3]
     got = client.get(f"Account/{ids[3]}")
     assert got is not None and got["name"] == "P3"
     assert client.get("Account/424242") is None

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from connectors.billing.client import BillingClient
-from connectors.billing.provision import STEPS, BillingProvisioner
-from connectors.billing.readback import list_partner_accounts, read_back
+from connectors.billing.provision import BROADWORKS_ID, STEPS, BillingProvisioner, broadworks_id
+from connectors.billing.readback import list_partner_accounts, read_back, read_customers, read_partner, unexplained
 from connectors.billing.simulator import BillingSim
 from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
 from connectors.common.simhttp import Faults, RunningSim
@@ -55,6 +55,9 @@ def _assert_billed(client: BillingClient, order: CustomerOrder, result_ids: dict
     other = cust if order.billing_type == BILL_ENTERPRISE else ent
     assert other["contacts"] == []
     assert cust["has_portal_password"]
+    # issue 12: both accounts carry the customer's BroadWorks enterprise and group ids
+    for acc in (ent, cust):
+        assert (acc["enterprise_id"], acc["group_id"]) == (order.enterprise_id, order.group_id)
     if result_ids is not None:
         assert result_ids["enterprise_account_id"] == ent["id"]
         assert result_ids["customer_account_id"] == cust["id"]
@@ -167,7 +170,8 @@ def test_terminal_errors_reported_all_at_once_not_retried(sim: RunningSim, make_
     assert final["billing_contact"].status == "failed"
     assert final["billing_contact"].error == result.error
     assert "customer_packages" not in final  # nothing after the failed step
-    assert _app(sim).counts["rejected"] == 1  # sent once, never retried
+    # the address and each e-mail are contact points of their own: three refusals, each sent once
+    assert _app(sim).counts["rejected"] == 3
     assert result.external_ids["customer_account_id"]
 
 
@@ -213,3 +217,52 @@ def test_token_expiring_mid_run_is_renewed(make_sim: Any, make_client: Any) -> N
     assert _app(sim).counts["logins"] >= 2  # the run outlived its first token
     for order in orders:
         _assert_billed(client, order)
+
+
+def test_account_made_but_never_linked_is_adopted_not_made_again(sim: RunningSim, make_client: Any) -> None:
+    # The run stopped between creating the enterprise account and linking it under the partner.
+    client = make_client(sim)
+    order = make_order()
+    prov = BillingProvisioner(client)
+    prov.ensure_partner(order.partner_id, order.partner_name)
+    stray = client.create(
+        "Account",
+        {"name": "Acme Dental Enterprise", "accountTypeName": "Enterprise",
+         "extensions": {BROADWORKS_ID: broadworks_id(order.enterprise_id, order.group_id)}},
+        lookup=lambda: None,
+    )
+    # Another partner's unlinked account of the same name is not ours (other BroadWorks ids).
+    client.create("Account", {"name": "Acme Dental Enterprise", "accountTypeName": "Enterprise",
+                              "extensions": {BROADWORKS_ID: "P999_Acme/P999_Acme_G1"}}, lookup=lambda: None)
+    result = prov.provision(order, {}, Recorder())
+    assert result.status == "done", result.error
+    assert result.external_ids["enterprise_account_id"] == str(stray["identity"])
+    assert [name for _id, name in _app(sim).store.orphans()] == ["Acme Dental Enterprise"]  # only the foreign one
+    _assert_billed(client, order, result.external_ids)
+
+
+def test_bulk_read_back_matches_by_broadworks_ids_in_few_requests(sim: RunningSim, make_client: Any) -> None:
+    client = make_client(sim)
+    orders = [make_order(f"Clinic {i:02d}", billing_type=(BILL_ENTERPRISE, BILL_GROUP)[i % 2]) for i in range(12)]
+    prov = BillingProvisioner(client)
+    for o in orders:
+        assert prov.provision(o, {}, Recorder()).status == "done"
+    # Finance renamed one customer in billing: it is still found, by its BroadWorks ids.
+    _app(sim).store._db.execute("UPDATE accounts SET name = 'Clinic 03 LLC' WHERE name = 'Clinic 03'")
+    plans = [{"partner_id": o.partner_id, "partner_name": o.partner_name, "account": o.account,
+              "enterprise_id": o.enterprise_id, "group_id": o.group_id} for o in orders]
+    before = client.request_count
+    views = read_customers(client, plans)
+    assert client.request_count - before <= 7  # partner, links, accounts, packages, contacts, points
+    for o in orders:
+        v = views[(o.partner_id, o.account)]
+        assert v["found"] and v["duplicates"] == 0 and v["billing_type"] == o.billing_type, o.account
+    assert views[("P100", "Clinic 03")]["customer"]["name"] == "Clinic 03 LLC"
+    assert unexplained(read_partner(client, "P100"), plans) == []
+    # An account carrying Clinic 00's ids under another name is someone else's: reported, not merged.
+    stray = CustomerOrder.from_dict({**orders[0].to_dict(), "account": "Stray Clinic"}, portal_password="x")
+    assert prov.provision(stray, {}, Recorder()).status == "done"
+    views = read_customers(client, plans)
+    assert views[("P100", "Clinic 00")]["duplicates"] == 0
+    extra = unexplained(read_partner(client, "P100"), plans)
+    assert [(x["account"], x["billing"]["found"]) for x in extra] == [("Stray Clinic", True)]
