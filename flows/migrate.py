@@ -27,14 +27,14 @@ from data.catalog import load_catalog
 from data.partners import load_partners, resolve_partner
 from flows import pipeline
 from flows.provision import SYSTEMS, claim_enterprise
-from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
+from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, _reserve, prepare
 from flows.systems import Systems
 from staging.batches import get_batch, set_batch
 from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending
 from staging.orders import discard_half_staged
 from staging.snapshot import refresh_snapshot
 from transforms.ingest import InputError
-from transforms.plan import PlanInputs, build_plans, own_number_grants
+from transforms.plan import PlanInputs, build_plans
 
 WORK_DIR = "migrate"  # under the data home: <batch>/ holds plan inputs (Parquet) and chunk exchange files
 
@@ -132,8 +132,12 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
     pending = ctx.store.frame(
         "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
         [batch_id])
+    # New numbers (DIDs rows) come from inventory exactly as in a run, beside the customers' own numbers;
+    # reserving is idempotent (what this batch already holds for the customer counts first), so a chunk
+    # killed before its plans were saved reserves nothing twice when it is planned again.
+    grants, backorders = _reserve(ctx.store, batch_id, partner, frames, wanted, RunOptions(migration=False))
     plans = build_plans(frames, wanted, PlanInputs(
-        partner, load_catalog(), batch_id, numbers=own_number_grants(frames.get("Numbers")),
+        partner, load_catalog(), batch_id, numbers=grants, backorders=backorders,
         pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
         cutover=options.get("cutover") or None))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
