@@ -80,6 +80,11 @@ def follow_ups(partner_name: str, account: str, rows: CustomerRows, catalog: Cat
 
 
 def _toll_free(who: str, account: str, rows: CustomerRows) -> list[FollowUp]:
+    """One ticket per request. A Toll Free Service line's Notes travel on the toll-free tickets (not the notes
+    ticket): the team that orders the number reads what the partner wrote about it."""
+    lines = [p for p in rows.packages if _s(p, "order_type") == "Toll Free Service"]
+    said = "".join(f"\nToll Free Service line notes (Packages row {_row(p)}): {_s(p, 'notes')}"
+                   for p in lines if _s(p, "notes"))
     out: list[FollowUp] = []
     for r in rows.toll_free:
         action = _s(r, "action") or "New"
@@ -90,14 +95,12 @@ def _toll_free(who: str, account: str, rows: CustomerRows) -> list[FollowUp]:
                     "subject": f"Toll free {action} for {account}" + (f": {number}" if number else ""),
                     "body": f"{action} toll free number {number or '(new)'} for {who}; ring to "
                     f"{_s(r, 'ring_to') or 'main number'}; required by {required or 'not given'} "
-                    f"(Toll Free row {_row(r)}). {_s(r, 'notes')}".strip()})
+                    f"(Toll Free row {_row(r)}). {_s(r, 'notes')}".strip() + said})
     if rows.toll_free:  # the sheet states the requests; the package lines are what they are billed as
         return out
     # The procedure's own way: the request is written in the Toll Free Service line's Notes.
     new = 0
-    for p in rows.packages:
-        if _s(p, "order_type") != "Toll Free Service":
-            continue
+    for p in lines:
         req = N.toll_free_request(_s(p, "notes"))
         if req is None:  # validation held the customer (TOLL_FREE_NOTE_MISSING)
             continue
@@ -184,13 +187,14 @@ def _e911_locations(who: str, account: str, rows: CustomerRows) -> FollowUp | No
 
 def _notes(who: str, account: str, rows: CustomerRows) -> FollowUp | None:
     """Every note as written, with its sheet and row: fax numbers, IP-fax e-mails, Smart Record numbers and
-    special provisioning information reach the provisioning team."""
+    special provisioning information reach the provisioning team (Toll Free Service lines' notes: ``_toll_free``;
+    Toll Free rows' notes are on their own tickets)."""
     found: list[str] = []
     text = _s(rows.customer, "notes")
     if text:
         found.append(_note_line(f"Customers row {_row(rows.customer)}", text))
     for p in rows.packages:
-        if text := _s(p, "notes"):
+        if (text := _s(p, "notes")) and _s(p, "order_type") != "Toll Free Service":  # on the toll-free tickets
             found.append(_note_line(f"Packages row {_row(p)} ({_s(p, 'order_type')} / {_s(p, 'package')})", text))
     for d in rows.dids:
         if text := _s(d, "notes"):

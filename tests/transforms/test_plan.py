@@ -184,4 +184,7 @@ def test_the_toll_free_sheet_required_date_goes_into_the_ticket() -> None:
          "notes": "Port 800-555-0199"})])
     t = _tickets(_plan(order))
     assert "required by 2027-02-01" in t["toll_free_port:+18005550199"]["body"]
+    # the line's note travels on the toll-free ticket, not on a notes ticket
+    assert "Toll Free Service line notes (Packages row 4): Port 800-555-0199" in t["toll_free_port:+18005550199"]["body"]
+    assert "notes" not in t
     assert [k for k in t if k.startswith("toll_free")] == ["toll_free_port:+18005550199"]  # the sheet states it once
