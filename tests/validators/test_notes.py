@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from data.catalog import Catalog
 from tests.cases.build_cases import CLEAN, _add, _set, variant, write_xlsx
@@ -98,3 +98,13 @@ def test_unknown_sheets_of_a_csv_folder_and_our_own_sheets(tmp_path: Path, catal
     wb.save(path)
     order, _ = normalize(read_order(path), catalog)
     assert not [f for f in validate_order(order, catalog, today=TODAY).findings if f.code == "UNKNOWN_SHEET"]
+
+
+
+def test_our_template_has_no_unknown_sheet_and_names_the_required_date(tmp_path: Path) -> None:
+    from reports.template import write_template
+
+    path = write_template(tmp_path / "template.xlsx", "test")
+    assert "Lists" in load_workbook(path, read_only=True).sheetnames  # the template's own hidden sheet ...
+    assert read_order(path).unknown_sheets == []  # ... is not an unknown sheet
+    assert "Required Date" in [str(c.value) for c in load_workbook(path, read_only=True)["Toll Free"][1]]
