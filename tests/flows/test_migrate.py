@@ -189,6 +189,7 @@ def test_a_migration_with_dids_rows_gets_its_new_numbers_from_inventory(isolated
             [names[0], "512", "555", "2", "", "Voice", "", ""],
             [names[1], "212", "555", "", "212-555-0105", "Fax", "fax@one.example.com", ""],
             [names[2], "999", "555", "1", "", "Voice", "", ""],  # an NPA-NXX the inventory does not hold
+            [names[2], "512", "555", "", "512-555-0100", "Voice", "", ""],  # given to names[0] just before
         ])
     settings = settings_for(isolated_home, sims)
     with pipeline.open_context(settings) as ctx:
@@ -203,7 +204,13 @@ def test_a_migration_with_dids_rows_gets_its_new_numbers_from_inventory(isolated
         assert [(n["number"], n["purpose"], n["fax_email"]) for n in new[names[1]]] == [
             ("+12125550105", "Fax", "fax@one.example.com")]
         assert all(sum(n["source"] == "own" for n in p["numbers"]) == 1 for p in plans.values())
-        assert {(f["kind"], f["detail"]) for f in plans[names[2]]["follow_ups"]} >= {("did_backorder", "999-555")}
+        assert new[names[0]][0]["number"] == "+15125550100"
+        # the number taken is backordered, never swapped for another one (a migration validates no inventory)
+        assert new[names[2]] == []
+        assert {(f["kind"], f["detail"]) for f in plans[names[2]]["follow_ups"]} >= {
+            ("did_backorder", "999-555"), ("did_backorder", "512-555")}
+        assert sorted(ctx.store.con.execute("SELECT reserved, backordered FROM did_requests WHERE batch_id = ?",
+                                            [prepared.batch_id]).fetchall()) == [(0, 1), (0, 1), (1, 0), (2, 0)]
         reserved = ctx.store.frame(
             "SELECT account, number FROM did_inventory WHERE batch_id = ? AND status = 'reserved'", [prepared.batch_id])
         assert sorted(reserved["number"]) == sorted(n["number"] for ns in new.values() for n in ns)
