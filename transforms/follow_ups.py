@@ -144,8 +144,9 @@ def _fax(who: str, account: str, rows: CustomerRows, catalog: Catalog) -> Follow
             body.append(f"- {n['number']} ({'its own number' if n.get('source') == 'own' else 'new'}): {dest}")
     else:
         body.append("No fax number is assigned yet.")
-    if wanted > len(numbers):
-        body.append(f"{wanted - len(numbers)} fax number(s) requested on DIDs are still on backorder (see the DID "
+    got = sum(n.get("source") != "own" for n in numbers)  # own numbers (a migration's) are not DIDs rows
+    if wanted > got:
+        body.append(f"{wanted - got} fax number(s) requested on DIDs are still on backorder (see the DID "
                     "backorder ticket): set them up once they arrive.")
     if lines:
         body.append("Fax lines ordered:")
