@@ -16,9 +16,9 @@ PHONE = re.compile(r"(?<![\d\w])(?:\+?1[\s.\-]?)?\(?[2-9]\d{2}\)?[\s.\-]?[2-9]\d
 TOLL_FREE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[\s.\-]?\d{3}[\s.\-]?\d{4}(?!\d)")
 _NEW = re.compile(r"\b(?:new|ordered|order(?:ed)? placed)\b", re.IGNORECASE)
 _RESPORG = re.compile(r"\bresp\s*-?\s*org\b", re.IGNORECASE)
-_RECORD = re.compile(r"\brecord", re.IGNORECASE)
-# A clause of Customers.Notes: E911 entries use ';' before "Main", so clauses end at ';', '.', or a line break.
-_CLAUSE = re.compile(r"[;\n]|\.(?:\s|$)")
+# What Customers.Notes say about recording: from the word to the end of that sentence or line, or to the next
+# E911 entry (whose "Main" number is an emergency callback number, not one to record).
+_RECORDING = re.compile(r"record[^\n]*?(?=\bE-?911\b|\n|\.\s|\.$|$)", re.IGNORECASE)
 
 
 def emails(text: str) -> list[str]:
@@ -36,13 +36,13 @@ def phones(text: str) -> list[str]:
 
 
 def record_numbers(line_notes: str, customer_notes: str = "") -> list[str]:
-    """Numbers a Smart Record line records: any number in its own Notes; from Customers.Notes only numbers in a
-    clause that mentions recording (that sheet's numbers are mostly E911 main numbers)."""
+    """Numbers a Smart Record line records: any number in its own Notes; from Customers.Notes only numbers said
+    after the word "record" (that cell's other numbers are mostly E911 main numbers)."""
     own = phones(line_notes)
     if own:
         return own
-    clauses = [c for c in _CLAUSE.split(customer_notes or "") if _RECORD.search(c)]
-    return list(dict.fromkeys(n for c in clauses for n in phones(c)))
+    said = [m.group(0) for m in _RECORDING.finditer(customer_notes or "")]
+    return list(dict.fromkeys(n for text in said for n in phones(text)))
 
 
 @dataclass(frozen=True)

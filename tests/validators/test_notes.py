@@ -37,6 +37,9 @@ def test_record_numbers_read_the_line_then_the_customers_recording_clause() -> N
     assert N.record_numbers("", e911_only + "; Smart Record: 512-555-0190, 512-555-0191") == [
         "+15125550190", "+15125550191"]
     assert N.record_numbers("all users", "record calls of 512-555-0190.\nGate code 1234") == ["+15125550190"]
+    assert N.record_numbers("", "Smart Record: 512-555-0190; 512-555-0191. E911: 1 Main St, Austin, TX 78701; "
+                                "Main 512-555-0100") == ["+15125550190", "+15125550191"]
+    assert N.record_numbers("", "512-555-0190 (smart record)") == []  # say which numbers after the word
 
 
 def _validate(tmp_path: Path, catalog: Catalog, changes: list) -> set[tuple[str, int, str | None, str]]:  # type: ignore[type-arg]
