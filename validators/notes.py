@@ -17,12 +17,15 @@ def notes_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
 
 
 def _flagged(pk: pd.DataFrame, catalog: Catalog, flag: str) -> pd.DataFrame:
-    """Package rows whose catalog line has ``flag`` set: decided once per distinct (order type, package)."""
-    if pk.empty:
-        return pk
-    pairs = set(zip(pk["order_type"].tolist(), pk["package"].tolist(), strict=True))
+    """Package rows whose catalog line has ``flag`` set. Normalize wrote names in the catalog's spelling, so one
+    vectorized look-up by name narrows a 1M-line sheet to the few candidate rows, checked per distinct pair."""
+    names = [p.name for p in catalog.lines if getattr(p, flag)]
+    sub = pk[isin(pk["package"], names)] if len(pk) and names else pk.iloc[:0]
+    if sub.empty:
+        return sub
+    pairs = set(zip(sub["order_type"].tolist(), sub["package"].tolist(), strict=True))
     hit = ["\x00".join(p) for p in pairs if _flag(catalog.package(*p), flag)]
-    return pk[isin(pk["order_type"] + "\x00" + pk["package"], hit)] if hit else pk.iloc[:0]
+    return sub[isin(sub["order_type"] + "\x00" + sub["package"], hit)] if hit else sub.iloc[:0]
 
 
 def _flag(p: Package | None, flag: str) -> bool:
