@@ -36,6 +36,12 @@ class Package:
     nrc: float
     aliases: tuple[str, ...] = ()
     services: tuple[tuple[str, str], ...] = ()  # (kind user|group, R25 service name)
+    # What the line's Notes must carry (DESIGN §4). An IP-fax line delivers faxes by e-mail and needs the
+    # address; an ATA fax line rings a fax machine and needs none. A Smart Record line needs the phone
+    # number(s) to record (the seed: "Phone number(s) for Smart Record service"). Which lines are IP fax is
+    # read from the seed's names, as no product sheet is public: "Desktop" = fax to e-mail, "ATA" = an adapter.
+    needs_fax_email: bool = False
+    needs_record_number: bool = False
 
     @property
     def is_fax(self) -> bool:
@@ -105,6 +111,8 @@ def load_catalog(folder: Path = HERE) -> Catalog:
                 nrc=float(r["nrc"]),
                 aliases=_split(r["aliases"]),
                 services=tuple(services.get(key(r["package"]), ())),
+                needs_fax_email=r.get("needs_fax_email") == "1",
+                needs_record_number=r.get("needs_record_number") == "1",
             )
             lines.append(p)
             for name in (p.name, *p.aliases):

@@ -128,7 +128,7 @@ PORTING = Sheet(
         Column("btn", "BTN", False, ("Billing Telephone Number",), text=True),
         Column("requested_date", "Requested Date", False, ("Port Date", "Requested Port Date", "FOC Date")),
     ),
-    aliases=("LNP", "Port", "Ports", "Number Porting"),
+    aliases=("LNP", "Port", "Ports", "Number Porting", "Porting Numbers"),
 )
 
 TOLL_FREE = Sheet(
@@ -139,9 +139,11 @@ TOLL_FREE = Sheet(
         Column("action", "Action", True, ("Toll Free Action", "Request")),
         Column("toll_free_number", "Toll Free Number", False, ("Number", "TFN"), text=True),
         Column("ring_to", "Ring To", False, ("Ring-To", "Ring To Number", "Destination"), text=True),
+        # The seed asks to say "when required" for every toll-free order: it has its own column.
+        Column("required_date", "Required Date", False, ("When Required", "Required By", "Date Required", "Due Date")),
         Column("notes", "Notes", False, ("Note", "Comments")),
     ),
-    aliases=("TollFree", "Toll-Free", "Toll Free Orders"),
+    aliases=("TollFree", "Toll-Free", "Toll Free Orders", "Toll Free Numbers"),
 )
 
 NUMBERS = Sheet(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,17 +25,19 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from data.catalog import load_catalog
-from data.partners import load_partners, resolve_partner
+from data.partners import Partner, load_partners, resolve_partner
 from flows import pipeline
 from flows.provision import SYSTEMS, claim_enterprise
 from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
 from flows.systems import Systems
+from staging import inventory
 from staging.batches import get_batch, set_batch
 from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending
 from staging.orders import discard_half_staged
 from staging.snapshot import refresh_snapshot
+from staging.store import Store
 from transforms.ingest import InputError
-from transforms.plan import PlanInputs, build_plans, own_number_grants
+from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants
 
 WORK_DIR = "migrate"  # under the data home: <batch>/ holds plan inputs (Parquet) and chunk exchange files
 
@@ -132,8 +135,9 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
     pending = ctx.store.frame(
         "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
         [batch_id])
+    grants, backorders = new_numbers(ctx.store, batch_id, partner, frames, wanted)
     plans = build_plans(frames, wanted, PlanInputs(
-        partner, load_catalog(), batch_id, numbers=own_number_grants(frames.get("Numbers")),
+        partner, load_catalog(), batch_id, numbers=grants, backorders=backorders,
         pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
         cutover=options.get("cutover") or None))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
@@ -151,6 +155,34 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
         finally:
             ctx.store.con.unregister("_pw")
     return len(plans)
+
+
+def new_numbers(store: Store, batch_id: str, partner: Partner, frames: dict[str, pd.DataFrame], keys: list[str]
+                ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
+    """The customers' own numbers, plus their DIDs rows' new numbers from inventory as in a run.
+
+    A migration is validated without the inventory, so a specific number asked for may not be free: it is
+    backordered (a ticket), never swapped for another number nor dropped. Reserving is idempotent (what this
+    batch already holds for the customer counts first): a chunk killed before its plans were saved reserves
+    nothing twice when it is planned again."""
+    wanted = set(keys)
+    grants = own_number_grants(frames.get("Numbers"), wanted)
+    backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    names = dict(zip(frames["Customers"]["_account_key"], frames["Customers"]["account_name"], strict=False))
+    for req in did_requests(frames.get("DIDs"), wanted):
+        account = names[req.account_key]
+        gone = inventory.not_available(store.con, req.specific, partner=partner.partner_id, account=account,
+                                       batch_id=batch_id)
+        res = inventory.reserve(store.con, partner=partner.partner_id, account=account, batch_id=batch_id,
+                                npa=req.npa, nxx=req.nxx, quantity=req.quantity - len(gone),
+                                specific=[n for n in req.specific if n not in gone])
+        grants[req.account_key].extend(NumberGrant(n, "inventory", req.purpose, req.fax_email) for n in res.numbers)
+        short = res.shortfall + len(gone)
+        if short:
+            backorders[req.account_key].append((req.npa, req.nxx, short))
+        inventory.record_request(store.con, batch_id, req.account_key, req.row, reserved=len(res.numbers),
+                                 backordered=short)
+    return grants, backorders
 
 
 def _seal_passwords(ctx: pipeline.Context, folder: Path, keys: Sequence[str]) -> pd.DataFrame:

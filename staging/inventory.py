@@ -175,3 +175,21 @@ def release(store: Store, batch_id: str, account: str) -> int:
         [batch_id, account],
     )
     return int(n or 0)
+
+
+def not_available(con: duckdb.DuckDBPyConnection, numbers: Sequence[str], *, partner: str, account: str,
+                  batch_id: str) -> list[str]:
+    """Of ``numbers``, those neither free nor already this customer's in this batch (in the order given)."""
+    if not numbers:
+        return []
+    ok = {n for (n,) in con.execute(
+        "SELECT number FROM did_inventory WHERE list_contains(?, number) AND (status = 'free' OR "
+        "(batch_id = ? AND account = ? AND partner = ?))", [list(numbers), batch_id, account, partner]).fetchall()}
+    return [n for n in numbers if n not in ok]
+
+
+def record_request(con: duckdb.DuckDBPyConnection, batch_id: str, account_key: str, row: int, *, reserved: int,
+                   backordered: int) -> None:
+    """What one DIDs row got: numbers reserved, numbers backordered."""
+    con.execute("UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
+                [reserved, backordered, batch_id, account_key, row])

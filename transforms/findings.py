@@ -56,14 +56,18 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
     ("DID_IS_PORTING", "error", "a number in DIDs is also in Porting", "DIDs.Numbers"),
     ("DID_NOT_AVAILABLE", "error", "a specific number asked for is not free in inventory", "DIDs.Numbers"),
     ("DID_BACKORDER", "warning", "not enough numbers in that NPA-NXX: a backorder ticket is opened", "DIDs.Quantity"),
-    ("FAX_INFO_MISSING", "error", "a Fax DID or Fax Service package with no fax email in DIDs.Fax Email, the "
-     "package line's Notes or Customers.Notes", "DIDs.Fax Email, or Packages.Notes of the fax line"),
+    ("FAX_INFO_MISSING", "error", "an IP-fax DID or package (catalog flag needs_fax_email) with no fax email in "
+     "DIDs.Fax Email, the package line's Notes or Customers.Notes", "DIDs.Fax Email, or Packages.Notes of the fax line"),
     ("TOLL_FREE_NOTE_MISSING", "error", "a Toll Free Service line whose Notes say neither the number being ported "
      "nor that a new one was ordered, and no Toll Free sheet row for that customer", "Packages.Notes of that line"),
+    ("SMART_RECORD_INFO_MISSING", "error", "a Smart Record line whose Notes (or the customer's) name no phone number "
+     "to record", "Packages.Notes of that line"),
     ("UNKNOWN_COLUMN", "warning", "a column we do not know", "row 1; column is the header as written"),
     ("NO_CUSTOMERS", "error", "the workbook holds no customer rows", "Customers row 1"),
     ("PASSWORD_MASKED", "error", "the Password cell holds the mask our reports write: re-enter it",
      "Customers.Password"),
+    ("UNKNOWN_SHEET", "warning", "a sheet we do not know (\"Porting Numbers\", \"Toll Free Numbers\" are aliases, not "
+     "unknown)", "row 1 of that sheet; column null"),
 )
 
 CODES: dict[str, Code] = {c: Code(c, s, d, p) for c, s, d, p in _TABLE}

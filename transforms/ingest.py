@@ -17,7 +17,7 @@ import fastexcel
 import numpy as np
 import pandas as pd
 
-from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key
+from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
 from transforms.findings import Finding
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
@@ -58,6 +58,12 @@ class RawOrder:
                        "order template: its values are ignored. Rename it to a template column or remove it.", "",
                        u.header)
             for u in self.unknown_columns
+        ] + [
+            Finding.of("UNKNOWN_SHEET", name, 1, None,
+                       f"Sheet '{name}' is not part of the order template: nothing on it is read. Move its rows to "
+                       "the template's sheets (Customers, Locations, Packages, DIDs, Porting, Toll Free), or remove "
+                       "it.", "")
+            for name in self.unknown_sheets
         ]
 
 
@@ -131,7 +137,8 @@ def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path],
     for name, grid, src in tables:
         sheet = find_sheet(name)
         if sheet is None:
-            order.unknown_sheets.append(name)
+            if not is_documentation_sheet(name):
+                order.unknown_sheets.append(name)
             continue
         label = name if src.suffix.lower() != ".csv" else src.name
         where = f"{src.name}, sheet '{name}'" if src.suffix.lower() != ".csv" else src.name

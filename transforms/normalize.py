@@ -264,6 +264,7 @@ def _toll_free(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("action", V.toll_free_action)
     ctx.apply("toll_free_number", V.phone)
     ctx.apply("ring_to", V.phone)
+    ctx.apply("required_date", V.date_text)
 
 
 def _numbers(ctx: _Ctx, catalog: Catalog) -> None:

@@ -16,6 +16,8 @@ import pandas as pd
 
 from data.catalog import Catalog
 from data.partners import Partner
+from transforms.follow_ups import CustomerRows
+from transforms.follow_ups import follow_ups as build_follow_ups
 
 MAX_ID_BYTES = 30
 
@@ -174,17 +176,19 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             )
         seats = sum(int(line["quantity"]) for line in lines if line["seat"])
         locs = sorted(locations.get(k, []), key=lambda r: (r.get("_sheet") != "Locations", int(r.get("_row") or 0)))
+        locs = [r for r in locs if _s(r, "address_1") and _s(r, "main_number")]
         e911 = [
             {"name": _s(r, "location_name") or "Main", "address": _address(r, country), "main_number": _s(r, "main_number")}
             for r in locs
-            if _s(r, "address_1") and _s(r, "main_number")
         ]
         grants = list(inputs.numbers.get(k, ()))
         numbers = [
             {"number": g.number, "source": g.source, "purpose": g.purpose, "fax_email": g.fax_email} for g in grants
         ]
         main = _s(c, "main_number") or (e911[0]["main_number"] if e911 else "")
-        follow_ups = _follow_ups(inputs, k, account, porting.get(k, []), toll_free.get(k, []), dids.get(k, []))
+        follow_ups = build_follow_ups(inputs.partner.name, account, CustomerRows(
+            c, packages.get(k, []), locs, porting.get(k, []), toll_free.get(k, []), dids.get(k, []), numbers,
+            inputs.backorders.get(k, ()), k in inputs.pending_e911), cat)
         emails = tuple(e.strip() for e in _s(c, "email").split(";") if e.strip())
         plans[k] = {
             "partner_id": inputs.partner.partner_id,
@@ -213,77 +217,6 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             "batch_id": inputs.batch_id,
         }
     return plans
-
-
-def _follow_ups(
-    inputs: PlanInputs,
-    key: str,
-    account: str,
-    porting: list[dict[str, Any]],
-    toll_free: list[dict[str, Any]],
-    dids: list[dict[str, Any]],
-) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
-    for npa, nxx, qty in inputs.backorders.get(key, ()):
-        out.append(
-            {
-                "kind": "did_backorder",
-                "detail": f"{npa}-{nxx}",
-                "subject": f"DID backorder: {qty} number(s) in {npa}-{nxx} for {account}",
-                "body": f"Order {qty} new DID(s) in NPA {npa} NXX {nxx} for {account} ({inputs.partner.name}); "
-                "the standing inventory had too few.",
-            }
-        )
-    if porting:
-        nums = ", ".join(_s(r, "number") for r in porting)
-        lines = "\n".join(
-            f"- {_s(r, 'number')} carrier={_s(r, 'current_carrier') or '?'} BTN={_s(r, 'btn') or '?'} "
-            f"requested={_s(r, 'requested_date') or 'asap'}"
-            for r in porting
-        )
-        out.append(
-            {
-                "kind": "lnp_order",
-                "detail": "",
-                "subject": f"LNP order for {account}: {len(porting)} number(s)",
-                "body": f"Port these numbers for {account} ({inputs.partner.name}): {nums}\n{lines}",
-            }
-        )
-    kinds = {"new": "toll_free_new", "port": "toll_free_port", "resporg change": "resporg_change"}
-    for r in toll_free:
-        kind = kinds.get(_s(r, "action").casefold(), "toll_free_new")
-        number = _s(r, "toll_free_number")
-        out.append(
-            {
-                "kind": kind,
-                "detail": number or f"row{int(r.get('_row') or 0)}",
-                "subject": f"Toll free {_s(r, 'action') or 'New'} for {account}" + (f": {number}" if number else ""),
-                "body": f"{_s(r, 'action') or 'New'} toll free number {number or '(new)'} for {account}; "
-                f"ring to {_s(r, 'ring_to') or 'main number'}. {_s(r, 'notes')}".strip(),
-            }
-        )
-    fax = [r for r in dids if _s(r, "purpose").casefold() == "fax" and _s(r, "fax_email")]
-    if fax:
-        out.append(
-            {
-                "kind": "fax_setup",
-                "detail": "",
-                "subject": f"Fax setup for {account}",
-                "body": "Fax DIDs to e-mail: "
-                + "; ".join(f"{_s(r, 'npa')}-{_s(r, 'nxx')} -> {_s(r, 'fax_email')}" for r in fax),
-            }
-        )
-    if key in inputs.pending_e911:
-        out.append(
-            {
-                "kind": "pending_e911",
-                "detail": "",
-                "subject": f"Pending E911 for {account}",
-                "body": f"{account} ({inputs.partner.name}) was onboarded without an E911 address and main number; "
-                "collect them and set the emergency location before the first call.",
-            }
-        )
-    return out
 
 
 def trunking_follow_up(partner: Partner, account: str) -> dict[str, str]:

@@ -1,8 +1,6 @@
-"""DID rules: seats and allowance, porting overlap, inventory, backorders, fax information."""
+"""DID rules: seats and allowance, porting overlap, inventory, backorders (fax information: ``validators.notes``)."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
@@ -10,8 +8,6 @@ import pandas as pd
 from data.catalog import Catalog
 from transforms.normalize import NormalizedOrder, isin
 from validators.findings import Finding
-
-_EMAIL_IN_TEXT = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 
 
 def _qty(s: pd.Series) -> pd.Series:
@@ -155,26 +151,3 @@ def inventory_findings(order: NormalizedOrder, inventory: pd.DataFrame, skip: se
                                   str(r["account_name"]), str(r["quantity"])))
     return out
 
-
-def fax_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
-    dids, pk, cust = order.sheets["DIDs"], order.sheets["Packages"], order.sheets["Customers"]
-    has_email: set[str] = set(cust.loc[cust["notes"].str.contains(_EMAIL_IN_TEXT.pattern, regex=True),
-                                       "_account_key"].tolist())
-    has_email |= set(dids.loc[dids["fax_email"].ne(""), "_account_key"].tolist())
-    fax_lines = pk[pk["order_type"].eq("Fax Service")] if not pk.empty else pk
-    line_email = fax_lines["notes"].str.contains(_EMAIL_IN_TEXT.pattern, regex=True) if len(fax_lines) else None
-    if line_email is not None:
-        has_email |= set(fax_lines.loc[line_email, "_account_key"].tolist())
-    out: list[Finding] = []
-    fax_dids = dids[dids["purpose"].eq("Fax") & dids["fax_email"].eq("") & ~isin(dids["_account_key"], has_email)]
-    for row, acct in zip(fax_dids["_row"], fax_dids["account_name"], strict=True):
-        out.append(Finding.of("FAX_INFO_MISSING", "DIDs", row, "Fax Email",
-                              "Fax DID without a fax email: enter the address faxes are delivered to in Fax Email.",
-                              acct))
-    if line_email is not None:
-        bad = fax_lines[~line_email & ~isin(fax_lines["_account_key"], has_email)]
-        for row, acct, pkg in zip(bad["_row"], bad["account_name"], bad["package"], strict=True):
-            out.append(Finding.of("FAX_INFO_MISSING", "Packages", row, "Notes",
-                                  f"Package '{pkg}' needs the email address faxes are delivered to: write it in this line's "
-                                  "Notes (or in DIDs.Fax Email).", acct))
-    return out

@@ -1,8 +1,7 @@
-"""Cross-sheet rules in plain pandas: accounts, catalog, billing start, E911, toll free."""
+"""Cross-sheet rules in plain pandas: accounts, catalog, billing start, E911 (Notes rules: ``validators.notes``)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from data.catalog import Catalog
@@ -139,21 +138,3 @@ def e911_findings(order: NormalizedOrder, allow_pending: bool) -> list[Finding]:
                        severity=sev)
             for row, acct, notes in zip(miss["_row"], miss["account_name"], miss["notes"], strict=True)]
 
-
-_TF_NUMBER = re.compile(r"\(?8(00|33|44|55|66|77|88)\)?[\s.\-]?\d{3}[\s.\-]?\d{4}")
-_TF_NEW = re.compile(r"\bnew\b", re.IGNORECASE)
-
-
-def toll_free_findings(order: NormalizedOrder) -> list[Finding]:
-    pk = order.sheets["Packages"]
-    tf_keys = set(order.sheets["Toll Free"]["_account_key"].tolist())
-    lines = pk[pk["order_type"].eq("Toll Free Service") & ~isin(pk["_account_key"], list(tf_keys))]
-    out: list[Finding] = []
-    for row, acct, notes in zip(lines["_row"], lines["account_name"], lines["notes"], strict=True):
-        if _TF_NUMBER.search(notes) or _TF_NEW.search(notes):
-            continue
-        out.append(Finding.of("TOLL_FREE_NOTE_MISSING", "Packages", row, "Notes",
-                              "Toll Free Service line: say in Notes the toll-free number being ported (e.g. "
-                              "'Port 800-555-0199') or 'New' for a new number, or add a row on the Toll Free sheet.",
-                              acct, notes))
-    return out

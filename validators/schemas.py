@@ -92,7 +92,7 @@ _RULES: dict[str, dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]]]
     "Porting": {"number": [(FORMAT, PHONE)], "btn": [(FORMAT, PHONE)],
                 "requested_date": [(FORMAT, _distinct(_valid_date))]},
     "Toll Free": {"action": [(FORMAT, _isin(TOLL_FREE_ACTIONS))], "toll_free_number": [(FORMAT, PHONE)],
-                  "ring_to": [(FORMAT, PHONE)]},
+                  "ring_to": [(FORMAT, PHONE)], "required_date": [(FORMAT, _distinct(_valid_date))]},
     "Numbers": {"number": [(FORMAT, PHONE)], "purpose": [(FORMAT, _isin(DID_PURPOSES))]},
 }
 

@@ -15,6 +15,7 @@ from validators import rules as R
 from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
+from validators.notes import notes_findings
 from validators.workbook_checks import no_customers_findings, password_findings
 
 
@@ -66,9 +67,8 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     if not migration:
         found += R.billing_start_findings(order, today)
     found += R.e911_findings(order, allow_pending_e911)
-    found += R.toll_free_findings(order)
     found += D.did_findings(order, catalog, migration=migration)
-    found += D.fax_findings(order, catalog)
+    found += notes_findings(order, catalog)
 
     cust = order.sheets["Customers"]
     keys = cust["_account_key"]

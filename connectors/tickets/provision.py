@@ -15,8 +15,9 @@ from connectors.tickets.client import TicketsClient
 
 SYSTEM = "tickets"
 
-# Emergency-services address still missing: a person should act on it first.
-_PRIORITY = {"pending_e911": "high"}
+# Emergency-services address still missing, or a site whose calls would reach 911 with the primary
+# location's address until its own is set up: a person should act on these first.
+_PRIORITY = {"pending_e911": "high", "e911_locations": "high"}
 
 
 def follow_up_step(follow_up: FollowUp) -> str:

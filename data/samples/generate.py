@@ -67,14 +67,16 @@ def sample_rows(n: int = 24, *, seed: int = 7, start: str = "2027-01-01", invali
         qty = 2 + i % 4
         book.rows["Packages"].append([name, "Hosted PBX", seat, str(qty), ""])
         ot, feat = FEATURES[i % len(FEATURES)]
-        book.rows["Packages"].append([name, ot, feat, "1", ""])
+        # Smart Record needs the numbers to record (SMART_RECORD_INFO_MISSING otherwise): on the line's Notes
+        record = f"Record {npa}-555-{1000 + i % 9000:04d} and {npa}-555-{2000 + i:04d}" if feat == "Smart Record" else ""
+        book.rows["Packages"].append([name, ot, feat, "1", record])
         if i % 4 == 0:
             book.rows["DIDs"].append([name, npa, "555", str(min(qty, 2)), "", "Voice", "", ""])
         if i % 5 == 1:
             book.rows["Porting"].append([name, f"{npa}867{5300 + i:04d}", "Old Telco", main, "2027-01-15"])
         if i % 7 == 3:
             book.rows["Packages"].append([name, "Toll Free Service", "Toll Free Number", "1", "new toll free number ordered"])
-            book.rows["Toll Free"].append([name, "New", "", main, ""])
+            book.rows["Toll Free"].append([name, "New", "", main, "2027-01-15", ""])
     if n >= 8:
         # Canadian customer with province and postal code
         book.rows["Customers"][1][8:12] = ["Toronto", "ON", "M5V 2T6", "CA"]
@@ -89,6 +91,8 @@ def sample_rows(n: int = 24, *, seed: int = 7, start: str = "2027-01-01", invali
         book.rows["DIDs"].append([fax_name, "415", "555", "1", "", "Fax", "fax@" + str(book.rows["Customers"][2][13]), ""])
         # a blank quantity: taken as 1 with a warning
         book.rows["Packages"].append([book.rows["Customers"][6][1], "AlaCarte Features", "Call Me Now", "", ""])
+    if n >= 12:
+        _notes_that_reach_tickets(book)
     if invalid and n >= 20:
         c = book.rows["Customers"]
         c[-1][12] = ""  # REQUIRED_MISSING: Email
@@ -98,6 +102,24 @@ def sample_rows(n: int = 24, *, seed: int = 7, start: str = "2027-01-01", invali
         book.rows["Packages"].append([c[-5][1], "SIP Trunking", "SIP Trunk", "4", ""])  # TRUNKING_NOT_SUPPORTED
         book.rows["DIDs"].append([c[-6][1], "305", "555", "40", "", "Voice", "", ""])  # DID_QUOTA_EXCEEDED
     return book
+
+
+def _notes_that_reach_tickets(book: Book) -> None:
+    """Notes written the seed's way, each of which must reach a ticket (issue 12: nothing is lost)."""
+    c, pk, dids, locs = (book.rows[s] for s in ("Customers", "Packages", "DIDs", "Locations"))
+    # special provisioning information in Customers.Notes, and a second E911 location there (E911 ticket)
+    c[0][18] = "Install after 8am; gate code 4411. E911: 9 Dock Rd, Austin, TX 78702; Main 512-555-0177"
+    # a second E911 location on the Locations sheet
+    locs.append([c[5][1], "Warehouse", "77 Harbor Way", "Unit 4", c[5][8], c[5][9], c[5][10], str(c[5][17])[:-4] + "0178"])
+    # IP fax: the delivery e-mail written on the Fax Service line's Notes, the Fax DID without Fax Email
+    pk.append([c[7][1], "Fax Service", "Virtual Fax Desktop Unlimited", "1", "IP fax, deliver to efax@" + str(c[7][13])])
+    dids.append([c[7][1], str(c[7][17])[:3], "555", "1", "", "Fax", "", "fax line for the front desk"])
+    # Smart Record numbers written in Customers.Notes instead of the line
+    pk.append([c[8][1], "Call Recording", "Smart Record Pro", "1", ""])
+    c[8][18] = f"Smart Record: {str(c[8][17])[:3]}-555-0190; {str(c[8][17])[:3]}-555-0191"
+    # a toll-free port asked for only in the Toll Free Service line's Notes (no Toll Free sheet row)
+    pk.append([c[11][1], "Toll Free Service", "Toll Free Number", "1",
+               "Port 800-555-0142 from Old Telco, required by 2027-01-20"])
 
 
 def write_xlsx(book: Book, path: Path, *, sheets: Sequence[Sheet] = SHEETS) -> Path:
@@ -119,7 +141,8 @@ def big_book_rows(
 
     Account names, domains and main numbers are unique across the book (own numbers may not repeat)."""
     rng = random.Random(seed)
-    feats = FEATURES
+    # A migrated book's lines carry no Notes: Smart Record (which needs the numbers to record) is left out.
+    feats = [f for f in FEATURES if f[1] != "Smart Record"] + [("Call Recording", "Smart Listen Unlimited")]
     for i in range(customers):
         crow, (name, city, state, zip_, npa, _main) = _customer(i, rng, start=start)
         name = f"{name} {i:06d}"

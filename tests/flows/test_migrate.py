@@ -22,11 +22,15 @@ from prefect.client.schemas.filters import (
 )
 from prefect.testing.utilities import prefect_test_harness
 
+from connectors.broadworks.client import OcipClient
+from connectors.broadworks.state import read_back
 from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
 from flows import migrate as M
 from flows import pipeline
 from flows.migrate_book import migrate
-from onboard.settings import Settings
+from flows.systems import open_systems
+from onboard.settings import SIM_SECRET, SIM_USER, Settings
+from tests.flows.conftest import Sims, settings_for
 from transforms.ingest import InputError
 
 
@@ -165,3 +169,66 @@ def test_migration_killed_half_way_completes_on_restart_without_duplicates(
             key=ArtifactFilterKey(any_=["migrate-progress"]),
             flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(result["flow_run_id"])])))
     assert art.type == "progress" and float(str(art.data)) == 100.0
+
+
+def test_a_migration_with_dids_rows_gets_its_new_numbers_from_inventory(isolated_home: Path, sims: Sims) -> None:
+    """DIDs rows of a migrated book: reserved from inventory as in a run, beside the customers' own numbers,
+    assigned in BroadWorks; a shortfall opens a backorder ticket; never validated and then dropped."""
+    folder = isolated_home.parent / "book"
+    folder.mkdir()
+    rows: dict[str, list[list[object]]] = {s.name: [] for s in BIG_SHEETS}
+    for sheet, row in big_book_rows(3, 2, start="2020-01-01"):
+        rows[sheet].append(row)
+    names = [r[1] for r in rows["Customers"]]
+    for s in BIG_SHEETS:
+        with (folder / s.csv_name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([[c.label for c in s.columns], *rows[s.name]])
+    with (folder / "dids.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["Account Name", "NPA", "NXX", "Quantity", "Numbers", "Purpose", "Fax Email", "Notes"],
+            [names[0], "512", "555", "2", "", "Voice", "", ""],
+            [names[1], "212", "555", "", "212-555-0105", "Fax", "fax@one.example.com", ""],
+            [names[2], "999", "555", "1", "", "Voice", "", ""],  # an NPA-NXX the inventory does not hold
+            [names[2], "512", "555", "", "512-555-0100", "Voice", "", ""],  # given to names[0] just before
+        ])
+    settings = settings_for(isolated_home, sims)
+    with pipeline.open_context(settings) as ctx:
+        prepared = M.stage_book(ctx, folder, M.MigrateOptions(cutover="2030-02-01"))
+        assert prepared.totals["valid"] == 3
+        (chunk,) = M.chunks_to_do(ctx, prepared.batch_id, 500)
+        assert M.plan_chunk(ctx, prepared.batch_id, chunk, 0) == 3
+        plans = {json.loads(p)["account"]: json.loads(p)
+                 for (p,) in ctx.store.con.execute("SELECT plan FROM plans").fetchall()}
+        new = {a: [n for n in p["numbers"] if n["source"] == "inventory"] for a, p in plans.items()}
+        assert [n["number"][:8] for n in new[names[0]]] == ["+1512555", "+1512555"]
+        assert [(n["number"], n["purpose"], n["fax_email"]) for n in new[names[1]]] == [
+            ("+12125550105", "Fax", "fax@one.example.com")]
+        assert all(sum(n["source"] == "own" for n in p["numbers"]) == 1 for p in plans.values())
+        assert new[names[0]][0]["number"] == "+15125550100"
+        # the number taken is backordered, never swapped for another one (a migration validates no inventory)
+        assert new[names[2]] == []
+        assert {(f["kind"], f["detail"]) for f in plans[names[2]]["follow_ups"]} >= {
+            ("did_backorder", "999-555"), ("did_backorder", "512-555")}
+        assert sorted(ctx.store.con.execute("SELECT reserved, backordered FROM did_requests WHERE batch_id = ?",
+                                            [prepared.batch_id]).fetchall()) == [(0, 1), (0, 1), (1, 0), (2, 0)]
+        reserved = ctx.store.frame(
+            "SELECT account, number FROM did_inventory WHERE batch_id = ? AND status = 'reserved'", [prepared.batch_id])
+        assert sorted(reserved["number"]) == sorted(n["number"] for ns in new.values() for n in ns)
+        with open_systems(ctx.home, settings) as systems:
+            M.provision_here(ctx, systems, prepared.batch_id, chunk)
+        assert ctx.store.scalar("SELECT count(*) FROM did_inventory WHERE batch_id = ? AND status = 'assigned'",
+                                [prepared.batch_id]) == 3
+        # planned again (a resumed chunk): nothing more is reserved
+        ctx.store.con.execute("DELETE FROM plans WHERE batch_id = ?", [prepared.batch_id])
+        assert M.plan_chunk(ctx, prepared.batch_id, chunk, 0) == 3
+        assert ctx.store.scalar("SELECT count(*) FROM did_inventory WHERE batch_id = ?", [prepared.batch_id]) == 3
+    bw = OcipClient(sims.broadworks.base_url + "/webservice/services/ProvisioningService", SIM_USER, SIM_SECRET)
+    try:
+        for account, p in plans.items():
+            got = read_back(bw, p["enterprise_id"], p["group_id"])
+            held = {"+" + "".join(ch for ch in n if ch.isdigit()) for n in got["numbers"]}
+            assert held == {n["number"] for n in p["numbers"]}, account
+    finally:
+        bw.close()
+    backorder = sims.tk.tickets(external_id=f"default:{names[2]}:did_backorder:999-555")
+    assert len(backorder) == 1

@@ -41,6 +41,8 @@ EXPECTED: dict[str, set[tuple[str, int, str | None, str]]] = {
     "FAX_INFO_MISSING": {("DIDs", 3, "Fax Email", "FAX_INFO_MISSING"), ("Packages", 6, "Notes", "FAX_INFO_MISSING")},
     "TOLL_FREE_NOTE_MISSING": {("Packages", 4, "Notes", "TOLL_FREE_NOTE_MISSING")},
     "UNKNOWN_COLUMN": {("Customers", 1, "Sales Rep", "UNKNOWN_COLUMN")},
+    "SMART_RECORD_INFO_MISSING": {("Packages", 7, "Notes", "SMART_RECORD_INFO_MISSING")},
+    "UNKNOWN_SHEET": {("Site Survey", 1, None, "UNKNOWN_SHEET")},
 }
 WITH_INVENTORY = {"DID_NOT_AVAILABLE": make_inventory(), "DID_BACKORDER": make_inventory(n512=2)}
 
