@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from connectors.broadworks import commands as C
+from connectors.broadworks import sim_errors as E
 from connectors.broadworks.client import OcipClient, signed_password
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
@@ -33,7 +34,7 @@ def test_login_and_round_trips(sim: RunningSim, client: OcipClient) -> None:
 def test_wrong_password_is_an_auth_error(sim: RunningSim) -> None:
     with OcipClient(url_of(sim), USER, "wrong", retry=FAST) as c, pytest.raises(AuthError) as info:
         c.call(C.sp_get("x"))
-    assert info.value.code == C.ERR_LOGIN_FAILED
+    assert info.value.code == E.ERR_LOGIN_FAILED
     assert "wrong" not in repr(c) and PASSWORD not in repr(c)
 
 
@@ -50,7 +51,7 @@ def test_error_response_is_terminal_with_code(client: OcipClient) -> None:
     client.call(C.sp_add("e1", "e1.example", "E1"))
     with pytest.raises(TerminalError) as info:
         client.call(C.sp_add("e1", "e1.example", "E1"))
-    assert info.value.code == C.ERR_DUPLICATE
+    assert info.value.code == E.ERR_DUPLICATE
     assert "already exists" in str(info.value)
 
 
@@ -82,7 +83,7 @@ def test_gets_survive_random_faults(sim_factory: SimFactory) -> None:
     with OcipClient(url_of(sim), USER, PASSWORD, retry=RetryPolicy(attempts=20, base_delay=0.001, max_delay=0.005)) as c:
         for _ in range(10):
             (resp,) = c.get([C.sp_get("nope")])
-            assert resp.error_code == C.ERR_NOT_FOUND
+            assert resp.error_code == E.ERR_NOT_FOUND
         assert c.stats.retries > 0
         assert c.stats.in_doubt == 0  # a lost answer to a Get is not "in doubt"
 

@@ -25,7 +25,7 @@ from connectors.broadworks.ocip import (
 
 def test_document_wire_form() -> None:
     doc = build_document("sid&1", [C.authentication("admin<1>")])
-    assert doc.startswith('<?xml version="1.0" encoding="UTF-8"?><BroadsoftDocument protocol="OCI" xmlns="C"')
+    assert doc.startswith('<?xml version="1.0" encoding="ISO-8859-1"?><BroadsoftDocument protocol="OCI" xmlns="C"')
     assert '<sessionId xmlns="">sid&amp;1</sessionId>' in doc
     assert '<command xsi:type="AuthenticationRequest" xmlns=""><userId>admin&lt;1&gt;</userId></command>' in doc
     root = etree.fromstring(doc.encode())
