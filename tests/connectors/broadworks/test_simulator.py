@@ -4,12 +4,14 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from connectors.broadworks import commands as C
 from connectors.broadworks import sim_errors as E
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, parse_responses, soap_request, unwrap_response
 from connectors.broadworks.simulator import ENDPOINT, BroadWorksSim
+from connectors.common.errors import InDoubtError
 from connectors.common.simhttp import RunningSim
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, SimFactory, url_of
 
@@ -126,3 +128,23 @@ def test_gets_answer_what_was_built(client: OcipClient) -> None:
     # a weak admin password is refused
     (weak,) = client.send([C.sp_admin_modify_password("adm", "short")])
     assert weak.error_code == E.ERR_INVALID_REQUEST
+
+
+def test_journal_keeps_an_answer_that_was_never_delivered(sim_factory: SimFactory, tmp_path: Path) -> None:
+    """Timeout after commit: the line holds the SuccessResponse the system produced, delivered false."""
+    journal = tmp_path / "bw.jsonl"
+    sim = sim_factory(journal=journal)
+    with OcipClient(url_of(sim), USER, PASSWORD, retry=FAST) as c:
+        c.get([C.sp_list_exact("e1")])  # logged in, nothing dropped yet
+        sim.faults.commit_timeout_rate = 1.0
+        with pytest.raises(InDoubtError):
+            c.send([C.sp_add("e1", "d.example", "E1")])
+        sim.faults.commit_timeout_rate = 0.0
+        c.send([C.sp_add("e1", "d.example", "E1")])  # refused now: it exists
+    lines = [json.loads(x) for x in journal.read_text().splitlines()]
+    adds = [e for e in lines if "ServiceProviderAddRequest13mp2" in e["request"]]
+    assert len(adds) == 2
+    applied, refused = adds
+    assert applied["delivered"] is False and "SuccessResponse" in applied["response"]
+    assert "delivered" not in refused and "ErrorResponse" in refused["response"]
+    assert all("delivered" not in e for e in lines if e is not applied)
