@@ -6,6 +6,7 @@ the login to both, so they travel together and a session is only ever used by on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import secrets
@@ -34,6 +35,7 @@ from connectors.common.retry import RetryPolicy, RetryStats, call_with_retry
 log = logging.getLogger(__name__)
 
 NO_OCS_CONNECTION = "NO_OCS_CONNECTION"
+LOGIN_TRIES = 3
 
 # How a real server says "this session is gone" is not publicly documented, and real servers do not
 # send the simulator's numbers. ASSUMPTION, kept in this one place: an ErrorResponse whose summary
@@ -213,10 +215,17 @@ class OcipClient:
             self._slots.release()
 
     def _login(self, s: _Session) -> None:
-        try:
-            self._login_once(s)
-        except _SessionLost as lost:  # a fault while logging in: nothing to lose yet, try later
-            raise TransientError(f"login interrupted: {lost.reason}", code=lost.code) from None
+        """Log in, retrying transient trouble here: a login changes nothing on the server, so a
+        fault or a lost answer during it must not use up the tries of the step that needed it."""
+
+        def once() -> None:
+            try:
+                self._login_once(s)
+            except _SessionLost as lost:
+                raise TransientError(f"login interrupted: {lost.reason}", code=lost.code) from None
+
+        # At most LOGIN_TRIES here, so a server that is down costs tries x LOGIN_TRIES, not tries squared.
+        call_with_retry(once, dataclasses.replace(self.policy, attempts=min(LOGIN_TRIES, self.policy.attempts)), stats=self.stats)
 
     def _login_once(self, s: _Session) -> None:
         # A fresh OCI session id with a fresh cookie: never reuse an id the server may still know.

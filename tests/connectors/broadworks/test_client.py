@@ -8,7 +8,7 @@ import pytest
 
 from connectors.broadworks import commands as C
 from connectors.broadworks import sim_errors as E
-from connectors.broadworks.client import OcipClient, signed_password
+from connectors.broadworks.client import LOGIN_TRIES, OcipClient, signed_password
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.common.errors import AuthError, InDoubtError, TerminalError, TransientError
 from connectors.common.retry import RetryPolicy
@@ -62,8 +62,9 @@ def test_no_ocs_connection_is_transient_and_retried(sim_factory: SimFactory) -> 
             c.get([C.sp_get("x")])
         assert not isinstance(info.value, InDoubtError)
         assert info.value.code == "NO_OCS_CONNECTION"
-        assert c.stats.retries == 2
-        assert c.round_trips == 3  # each try stopped at the AuthenticationRequest
+        # each of the 3 tries stopped at the AuthenticationRequest, which the login tried 3 times itself
+        assert c.round_trips == 3 * LOGIN_TRIES
+        assert c.stats.retries == 2 + 3 * (LOGIN_TRIES - 1)
 
 
 def test_lost_answer_after_sending_is_in_doubt(sim_factory: SimFactory) -> None:
