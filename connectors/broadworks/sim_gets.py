@@ -223,7 +223,12 @@ def dn_summary(st: Store, el: etree._Element) -> str:
     sp = _req(el, "serviceProviderId")
     if st.one("SELECT 1 FROM sp WHERE id=?", sp) is None:
         raise SimError(E.ERR_NOT_FOUND, f"Service Provider not found: {sp}")
-    held = [(r["number"], r["grp"] or "") for r in st.all("SELECT number, grp FROM dn WHERE sp=? ORDER BY number", sp)]
+    by_group, by_dn = el.findall("searchCriteriaGroupId"), el.findall("searchCriteriaDn")
+    held = [
+        (r["number"], r["grp"] or "")
+        for r in st.all("SELECT number, grp FROM dn WHERE sp=? ORDER BY number", sp)
+        if _matches(r["number"], by_dn) and _matches(r["grp"] or "", by_group)
+    ]
     rows = [[cell, grp, "true"] for cell, grp in as_ranges(held)]
     return response_command(
         "ServiceProviderDnGetSummaryListResponse",

@@ -148,3 +148,18 @@ def test_journal_keeps_an_answer_that_was_never_delivered(sim_factory: SimFactor
     assert applied["delivered"] is False and "SuccessResponse" in applied["response"]
     assert "delivered" not in refused and "ErrorResponse" in refused["response"]
     assert all("delivered" not in e for e in lines if e is not applied)
+
+
+def test_list_requests_honour_exact_search_criteria(client: OcipClient) -> None:
+    client.send([C.sp_add("e1", "d.example", "One"), C.sp_add("E1", "d.example", "Upper"), C.sp_add("e10", "d.example", "Ten")])
+    client.send([C.group_add("e1", "g1", "d.example", 1), C.group_add("e1", "g10", "d.example", 1)])
+    sps, groups = client.get([C.sp_list_exact("e1"), C.group_list_exact("e1", "g1")])
+    assert [r["Service Provider Id"] for r in sps.table("serviceProviderTable")] == ["e1"]
+    assert [r["Group Id"] for r in groups.table("groupTable")] == ["g1"]
+    (none,) = client.get([C.sp_list_exact("nobody")])
+    assert none.type == "ServiceProviderGetListResponse" and none.table("serviceProviderTable") == []
+    client.send([C.sp_dn_add("e1", ["+1-5125550100", "+1-5125550101", "+1-5125550102"])])
+    exact = [("mode", "Equal To"), ("value", "+1-5125550101"), ("isCaseInsensitive", False)]
+    search = Command("ServiceProviderDnGetSummaryListRequest", [("serviceProviderId", "e1"), ("searchCriteriaDn", exact)])
+    (dns,) = client.get([search])
+    assert [r["Phone Numbers"] for r in dns.table("dnSummaryTable")] == ["+1-5125550101"]
