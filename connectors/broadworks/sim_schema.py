@@ -179,6 +179,9 @@ SPECS: dict[str, tuple[Item, ...]] = {
         _opt("address", sub=ADDRESS),
         *(_opt(n, nillable=True) for n in _PLACEMENT),
         _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN, nillable=True),
+        _opt("extensionLengthSettings", sub=_ANY),
+        _opt("dialPlanAccessCode", sub=_ANY, nillable=True),
+        _opt("dialPlanPolicy", sub=_ANY),
     ),
     "ServiceProviderAdminAddRequest14": (
         SP,

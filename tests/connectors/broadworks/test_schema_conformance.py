@@ -11,18 +11,22 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
 from connectors.broadworks.provision import BroadWorksProvisioner, generate_password
+from connectors.broadworks.sim_schema import SPECS, Choice, Item
 from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
 from connectors.common.order import CustomerOrder
 from connectors.common.simhttp import RunningSim
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, url_of
-from tests.support.ocip_schema import service_enumerations, validate_document
+from tests.support.ocip_schema import schema_dir, service_enumerations, validate_document
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
 
 ROOT = Path(__file__).resolve().parents[3]
 ADDRESS = C.address_fields("100 Main St", "Suite 4", "Austin", "TX", "78701", "US")
@@ -137,3 +141,36 @@ def test_catalog_services_are_schema_names() -> None:
     assert [r for r in rows if r["service"] not in known[r["kind"]]] == []
     catalog = {r["package"] for r in csv.DictReader((ROOT / "data" / "catalog.csv").open(encoding="utf-8"))}
     assert {r["package"] for r in rows} <= catalog
+
+
+def _xsd_elements(node: etree._Element) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for child in node:
+        if child.tag == f"{XS}element":
+            out.append((child.get("name", ""), child.get("nillable") == "true"))
+        elif child.tag in (f"{XS}sequence", f"{XS}choice"):
+            out.extend(_xsd_elements(child))
+    return out
+
+
+def _spec_elements(items: tuple[Item, ...]) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for item in items:
+        if isinstance(item, Choice):
+            for alt in item.alts:
+                out.extend(_spec_elements(alt))
+        else:
+            out.append((item.name, item.nillable))
+    return out
+
+
+def test_simulator_knows_each_request_as_the_schema_defines_it() -> None:
+    """Element names, their order and which are nillable: the simulator's hand copy equals the XSD."""
+    types: dict[str, etree._Element] = {}
+    for xsd in sorted(schema_dir().glob("*.xsd")):
+        for ct in etree.parse(str(xsd)).getroot().findall(f"{XS}complexType"):
+            types.setdefault(ct.get("name", ""), ct)
+    for typ, spec in SPECS.items():
+        ext = types[typ].find(f".//{XS}extension")
+        assert ext is not None, typ
+        assert _spec_elements(spec) == _xsd_elements(ext), typ
