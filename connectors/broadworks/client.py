@@ -37,15 +37,15 @@ log = logging.getLogger(__name__)
 NO_OCS_CONNECTION = "NO_OCS_CONNECTION"
 LOGIN_TRIES = 3
 
-# How a real server says "this session is gone" is not publicly documented, and real servers do not
-# send the simulator's numbers. ASSUMPTION, kept in this one place: an ErrorResponse whose summary
-# holds one of these phrases means the session was lost (the document was refused before it ran).
-#   "not logged in"     - wording public OCI-P tooling reports for requests sent before a login
-#                         (no BroadSoft document found; an assumption)
-#   "invalid session"   - covers "invalid sessionId" (the phrase the issue quotes; an assumption)
-#   "sessionid"         - any complaint about the sessionId of the document (an assumption)
-#   "session expired" / "session has expired" / "session timed out" - session time-out wording
-#                         (an assumption: BroadWorks times idle OCI sessions out)
+# How a real server says "this session is gone" is not publicly documented (no BroadSoft text or public
+# OCI-P client found that names it), and real servers do not send the simulator's numbers. ASSUMPTION,
+# kept in this one place: an ErrorResponse whose summary holds one of these phrases means the session
+# was lost and the document refused before it ran. Where each phrase comes from:
+#   "not logged in"      - the issue that asked for this list (issue 13), and the simulator's own wording
+#   "invalid session"    - the issue's "invalid sessionId"; also matches "invalid session"
+#   "sessionid"          - any complaint about the document's sessionId (our generalisation)
+#   "session expired", "session has expired", "session timed out" - common time-out wording elsewhere
+#                          (our guess: BroadWorks times idle OCI sessions out)
 # Any SOAP Fault (NO_OCS_CONNECTION among them) also costs the session: the web tier answers those
 # when it lost its link to the application server, and the login there is gone with it.
 SESSION_LOST_PHRASES = (
