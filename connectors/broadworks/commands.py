@@ -10,16 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from connectors.broadworks.ocip import Command, Fields, Value
 
-# Error codes the simulator uses and the client/provisioner recognise. The real server speaks the same
-# `[Error NNNN]` form; lookups only ever treat NOT_FOUND as "absent".
-ERR_INVALID_REQUEST = "4003"  # element order, missing/unknown element, bad value
-ERR_NOT_FOUND = "4008"
-ERR_DUPLICATE = "4100"
-ERR_NOT_AUTHORIZED = "4300"
-ERR_LOGIN_FAILED = "4962"
-ERR_SESSION = "6001"  # not logged in / session unknown: the client logs in again
-ERR_BAD_DOCUMENT = "6004"  # not a BroadsoftDocument, unknown command type
-
 
 def _qty(quantity: int | None) -> Fields:
     """UnboundedPositiveInt: None means unlimited."""
@@ -77,6 +67,19 @@ def sp_add(
             ("address", address),
         ],
     )
+
+
+def _exact(value: str) -> Fields:
+    """SearchCriteria{ServiceProviderId,GroupId,...}: mode, value, isCaseInsensitive, in that order
+    (OCISchemaSearchCriteria.xsd; SearchMode is "Starts With" | "Contains" | "Equal To")."""
+    return [("mode", "Equal To"), ("value", value), ("isCaseInsensitive", False)]
+
+
+def sp_list_exact(sp_id: str) -> Command:
+    """ServiceProviderGetListRequest (OCISchemaServiceProvider.xsd): isEnterprise left out so that
+    service providers and enterprises both show; the answer is a serviceProviderTable, empty when
+    nothing matches, so absence never rests on an error number."""
+    return Command("ServiceProviderGetListRequest", [("searchCriteriaServiceProviderId", _exact(sp_id))])
 
 
 def sp_get(sp_id: str) -> Command:
@@ -176,6 +179,13 @@ def group_add(
             ("contact", contact),
             ("address", address),
         ],
+    )
+
+
+def group_list_exact(sp_id: str, group_id: str) -> Command:
+    """GroupGetListInServiceProviderRequest (OCISchemaGroup.xsd): a groupTable, empty when none matches."""
+    return Command(
+        "GroupGetListInServiceProviderRequest", [("serviceProviderId", sp_id), ("searchCriteriaGroupId", _exact(group_id))]
     )
 
 

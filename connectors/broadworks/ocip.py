@@ -52,10 +52,35 @@ class SoapFault(Exception):
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False)
 
 
+# BroadWorks declares its documents ISO-8859-1 (so does the public ``broadworks-ocip`` client:
+# broadworks_ocip/base.py builds with encoding="ISO-8859-1").
+WIRE_ENCODING = "ISO-8859-1"
+_DECLARED = re.compile(r"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def declared_encoding(text: str) -> str:
+    """The encoding an XML text declares (UTF-8 when it declares none, as XML says)."""
+    m = _DECLARED.match(text.lstrip())
+    return m.group(1) if m else "UTF-8"
+
+
+def _as_declared_bytes(text: str) -> bytes:
+    """A document that travelled as text (inside SOAP) encoded back the way it declares itself.
+
+    The parser decodes bytes by the declaration; handing it UTF-8 bytes of a document that says
+    ISO-8859-1 turns "Café" into "CafÃ©". Characters the declared encoding cannot hold become
+    character references, which mean the same to the parser.
+    """
+    enc = declared_encoding(text)
+    try:
+        return text.lstrip().encode(enc, errors="xmlcharrefreplace")
+    except LookupError as exc:
+        raise OcipProtocolError(f"unknown encoding {enc!r} declared") from exc
+
+
 def parse_xml(data: bytes | str) -> etree._Element:
     """Parse untrusted XML; whitespace before the declaration is tolerated, DOCTYPEs are refused."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    raw = raw.lstrip()
+    raw = _as_declared_bytes(data) if isinstance(data, str) else data.lstrip()
     try:
         tree = etree.fromstring(raw, _PARSER).getroottree()
     except etree.XMLSyntaxError as exc:
@@ -104,14 +129,20 @@ def build_document(session_id: str, commands: Sequence[Command]) -> str:
     if not 1 <= len(commands) <= MAX_COMMANDS:
         raise ValueError(f"a document holds 1..{MAX_COMMANDS} commands, got {len(commands)}")
     parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="{WIRE_ENCODING}"?>',
         f'<BroadsoftDocument protocol="OCI" xmlns="{OCI_NS}" xmlns:xsi="{XSI_NS}">',
         f'<sessionId xmlns="">{escape(session_id)}</sessionId>',
     ]
     for cmd in commands:
         parts.append(f'<command xsi:type={quoteattr(cmd.type)} xmlns="">{command_body(cmd)}</command>')
     parts.append("</BroadsoftDocument>")
-    return "".join(parts)
+    return latin1_safe("".join(parts))
+
+
+def latin1_safe(text: str) -> str:
+    """Characters beyond ISO-8859-1 as character references, so the declaration holds whatever
+    the peer does with the text (keep it as text, or encode it as it declares)."""
+    return text.encode("latin-1", errors="xmlcharrefreplace").decode("latin-1")
 
 
 def chunks(commands: Sequence[Command], size: int = MAX_COMMANDS) -> Iterable[Sequence[Command]]:
@@ -275,10 +306,12 @@ def success_command() -> str:
     return f'<command echo="" xsi:type="c:SuccessResponse" xmlns:c="{OCI_NS}" xmlns=""/>'
 
 
-def error_command(code: str, summary: str, detail: str | None = None) -> str:
+def error_command(code: str, summary: str, detail: str | None = None, *, with_code: bool = True) -> str:
+    """An ErrorResponse: the code always leads ``summary`` as ``[Error NNNN]``; the ``errorCode``
+    element is optional in the schema (OCISchemaBASE ErrorResponse) and left out when asked."""
     text = f"[Error {code}] {summary}"
     fields: list[tuple[str, Value]] = [
-        ("errorCode", code),
+        ("errorCode", code if with_code else None),
         ("summary", text),
         ("summaryEnglish", text),
         ("detail", detail),
@@ -288,14 +321,17 @@ def error_command(code: str, summary: str, detail: str | None = None) -> str:
 
 
 def response_document(session_id: str, commands: Sequence[str]) -> str:
-    return "".join(
-        [
-            '<?xml version="1.0" encoding="UTF-8"?>',
+    """An answer as BroadWorks writes it: declared ISO-8859-1."""
+    return latin1_safe(
+        "".join(
+            [
+                f'<?xml version="1.0" encoding="{WIRE_ENCODING}"?>',
             f'<BroadsoftDocument protocol="OCI" xmlns="{OCI_NS}" xmlns:xsi="{XSI_NS}">',
-            f'<sessionId xmlns="">{escape(session_id)}</sessionId>',
-            *commands,
-            "</BroadsoftDocument>",
-        ]
+                f'<sessionId xmlns="">{escape(session_id)}</sessionId>',
+                *commands,
+                "</BroadsoftDocument>",
+            ]
+        )
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient, error_of
-from connectors.broadworks.ocip import Command
+from connectors.broadworks.ocip import Command, OciResponse
 from connectors.broadworks.state import CustomerState, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
 from connectors.common.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
@@ -160,10 +160,14 @@ class BroadWorksProvisioner:
 
         def attempt() -> bool:
             nonlocal attempts
+            refused: list[Command] | None = None
+            first: tuple[Command, OciResponse] | None = None
             for pass_no in (1, 2):
                 cmds = build(run, self._state(run))
                 if not cmds:
                     return True
+                if cmds == refused:
+                    break  # the look-up changed nothing: sending the refused request again cannot help
                 attempts += 1
                 if step == "admin" and run.admin_password is not None and run.admin_notified != run.admin_password:
                     # Hand the credentials over BEFORE they exist in BroadWorks, so a crash between
@@ -175,13 +179,17 @@ class BroadWorksProvisioner:
                 if not errors:
                     apply(run, self._state(run))
                     return True
-                if pass_no == 1 and all(r.error_code == C.ERR_DUPLICATE for _, r in errors):
-                    # Rejected as a duplicate: look up what exists now, then decide (never resend blindly).
+                if pass_no == 1:
+                    # Refused, for whatever reason and under whatever number: look up what exists
+                    # now (another run may have created it), then decide; never resend blindly.
+                    refused, first = cmds, errors[0]
                     self._state(run, fresh=True)
                     continue
-                cmd, resp = errors[0]
-                raise error_of(resp, cmd.type)
-            return True
+                first = errors[0]
+                break
+            assert first is not None  # the loop only ends here after a refusal
+            cmd, resp = first
+            raise error_of(resp, cmd.type)
 
         def settle() -> bool | None:
             # The answer was lost: read again; nothing left to send means it was applied.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
+
 UNBOUNDED = 1 << 30
 
 
@@ -21,6 +23,10 @@ class E:
     max: int = 1
     sub: tuple[Item, ...] | None = None  # complex content; None = simple (text) content
     pattern: str | None = None  # full-match regex for the text
+    length: int | None = None  # maxLength facet (characters; UTF-8 bytes for ids, see _ID)
+    enum: frozenset[str] | None = None  # a closed enumeration
+    nillable: bool = False  # xsi:nil="true" allowed
+    in_bytes: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,120 +49,154 @@ def _many(name: str, minimum: int = 0, **kw: object) -> E:
     return E(name, minimum, UNBOUNDED, **kw)  # type: ignore[arg-type]
 
 
+MAX_COMMANDS = 15  # OCISchemaBASE: BroadsoftDocument holds command minOccurs=1 maxOccurs=15
+_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
 BOOL = r"true|false|1|0"
 INT_POS = r"[1-9][0-9]{0,8}"
 DN = r"\+1-[2-9][0-9]{2}[2-9][0-9]{6}"
-SP, G = E("serviceProviderId"), E("groupId")
-ADDRESS = tuple(
-    _opt(n)
-    for n in (
-        "addressLine1",
-        "addressLine2",
-        "city",
-        "stateOrProvince",
-        "stateOrProvinceDisplayName",
-        "zipOrPostalCode",
-        "country",
-    )
+# Facets from OCISchemaDataTypes.xsd. ServiceProviderId and GroupId: token 1..30; the schema notes
+# the service provider id limit is 30 *bytes*, not characters, so ids are measured in UTF-8 bytes.
+SP = E("serviceProviderId", length=30, in_bytes=True)
+G = E("groupId", length=30, in_bytes=True)
+USER_ID = E("userId", length=161)  # UserId
+NET_ADDRESS = 80  # NetAddress (defaultDomain)
+NAME_80 = 80  # ServiceProviderName, GroupName, GroupCallingLineIdName, ServicePackName
+PERSON = 30  # FirstName, LastName
+ADDRESS = (  # StreetAddress: every line nillable except stateOrProvinceDisplayName
+    _opt("addressLine1", length=80, nillable=True),
+    _opt("addressLine2", length=80, nillable=True),
+    _opt("city", length=50, nillable=True),
+    _opt("stateOrProvince", length=50, nillable=True),
+    _opt("stateOrProvinceDisplayName", length=50),
+    _opt("zipOrPostalCode", length=50, nillable=True),
+    _opt("country", length=50, nillable=True),
 )
-CONTACT = (_opt("contactName"), _opt("contactNumber"), _opt("contactEmail"))
+CONTACT = (  # Contact: all three nillable
+    _opt("contactName", length=30, nillable=True),
+    _opt("contactNumber", length=30, nillable=True),
+    _opt("contactEmail", length=80, nillable=True),
+)
+_SEARCH = (E("mode", enum=frozenset({"Starts With", "Contains", "Equal To"})), E("value"), E("isCaseInsensitive", pattern=BOOL))
 QTY = (Choice(((E("unlimited", pattern=BOOL),), (E("quantity", pattern=INT_POS),))),)
 _AUTHQ = Choice(((E("authorizedQuantity", sub=QTY),), (E("unauthorized", pattern=BOOL),)))
-AUTH = (E("serviceName"), _AUTHQ)
-PACK_AUTH = (E("servicePackName"), _AUTHQ)
+GROUP_AUTH = (E("serviceName", enum=GROUP_SERVICES), _AUTHQ)
+USER_AUTH = (E("serviceName", enum=USER_SERVICES), _AUTHQ)
+PACK_AUTH = (E("servicePackName", length=NAME_80), _AUTHQ)
 DN_RANGE = (E("minPhoneNumber", pattern=DN), E("maxPhoneNumber", pattern=DN))
 _ANY = ()  # complex content we accept without looking inside
 _PLACEMENT = ("servicePolicy", "callProcessingSliceId", "provisioningSliceId", "subscriberPartition", "preferredDataCenter")
 
 SPECS: dict[str, tuple[Item, ...]] = {
-    "AuthenticationRequest": (E("userId"),),
-    "LoginRequest14sp4": (E("userId"), _opt("signedPassword"), _opt("plainTextPassword")),
-    "LoginRequest22V5": (E("userId"), _opt("password"), _opt("signedPassword")),
+    "AuthenticationRequest": (USER_ID,),
+    "LoginRequest14sp4": (USER_ID, _opt("signedPassword"), _opt("plainTextPassword")),
+    "LoginRequest22V5": (USER_ID, _opt("password"), _opt("signedPassword")),
+    "LogoutRequest": (USER_ID, _opt("reason")),
     "ServiceProviderAddRequest13mp2": (
         Choice(((E("isEnterprise", pattern="true|1"),), (E("useCustomRoutingProfile", pattern=BOOL),))),
         SP,
-        E("defaultDomain"),
-        _opt("serviceProviderName"),
-        _opt("supportEmail"),
+        E("defaultDomain", length=NET_ADDRESS),
+        _opt("serviceProviderName", length=NAME_80),
+        _opt("supportEmail", length=80),
         _opt("contact", sub=CONTACT),
         _opt("address", sub=ADDRESS),
         *(_opt(n) for n in _PLACEMENT),
-        _opt("resellerId"),
+        _opt("resellerId", length=36),
+    ),
+    "ServiceProviderGetListRequest": (
+        _opt("isEnterprise", pattern=BOOL),
+        _opt("responseSizeLimit", pattern=INT_POS),
+        _many("searchCriteriaServiceProviderId", sub=_SEARCH),
+        _many("searchCriteriaServiceProviderName", sub=_SEARCH),
+        _many("searchCriteriaResellerId", sub=_SEARCH),
     ),
     "ServiceProviderGetRequest22V4": (Choice(((SP,), (E("serviceProviderExternalId"),))),),
     "ServiceProviderServiceModifyAuthorizationListRequest": (
         SP,
-        _many("groupServiceAuthorization", sub=AUTH),
-        _many("userServiceAuthorization", sub=AUTH),
+        _many("groupServiceAuthorization", sub=GROUP_AUTH),
+        _many("userServiceAuthorization", sub=USER_AUTH),
     ),
     "ServiceProviderServiceGetAuthorizationListRequest": (SP,),
     "ServiceProviderServicePackAddRequest": (
         SP,
-        E("servicePackName"),
-        _opt("servicePackDescription"),
+        E("servicePackName", length=NAME_80),
+        _opt("servicePackDescription", length=256),
         E("isAvailableForUse", pattern=BOOL),
         E("servicePackQuantity", sub=QTY),
-        _many("serviceName"),
+        _many("serviceName", enum=USER_SERVICES),
     ),
     "ServiceProviderServicePackGetListRequest": (SP,),
-    "ServiceProviderServicePackGetDetailListRequest": (SP, E("servicePackName")),
+    "ServiceProviderServicePackGetDetailListRequest": (SP, E("servicePackName", length=NAME_80)),
     "GroupAddRequest": (
         SP,
         G,
-        E("defaultDomain"),
+        E("defaultDomain", length=NET_ADDRESS),
         E("userLimit", pattern=INT_POS),
-        _opt("groupName"),
-        _opt("callingLineIdName"),
-        _opt("timeZone"),
+        _opt("groupName", length=NAME_80),
+        _opt("callingLineIdName", length=NAME_80),
+        _opt("timeZone", length=127),
         _opt("locationDialingCode"),
         _opt("contact", sub=CONTACT),
         _opt("address", sub=ADDRESS),
         *(_opt(n) for n in _PLACEMENT),
         _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN),
+    ),
+    "GroupGetListInServiceProviderRequest": (
+        SP,
+        _opt("responseSizeLimit", pattern=INT_POS),
+        _many("searchCriteriaGroupId", sub=_SEARCH),
+        _many("searchCriteriaGroupName", sub=_SEARCH),
     ),
     "GroupGetRequest22V5": (Choice(((SP, G), (E("groupExternalId"),))),),
     "GroupServiceModifyAuthorizationListRequest": (
         SP,
         G,
         _many("servicePackAuthorization", sub=PACK_AUTH),
-        _many("groupServiceAuthorization", sub=AUTH),
-        _many("userServiceAuthorization", sub=AUTH),
+        _many("groupServiceAuthorization", sub=GROUP_AUTH),
+        _many("userServiceAuthorization", sub=USER_AUTH),
     ),
     "GroupServiceGetAuthorizationListRequest": (SP, G),
-    "GroupServiceAssignListRequest": (SP, G, _many("serviceName", 1)),
+    "GroupServiceAssignListRequest": (SP, G, _many("serviceName", 1, enum=GROUP_SERVICES)),
     "ServiceProviderDnAddListRequest": (SP, _many("phoneNumber", pattern=DN), _many("dnRange", sub=DN_RANGE)),
-    "ServiceProviderDnGetSummaryListRequest": (SP, _many("searchCriteriaGroupId", sub=_ANY), _many("searchCriteriaDn", sub=_ANY)),
+    "ServiceProviderDnGetSummaryListRequest": (
+        SP,
+        _many("searchCriteriaGroupId", sub=_SEARCH),
+        _many("searchCriteriaDn", sub=_SEARCH),
+    ),
     "GroupDnAssignListRequest": (SP, G, _many("phoneNumber", pattern=DN), _many("dnRange", sub=DN_RANGE)),
     "GroupDnGetListRequest": (SP, G),
-    "GroupModifyRequest": (
+    "GroupModifyRequest": (  # the nillable elements of R25 GroupModifyRequest accept xsi:nil (clear)
         SP,
         G,
-        _opt("defaultDomain"),
+        _opt("defaultDomain", length=NET_ADDRESS),
         _opt("userLimit", pattern=INT_POS),
-        _opt("groupName"),
-        _opt("callingLineIdName"),
-        _opt("callingLineIdPhoneNumber", pattern=DN),
-        _opt("timeZone"),
-        _opt("locationDialingCode"),
+        _opt("groupName", length=NAME_80, nillable=True),
+        _opt("callingLineIdName", length=NAME_80, nillable=True),
+        _opt("callingLineIdPhoneNumber", pattern=DN, nillable=True),
+        _opt("timeZone", length=127),
+        _opt("locationDialingCode", nillable=True),
         _opt("contact", sub=CONTACT),
         _opt("address", sub=ADDRESS),
-        *(_opt(n) for n in _PLACEMENT),
-        _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN),
+        *(_opt(n, nillable=True) for n in _PLACEMENT),
+        _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN, nillable=True),
+        _opt("extensionLengthSettings", sub=_ANY),
+        _opt("dialPlanAccessCode", sub=_ANY, nillable=True),
+        _opt("dialPlanPolicy", sub=_ANY),
     ),
     "ServiceProviderAdminAddRequest14": (
         SP,
-        E("userId"),
-        _opt("firstName"),
-        _opt("lastName"),
-        _opt("password"),
+        USER_ID,
+        _opt("firstName", length=PERSON),
+        _opt("lastName", length=PERSON),
+        _opt("password", length=60),
         _opt("language"),
-        E("administratorType", pattern="Normal|Customer|Password Reset Only"),
+        E("administratorType", enum=frozenset({"Normal", "Customer", "Password Reset Only"})),
     ),
     "ServiceProviderAdminModifyRequest": (
-        E("userId"),
-        _opt("firstName"),
-        _opt("lastName"),
-        _opt("password"),
+        USER_ID,
+        _opt("firstName", length=PERSON, nillable=True),
+        _opt("lastName", length=PERSON, nillable=True),
+        _opt("password", length=60, nillable=True),
         _opt("language"),
         _opt("accountDisabled", pattern=BOOL),
     ),
@@ -180,12 +220,25 @@ def _names(items: tuple[Item, ...]) -> list[str]:
 
 def _leaf(el: etree._Element, item: E, path: str) -> None:
     where = f"{path}/{item.name}"
+    if el.get(_NIL) in ("true", "1"):
+        # xsi:nil only where the schema says nillable, and then with no content at all.
+        if not item.nillable:
+            raise Invalid(f"{where}: element is not nillable")
+        if len(el) or (el.text or "").strip():
+            raise Invalid(f"{where}: a nil element must be empty")
+        return
     if item.sub is None:
         if len(el):
             raise Invalid(f"{where}: simple content expected")
-        text = (el.text or "").strip()
+        text = " ".join((el.text or "").split())  # xs:token collapses whitespace
         if not text:
             raise Invalid(f"{where}: value must not be empty")
+        size = len(text.encode("utf-8")) if item.in_bytes else len(text)
+        if item.length is not None and size > item.length:
+            unit = "bytes" if item.in_bytes else "characters"
+            raise Invalid(f"{where}: {size} {unit}, at most {item.length} allowed")
+        if item.enum is not None and text not in item.enum:
+            raise Invalid(f"{where}: {text!r} is not a valid value")
         if item.pattern and not re.fullmatch(item.pattern, text):
             raise Invalid(f"{where}: invalid value {text!r}")
     elif item.sub:
@@ -228,3 +281,9 @@ def validate_command(typ: str, el: etree._Element) -> None:
     spec = SPECS[typ]
     kids = [k for k in el if isinstance(k.tag, str)]
     _validate(spec, kids, typ)
+
+
+def check_document_size(count: int) -> None:
+    """The 15-command cap of BroadsoftDocument."""
+    if count > MAX_COMMANDS:
+        raise Invalid(f"BroadsoftDocument: {count} commands, at most {MAX_COMMANDS} allowed")

@@ -19,27 +19,29 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.broadworks import commands as C
+from connectors.broadworks import sim_errors as E
 from connectors.broadworks.client import NO_OCS_CONNECTION, signed_password
 from connectors.broadworks.ocip import (
     Fields,
     OcipProtocolError,
-    error_command,
     parse_document,
     response_command,
     response_document,
     soap_fault,
     soap_response,
+    success_command,
     unwrap_request,
     xsi_type,
 )
-from connectors.broadworks.sim_handlers import ADDS, HANDLERS, Duplicate, SimError
-from connectors.broadworks.sim_schema import Invalid, validate_command
+from connectors.broadworks.sim_gets import GETS
+from connectors.broadworks.sim_handlers import ADDS, WRITES, Duplicate, SimError
+from connectors.broadworks.sim_schema import Invalid, check_document_size, validate_command
 from connectors.broadworks.sim_store import Store
 from connectors.common.simhttp import Journal, Request, Response, SimApp
 
 ENDPOINT = "/webservice/services/ProvisioningService"
 _LOGINS = {"AuthenticationRequest", "LoginRequest14sp4", "LoginRequest22V5"}
+HANDLERS = {**WRITES, **GETS}
 
 
 @dataclass
@@ -50,7 +52,23 @@ class _Session:
 
 
 class BroadWorksSim(SimApp):
-    def __init__(self, state_path: Path, user: str, password: str, *, journal: Path | None = None) -> None:
+    """``error_variant``: "standard", or "alternate" (no errorCode element, other error numbers,
+    other wording for a lost session). ``session_refusal``: how a request on a lost session is
+    refused: None (an ErrorResponse in the variant's words), other words for that ErrorResponse,
+    or "fault" (a SOAP Fault, as a web tier that lost the login answers)."""
+
+    def __init__(
+        self,
+        state_path: Path,
+        user: str,
+        password: str,
+        *,
+        journal: Path | None = None,
+        error_variant: str = "standard",
+        session_refusal: str | None = None,
+    ) -> None:
+        self.errors = E.ErrorStyle(error_variant)
+        self.session_refusal = session_refusal
         self.store = Store(state_path)
         self.user = user
         self._password = password
@@ -91,6 +109,9 @@ class BroadWorksSim(SimApp):
         self._local.entry = None
         return entry
 
+    def logouts(self) -> int:
+        return self._count("logout", None)
+
     def handle(self, request: Request) -> Response:
         self._local.entry = None
         if request.path != ENDPOINT:
@@ -104,6 +125,8 @@ class BroadWorksSim(SimApp):
         cookie, headers = self._cookie(request)
         answer = self._process(doc_text, cookie)
         self._local.entry = (doc_text, answer)
+        if answer is None:  # a lost session, refused the way a web tier does: a SOAP Fault
+            return Response(500, soap_fault("Session is not valid: not logged in"), content_type="text/xml; charset=utf-8")
         return Response(200, soap_response(answer), content_type="text/xml; charset=utf-8", headers=headers)
 
     # ------------------------------------------------------------ internals
@@ -129,11 +152,13 @@ class BroadWorksSim(SimApp):
             self._sessions[cookie] = _Session()
         return cookie, {"Set-Cookie": f"JSESSIONID={cookie}; Path=/; HttpOnly"}
 
-    def _process(self, doc_text: str, cookie: str) -> str:
+    def _process(self, doc_text: str, cookie: str) -> str | None:
+        err = self.errors
         try:
             doc = parse_document(doc_text)
-        except OcipProtocolError as exc:
-            return response_document("", [error_command(C.ERR_BAD_DOCUMENT, f"Invalid OCI document: {exc}")])
+            check_document_size(len(doc.commands))
+        except (OcipProtocolError, Invalid) as exc:
+            return response_document("", [err.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, str(exc))])
         with self._lock:
             sess = self._sessions.setdefault(cookie, _Session())
         out: list[str] = []
@@ -141,31 +166,48 @@ class BroadWorksSim(SimApp):
             try:
                 typ = xsi_type(el)
             except OcipProtocolError as exc:
-                out.append(error_command(C.ERR_BAD_DOCUMENT, str(exc)))
+                out.append(err.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, str(exc)))
                 continue
             if typ in _LOGINS:
                 out.append(self._login(typ, el, sess, doc.session_id))
                 continue
             if not sess.logged_in or sess.oci_session != doc.session_id:
                 # Refused as a whole before anything runs, like the real server.
-                return response_document(doc.session_id, [error_command(C.ERR_SESSION, "Not logged in or invalid session")])
+                if self.session_refusal == "fault":
+                    return None
+                words = self.session_refusal or err.session_summary()
+                return response_document(doc.session_id, [err.command(E.ERR_SESSION, words)])
+            if typ == "LogoutRequest":
+                out.append(self._logout(el, sess))
+                continue
             out.append(self._run(typ, el))
         return response_document(doc.session_id, out)
 
+    def _logout(self, el: etree._Element, sess: _Session) -> str:
+        try:
+            validate_command("LogoutRequest", el)
+        except Invalid as exc:
+            return self.errors.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, str(exc))
+        sess.logged_in = False
+        sess.oci_session = ""
+        self._bump("logout")
+        return success_command()
+
     def _run(self, typ: str, el: etree._Element) -> str:
+        err = self.errors
         handler = HANDLERS.get(typ)
         if handler is None:
-            return error_command(C.ERR_BAD_DOCUMENT, f"Request not supported: {typ}")
+            return err.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, f"Request not supported: {typ}")
         try:
             validate_command(typ, el)
             answer = handler(self.store, el)
         except Invalid as exc:
-            return error_command(C.ERR_INVALID_REQUEST, "OCI XML request is not valid", str(exc))
+            return err.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, str(exc))
         except Duplicate as exc:
             self._bump(f"duplicate:{typ}")
-            return error_command(exc.code, exc.summary, exc.detail)
+            return err.command(exc.code, exc.summary, exc.detail)
         except SimError as exc:
-            return error_command(exc.code, exc.summary, exc.detail)
+            return err.command(exc.code, exc.summary, exc.detail)
         if typ in ADDS:
             self._bump(f"accepted:{typ}")
         return answer
@@ -178,11 +220,11 @@ class BroadWorksSim(SimApp):
         try:
             validate_command(typ, el)
         except Invalid as exc:
-            return error_command(C.ERR_INVALID_REQUEST, "OCI XML request is not valid", str(exc))
+            return self.errors.command(E.ERR_SCHEMA, E.SCHEMA_SUMMARY, str(exc))
         user = " ".join((el.findtext("userId") or "").split())
         if typ == "AuthenticationRequest":
             if user != self.user:
-                return error_command(C.ERR_LOGIN_FAILED, "Invalid password")
+                return self.errors.command(E.ERR_LOGIN_FAILED, "Invalid password")
             sess.nonce = str(secrets.randbelow(10**13))
             sess.oci_session = session_id
             sess.logged_in = False
@@ -203,7 +245,7 @@ class BroadWorksSim(SimApp):
             sess.oci_session = session_id
         if not ok:
             sess.logged_in = False
-            return error_command(C.ERR_LOGIN_FAILED, "Invalid password")
+            return self.errors.command(E.ERR_LOGIN_FAILED, "Invalid password")
         sess.logged_in = True
         fields: Fields = [
             ("loginType", "System"),

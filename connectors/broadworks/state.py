@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import OciResponse, chunks
+from connectors.common.errors import TerminalError
 
 
 @dataclass
 class CustomerState:
     sp_exists: bool = False
     sp_domain: str | None = None
+    sp_name: str | None = None
     sp_user: dict[str, int | None] = field(default_factory=dict)  # None = unlimited
     sp_group: dict[str, int | None] = field(default_factory=dict)
     packs: set[str] = field(default_factory=set)
@@ -26,13 +29,42 @@ class CustomerState:
     admins: dict[str, str] = field(default_factory=dict)  # admin id -> administrator type
 
 
-def _absent(resp: OciResponse, what: str) -> bool:
-    """True when the answer says "not found"; any other error is raised (never taken as absence)."""
+def _listed(resp: OciResponse, table: str, column: str, wanted: str, what: str) -> bool:
+    """Does a list answer hold a row whose ``column`` is exactly ``wanted``? (an error is raised)."""
+    if resp.is_error:
+        raise error_of(resp, what)
+    return any(row.get(column) == wanted for row in resp.table(table))
+
+
+def _present(resp: OciResponse, listed: bool, what: str) -> OciResponse | None:
+    """A Get of one object: its answer, or None when it errs AND the list request found no such object.
+
+    An error for an object the list shows is a real failure and is raised: an error number alone
+    never means "absent" (real servers and the simulator number their errors differently).
+    """
     if not resp.is_error:
-        return False
-    if resp.error_code == C.ERR_NOT_FOUND:
-        return True
-    raise error_of(resp, what)
+        return resp
+    if listed:
+        raise error_of(resp, what)
+    return None
+
+
+# A dnSummaryTable row holds one number or a range "+1-5125550100 - +1-5125550109" (real servers
+# answer blocks that way; public tooling such as odins_spear's system DN summary documents min/max
+# ranges): expand it, never take it as one number.
+_DN_RANGE = re.compile(r"^\s*(\+\d+)-(\d+)\s*-\s*(\+\d+)-(\d+)\s*$")
+MAX_RANGE = 100_000
+
+
+def expand_dns(cell: str) -> list[str]:
+    """One number, or every number of a range row, as ``+CC-NNN``."""
+    m = _DN_RANGE.match(cell)
+    if m is None:
+        return [cell.strip()]
+    cc, lo, cc2, hi = m.groups()
+    if cc != cc2 or len(lo) != len(hi) or int(hi) < int(lo) or int(hi) - int(lo) >= MAX_RANGE:
+        raise TerminalError(f"unreadable phone number range from BroadWorks: {cell!r}")
+    return [f"{cc}-{n:0{len(lo)}d}" for n in range(int(lo), int(hi) + 1)]
 
 
 def _quantity(text: str) -> int | None:
@@ -49,8 +81,11 @@ def _address(resp: OciResponse) -> dict[str, str]:
 
 
 def read_state(client: OcipClient, sp: str, group_id: str) -> CustomerState:
+    """One document: two list requests that say what exists, then the Gets that say how it is."""
     r = client.get(
         [
+            C.sp_list_exact(sp),
+            C.group_list_exact(sp, group_id),
             C.sp_get(sp),
             C.sp_service_auth_get(sp),
             C.sp_pack_list(sp),
@@ -61,16 +96,24 @@ def read_state(client: OcipClient, sp: str, group_id: str) -> CustomerState:
         ]
     )
     st = CustomerState()
-    if not _absent(r[0], "ServiceProviderGetRequest22V4"):
+    sp_listed = _listed(r[0], "serviceProviderTable", "Service Provider Id", sp, "ServiceProviderGetListRequest")
+    # Groups can only be listed in a provider that exists: with none, the error is the absence.
+    grp_listed = sp_listed and _listed(r[1], "groupTable", "Group Id", group_id, "GroupGetListInServiceProviderRequest")
+    sp_resp = _present(r[2], sp_listed, "ServiceProviderGetRequest22V4")
+    if sp_resp is not None:
         st.sp_exists = True
-        st.sp_domain = r[0].text("defaultDomain")
-    if not _absent(r[1], "ServiceProviderServiceGetAuthorizationListRequest"):
-        st.sp_group = _auth(r[1].table("groupServicesAuthorizationTable"))
-        st.sp_user = _auth(r[1].table("userServicesAuthorizationTable"))
-    if not _absent(r[2], "ServiceProviderServicePackGetListRequest"):
-        st.packs = set(r[2].texts("servicePackName"))
-    if not _absent(r[3], "GroupGetRequest22V5"):
-        g = r[3]
+        st.sp_domain = sp_resp.text("defaultDomain")
+        st.sp_name = sp_resp.text("serviceProviderName")
+    sp_known = sp_listed or sp_resp is not None
+    auth = _present(r[3], sp_known, "ServiceProviderServiceGetAuthorizationListRequest")
+    if auth is not None:
+        st.sp_group = _auth(auth.table("groupServicesAuthorizationTable"))
+        st.sp_user = _auth(auth.table("userServicesAuthorizationTable"))
+    packs = _present(r[4], sp_known, "ServiceProviderServicePackGetListRequest")
+    if packs is not None:
+        st.packs = set(packs.texts("servicePackName"))
+    g = _present(r[5], grp_listed, "GroupGetRequest22V5")
+    if g is not None:
         st.group = {
             "user_limit": int(g.text("userLimit") or 0),
             "calling_line_id": g.text("callingLineIdPhoneNumber"),
@@ -78,29 +121,38 @@ def read_state(client: OcipClient, sp: str, group_id: str) -> CustomerState:
             "name": g.text("groupName"),
             "address": _address(g),
         }
-    if not _absent(r[4], "GroupServiceGetAuthorizationListRequest"):
+    gauth = _present(r[6], grp_listed or g is not None, "GroupServiceGetAuthorizationListRequest")
+    if gauth is not None:
         st.grp_packs = {
             row["Service Pack Name"]: _quantity(row.get("Allocated", ""))
-            for row in r[4].table("servicePacksAuthorizationTable")
+            for row in gauth.table("servicePacksAuthorizationTable")
             if row.get("Authorized") == "true"
         }
-        groups = r[4].table("groupServicesAuthorizationTable")
+        groups = gauth.table("groupServicesAuthorizationTable")
         st.grp_group = _auth(groups)
-        st.grp_user = _auth(r[4].table("userServicesAuthorizationTable"))
+        st.grp_user = _auth(gauth.table("userServicesAuthorizationTable"))
         st.grp_assigned = {row["Service Name"] for row in groups if row.get("Assigned") == "true"}
-    if not _absent(r[5], "ServiceProviderDnGetSummaryListRequest"):
-        st.dns = {row["Phone Numbers"]: row.get("Group Id", "") for row in r[5].table("dnSummaryTable")}
-    if not _absent(r[6], "ServiceProviderAdminGetListRequest14"):
+    dns = _present(r[7], sp_known, "ServiceProviderDnGetSummaryListRequest")
+    if dns is not None:
+        for row in dns.table("dnSummaryTable"):
+            for number in expand_dns(row.get("Phone Numbers", "")):
+                st.dns[number] = row.get("Group Id", "")
+    admins = _present(r[8], sp_known, "ServiceProviderAdminGetListRequest14")
+    if admins is not None:
         st.admins = {
-            row["Administrator ID"]: row.get("Administrator Type", "") for row in r[6].table("serviceProviderAdminTable")
+            row["Administrator ID"]: row.get("Administrator Type", "") for row in admins.table("serviceProviderAdminTable")
         }
     return st
 
 
 def enterprise_exists(client: OcipClient, enterprise_id: str) -> bool:
-    """CUSTOMER_EXISTS support: does BroadWorks already hold this enterprise id? (the flow decides)."""
-    (resp,) = client.get([C.sp_get(enterprise_id)])
-    return not _absent(resp, "ServiceProviderGetRequest22V4")
+    """CUSTOMER_EXISTS support: does BroadWorks already hold this enterprise id? (the flow decides).
+
+    Read from ServiceProviderGetListRequest with an exact id, which answers an empty table when
+    nothing matches; enterprises and service providers share one id space, so either counts.
+    """
+    (resp,) = client.get([C.sp_list_exact(enterprise_id)])
+    return _listed(resp, "serviceProviderTable", "Service Provider Id", enterprise_id, "ServiceProviderGetListRequest")
 
 
 def read_back(client: OcipClient, enterprise_id: str, group_id: str) -> dict[str, Any]:
@@ -126,9 +178,11 @@ def read_back(client: OcipClient, enterprise_id: str, group_id: str) -> dict[str
         "group_id": group_id,
         "enterprise_exists": st.sp_exists,
         "default_domain": st.sp_domain,
+        "enterprise_name": st.sp_name,
         "services": {"user": dict(st.sp_user), "group": dict(st.sp_group)},  # None = unlimited
         "service_packs": packs,
         "group_exists": st.group is not None,
+        "group_name": group.get("name"),
         "user_limit": group.get("user_limit"),
         "group_address": group.get("address", {}),
         "time_zone": group.get("time_zone"),

@@ -70,7 +70,11 @@ class Response:
 
 
 class Journal:
-    """Appends one JSON object per line: ``{"time", "request", "response"}`` (DESIGN §7)."""
+    """Appends one JSON object per line: ``{"time", "request", "response"}`` (DESIGN §7).
+
+    An answer the system produced but never delivered (timeout after commit) is still written, with
+    ``"delivered": false`` beside it: the system's own log must tell an applied add from a refused one.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -78,13 +82,13 @@ class Journal:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(self, request: Any, response: Any) -> None:
+    def write(self, request: Any, response: Any, *, delivered: bool = True) -> None:
         if self.path is None:
             return
-        line = json.dumps(
-            {"time": datetime.now(UTC).isoformat(), "request": request, "response": response},
-            ensure_ascii=False,
-        )
+        entry: dict[str, Any] = {"time": datetime.now(UTC).isoformat(), "request": request, "response": response}
+        if not delivered:
+            entry["delivered"] = False
+        line = json.dumps(entry, ensure_ascii=False)
         with self._lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 
@@ -137,7 +141,7 @@ def _make_handler(app: SimApp, faults: Faults) -> type[BaseHTTPRequestHandler]:
             resp = app.transient_fault(req) if fault else app.handle(req)
             entry = app.journal_entry(req, resp)
             if entry is not None:
-                app.journal.write(entry[0], None if drop else entry[1])
+                app.journal.write(entry[0], entry[1], delivered=not drop)
             if drop:
                 # Applied, but the answer never leaves: the client sees the connection close.
                 self.close_connection = True

@@ -81,8 +81,10 @@ def _faults(journal: Path) -> int:
     n = 0
     with journal.open(encoding="utf-8") as fh:
         for line in fh:
-            resp = json.loads(line)["response"]
-            if resp is None or (isinstance(resp, dict) and int(resp.get("status", 200)) >= 429):
+            entry = json.loads(line)
+            resp = entry["response"]
+            dropped = entry.get("delivered") is False
+            if dropped or resp is None or (isinstance(resp, dict) and int(resp.get("status", 200)) >= 429):
                 n += 1
     return n
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,8 +39,10 @@ SimFactory = Callable[..., RunningSim]
 def sim_factory(tmp_path: Path) -> Iterator[SimFactory]:
     started: list[RunningSim] = []
 
-    def make(faults: Faults | None = None, *, state: Path | None = None, journal: Path | None = None) -> RunningSim:
-        app = BroadWorksSim(state or tmp_path / "bw.sqlite", USER, PASSWORD, journal=journal)
+    def make(
+        faults: Faults | None = None, *, state: Path | None = None, journal: Path | None = None, **knobs: Any
+    ) -> RunningSim:
+        app = BroadWorksSim(state or tmp_path / "bw.sqlite", USER, PASSWORD, journal=journal, **knobs)
         running = start_sim(app, faults)
         started.append(running)
         return running

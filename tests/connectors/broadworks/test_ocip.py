@@ -25,7 +25,7 @@ from connectors.broadworks.ocip import (
 
 def test_document_wire_form() -> None:
     doc = build_document("sid&1", [C.authentication("admin<1>")])
-    assert doc.startswith('<?xml version="1.0" encoding="UTF-8"?><BroadsoftDocument protocol="OCI" xmlns="C"')
+    assert doc.startswith('<?xml version="1.0" encoding="ISO-8859-1"?><BroadsoftDocument protocol="OCI" xmlns="C"')
     assert '<sessionId xmlns="">sid&amp;1</sessionId>' in doc
     assert '<command xsi:type="AuthenticationRequest" xmlns=""><userId>admin&lt;1&gt;</userId></command>' in doc
     root = etree.fromstring(doc.encode())
@@ -133,3 +133,16 @@ def test_to_bw_dn() -> None:
     assert C.to_bw_dn("512-555-0100") == "+1-5125550100"
     with pytest.raises(ValueError):
         C.to_bw_dn("+44 20 7946 0000")
+
+
+def test_text_declared_iso_8859_1_is_decoded_by_its_declaration() -> None:
+    doc = response_document("s", [response_command("GroupGetResponse22V5", [("groupName", "Café Müller €")])])
+    assert doc.startswith('<?xml version="1.0" encoding="ISO-8859-1"?>')
+    assert "Café Müller &#8364;" in doc  # beyond Latin-1: a character reference, so the declaration holds
+    _, (resp,) = parse_responses(doc)
+    assert resp.text("groupName") == "Café Müller €"
+    # and the same document as the bytes it declares
+    _, (again,) = parse_responses(doc.encode("latin-1"))
+    assert again.text("groupName") == "Café Müller €"
+    utf8 = '<?xml version="1.0" encoding="UTF-8"?>' + doc.split("?>", 1)[1]
+    assert parse_responses(utf8)[1][0].text("groupName") == "Café Müller €"

@@ -11,17 +11,22 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
 from connectors.broadworks.provision import BroadWorksProvisioner, generate_password
+from connectors.broadworks.sim_schema import SPECS, Choice, Item
+from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
 from connectors.common.order import CustomerOrder
 from connectors.common.simhttp import RunningSim
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, url_of
-from tests.support.ocip_schema import service_enumerations, validate_document
+from tests.support.ocip_schema import schema_dir, service_enumerations, validate_document
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
 
 ROOT = Path(__file__).resolve().parents[3]
 ADDRESS = C.address_fields("100 Main St", "Suite 4", "Austin", "TX", "78701", "US")
@@ -31,6 +36,9 @@ EVERY_REQUEST: list[Command] = [
     C.authentication("admin"),
     C.login14sp4("admin", "0123456789abcdef0123456789abcdef"),
     C.login22v5("admin", "secret"),
+    C.logout("admin"),
+    C.sp_list_exact("e1"),
+    C.group_list_exact("e1", "g1"),
     C.sp_add("e1", "acme.example.com", "Acme", contact=CONTACT, address=ADDRESS),
     C.sp_get("e1"),
     C.sp_service_auth_modify("e1", {"Auto Attendant": 1}, {"Authentication": 5, "Voice Messaging User": None}),
@@ -92,6 +100,13 @@ def test_a_wrong_document_fails(cmd: Command) -> None:
 def test_server_answers_validate() -> None:
     doc = response_document("s", [success_command(), error_command("4100", "Group g1 already exists", "d")])
     assert validate_document(doc) == []
+    bare = response_document("s", [error_command("8120", "Group g1 already exists", with_code=False)])
+    assert "<errorCode>" not in bare and validate_document(bare) == []
+
+
+def test_simulator_services_are_schema_enumerations() -> None:
+    enums = service_enumerations()
+    assert enums["user"] >= USER_SERVICES and enums["group"] >= GROUP_SERVICES
 
 
 def test_documents_actually_sent_validate(sim_factory: SimFactory, tmp_path: Path, order: CustomerOrder) -> None:
@@ -122,5 +137,40 @@ def test_catalog_services_are_schema_names() -> None:
     assert rows, "broadworks_services.csv is empty"
     bad = [r for r in rows if r["kind"] not in enums or r["service"] not in enums[r["kind"]]]
     assert bad == []
+    known = {"user": USER_SERVICES, "group": GROUP_SERVICES}  # the simulator accepts every name we use
+    assert [r for r in rows if r["service"] not in known[r["kind"]]] == []
     catalog = {r["package"] for r in csv.DictReader((ROOT / "data" / "catalog.csv").open(encoding="utf-8"))}
     assert {r["package"] for r in rows} <= catalog
+
+
+def _xsd_elements(node: etree._Element) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for child in node:
+        if child.tag == f"{XS}element":
+            out.append((child.get("name", ""), child.get("nillable") == "true"))
+        elif child.tag in (f"{XS}sequence", f"{XS}choice"):
+            out.extend(_xsd_elements(child))
+    return out
+
+
+def _spec_elements(items: tuple[Item, ...]) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for item in items:
+        if isinstance(item, Choice):
+            for alt in item.alts:
+                out.extend(_spec_elements(alt))
+        else:
+            out.append((item.name, item.nillable))
+    return out
+
+
+def test_simulator_knows_each_request_as_the_schema_defines_it() -> None:
+    """Element names, their order and which are nillable: the simulator's hand copy equals the XSD."""
+    types: dict[str, etree._Element] = {}
+    for xsd in sorted(schema_dir().glob("*.xsd")):
+        for ct in etree.parse(str(xsd)).getroot().findall(f"{XS}complexType"):
+            types.setdefault(ct.get("name", ""), ct)
+    for typ, spec in SPECS.items():
+        ext = types[typ].find(f".//{XS}extension")
+        assert ext is not None, typ
+        assert _spec_elements(spec) == _xsd_elements(ext), typ

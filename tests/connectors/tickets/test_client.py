@@ -69,7 +69,8 @@ def test_answer_lost_after_commit_is_looked_up_not_resent(start_tickets: StartSi
     assert created is True
     assert [t["id"] for t in env.sim.tickets("p:a:toll_free_new")] == [tid]
     posts = [e for e in env.entries() if e["request"]["method"] == "POST"]
-    assert len(posts) == 1 and posts[0]["response"] is None  # the journal saw it go unanswered
+    assert len(posts) == 1 and posts[0]["delivered"] is False  # the journal saw it go unanswered
+    assert posts[0]["response"]["status"] == 201  # ...and still holds what the system answered (applied)
 
 
 def test_transient_fault_before_commit_is_retried(start_tickets: StartSim) -> None:
