@@ -173,6 +173,6 @@ def batch_summary_body(
             "correct those rows and upload them again. Customers already accepted are not sent twice.",
         ]
     if failures:
-        lines += ["", "These customers could not be completed yet; we retry them, nothing needs doing on your side:", ""]
+        lines += ["", "These customers could not be completed yet (nothing was billed for them); our operators follow up:", ""]
         lines += [f"  - {account}: {error}" for account, error in failures]
     return "\n".join(lines)
