@@ -22,7 +22,8 @@ from flows.stage import Prepared, RunOptions, prepare
 from flows.systems import Systems, open_systems
 from onboard.settings import Settings
 from reports.error_workbook import write_error_workbook
-from staging.batches import get_batch, set_batch
+from staging.batches import batch_id as make_batch_id
+from staging.batches import get_batch, input_files, set_batch
 from staging.ledger import LedgerBuffer, mark_in_doubt_pending
 from staging.notices import batch_findings, batch_sources, held_keys
 from staging.orders import discard_half_staged, incomplete_accounts
@@ -116,7 +117,10 @@ def write_partner_files(ctx: Context, batch_id: str, report: Path) -> Path | Non
     keys = held_keys(ctx.store, batch_id)
     errors, held_back = partner_files(ctx.home, batch_id)
     sources = [p for p in batch_sources(ctx.store, batch_id) if p.exists()]
-    if keys and len(sources) == 1:
+    batch = get_batch(ctx.store, batch_id) or {}
+    # only from the very input the batch was staged from: the findings' rows and cells point into it
+    same = len(sources) == 1 and make_batch_id(str(batch.get("partner_id")), input_files(sources)) == batch_id
+    if keys and same:
         write_error_workbook(sources[0], batch_findings(ctx.store, batch_id), errors, held_accounts=keys)
         for path in (errors, held_back):
             path.chmod(0o600)  # the held-back rows carry what the partner typed, passwords included
