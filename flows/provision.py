@@ -77,24 +77,27 @@ class Claims:
         self.store, self.batch_id, self.keys = store, batch_id, keys
         ids = [o.enterprise_id for o in orders]
         self._owners: dict[str, set[tuple[str, str]]] = {}
-        for ext, partner, key in store.con.execute(
-            "SELECT l.external_id, c.partner_id, c.account_key FROM ledger l "
+        for ext, partner, key, batch, account in store.con.execute(
+            "SELECT l.external_id, c.partner_id, c.account_key, l.batch_id, l.account FROM ledger l "
             "LEFT JOIN customers c ON c.batch_id = l.batch_id AND c.account = l.account "
             "WHERE l.system = 'broadworks' AND l.step = 'claim' AND list_contains(?, l.external_id)",
             [ids],
         ).fetchall():
-            self._owners.setdefault(ext, set()).add((str(partner), str(key)))
+            # owner: partner + account key; a claim whose customer row is gone is known by batch + account
+            owner = (str(partner), str(key)) if key is not None else (f"batch:{batch}", str(account))
+            self._owners.setdefault(ext, set()).add(owner)
         self._local = threading.local()
 
-    def owner(self, order: CustomerOrder) -> tuple[str, str]:
-        return order.partner_id, self.keys.get(order.account, order.account)
+    def owners(self, order: CustomerOrder) -> set[tuple[str, str]]:
+        """The two ways this customer's own claim may be recorded."""
+        return {(order.partner_id, self.keys.get(order.account, order.account)), (f"batch:{self.batch_id}", order.account)}
 
     def claimed(self, order: CustomerOrder) -> bool:
         """Claimed by this very customer."""
-        return self.owner(order) in self._owners.get(order.enterprise_id, set())
+        return bool(self.owners(order) & self._owners.get(order.enterprise_id, set()))
 
     def claimed_by_other(self, order: CustomerOrder) -> bool:
-        return bool(self._owners.get(order.enterprise_id, set()) - {self.owner(order)})
+        return bool(self._owners.get(order.enterprise_id, set()) - self.owners(order))
 
     def claim(self, order: CustomerOrder) -> None:
         cur = getattr(self._local, "cur", None)

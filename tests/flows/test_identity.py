@@ -186,3 +186,28 @@ def test_an_unexpected_error_fails_one_customer_and_retry_redrives_it(sims: Sims
     monkeypatch.setattr(BillingProvisioner, "provision", real)
     again = retry_batch(settings, res["batch"])
     assert again["customers"]["billed"] == 4 and again["customers"]["failed"] == 0
+
+
+def test_an_unexpected_error_before_the_first_request_fails_that_customer_only(
+        sims: Sims, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.provision as P
+
+    book = sample_rows(3, invalid=False)
+    victim = str(book.rows["Customers"][0][1])
+    path = write_xlsx(book, tmp_path / "o.xlsx")
+    settings = settings_for(isolated_home, sims)
+    real = P.enterprise_exists
+
+    def broken(client: OcipClient, enterprise_id: str) -> bool:
+        if enterprise_id.startswith("default_" + victim.replace(" ", "_")):
+            raise ValueError("surprise while looking")
+        return real(client, enterprise_id)
+
+    monkeypatch.setattr(P, "enterprise_exists", broken)
+    res = run_file(settings, path, RunOptions())
+    c = res["customers"]
+    assert c["provisioned"] == c["billed"] == 2 and c["failed"] == 1
+    assert victim not in _billing_names(sims)
+    monkeypatch.setattr(P, "enterprise_exists", real)
+    again = retry_batch(settings, res["batch"])
+    assert again["customers"]["provisioned"] == again["customers"]["billed"] == 3 and again["customers"]["failed"] == 0
