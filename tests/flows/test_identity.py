@@ -211,3 +211,34 @@ def test_an_unexpected_error_before_the_first_request_fails_that_customer_only(
     monkeypatch.setattr(P, "enterprise_exists", real)
     again = retry_batch(settings, res["batch"])
     assert again["customers"]["provisioned"] == again["customers"]["billed"] == 3 and again["customers"]["failed"] == 0
+
+
+def test_names_with_the_same_key_are_the_same_customer(sims: Sims, isolated_home: Path, tmp_path: Path) -> None:
+    """Case and spacing do not make a new customer: in a later batch it is already onboarded (nothing sent),
+    in one file the two rows are DUPLICATE_ACCOUNT (both held)."""
+    settings = settings_for(isolated_home, sims)
+    book = sample_rows(1, invalid=False)
+    name = str(book.rows["Customers"][0][1])
+    first = run_file(settings, write_xlsx(renamed(book, {name: "Acme Dental"}), tmp_path / "a.xlsx"), RunOptions())
+    assert first["customers"]["provisioned"] == 1
+    adds = sims.bw.accepted_adds()
+    again = run_file(settings, write_xlsx(renamed(sample_rows(1, invalid=False), {name: "ACME   dental"}),
+                                          tmp_path / "b.xlsx"), RunOptions())
+    assert again["batch"] != first["batch"]
+    assert again["customers"]["valid"] == 0 and again["customers"]["skipped"] + again["customers"]["held"] == 1
+    assert sims.bw.accepted_adds() == adds  # nothing sent: no second enterprise, no admin reset
+
+    two = sample_rows(2, invalid=False, seed=3)
+    a, b = (str(r[1]) for r in two.rows["Customers"])
+    dup = run_file(settings, write_xlsx(renamed(two, {a: "Blue Realty", b: "blue  REALTY"}), tmp_path / "c.xlsx"),
+                   RunOptions())
+    assert dup["customers"]["held"] >= 1 and dup["customers"]["valid"] == 0
+    assert sims.bw.accepted_adds() == adds
+    con = duckdb.connect(str(isolated_home / "onboard.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT account FROM findings WHERE batch_id = ? AND code = 'DUPLICATE_ACCOUNT'",
+                           [dup["batch"]]).fetchall()
+    finally:
+        con.close()
+    assert sorted(r[0] for r in rows) == ["Blue Realty", "blue  REALTY"] or sorted(r[0] for r in rows) == [
+        "Blue Realty", "blue REALTY"]
