@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
 from flows import pipeline
+from flows.ids import claim_ids
 from flows.provision import SYSTEMS, claim_enterprise
 from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
 from flows.systems import Systems
@@ -135,11 +136,12 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
     pending = ctx.store.frame(
         "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
         [batch_id])
+    ids = claim_ids(ctx.store, batch_id, partner.partner_id, frames["Customers"], wanted)  # before any send
     grants, backorders = new_numbers(ctx.store, batch_id, partner, frames, wanted)
     plans = build_plans(frames, wanted, PlanInputs(
         partner, load_catalog(), batch_id, numbers=grants, backorders=backorders,
         pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
-        cutover=options.get("cutover") or None))
+        cutover=options.get("cutover") or None, ids=ids))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
                          "account": [p["account"] for p in plans.values()], "chunk": chunk_no,
                          "plan": [json.dumps(p) for p in plans.values()]})

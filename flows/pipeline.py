@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from connectors.common.order import StepEvent
-from flows.mail import send_outbox
+from data.partners import PartnerError, load_partners, resolve_partner
+from flows.mail import queue_batch_summary, send_outbox
 from flows.provision import SYSTEMS, provision_accounts
 from flows.reconcile import reconcile
 from flows.stage import Prepared, RunOptions, prepare
 from flows.systems import Systems, open_systems
 from onboard.settings import Settings
-from staging.batches import get_batch, set_batch
+from reports.error_workbook import write_error_workbook
+from staging.batches import batch_id as make_batch_id
+from staging.batches import get_batch, input_files, set_batch
 from staging.ledger import LedgerBuffer, mark_in_doubt_pending
+from staging.notices import batch_findings, batch_sources, held_keys
 from staging.orders import discard_half_staged, incomplete_accounts
 from staging.secrets import Vault, load_key
 from staging.snapshot import batch_summaries, refresh_snapshot, write_snapshot
@@ -94,14 +98,54 @@ def finish_batch(ctx: Context, systems: Systems, batch_id: str) -> dict[str, Any
     report = reconcile(ctx.store, systems, batch_id, ctx.home, concurrency=ctx.settings.concurrency)
     left = incomplete_accounts(ctx.store, batch_id, SYSTEMS)
     set_batch(ctx.store, batch_id, status="partial" if left else "done", report_path=str(report))
+    errors = write_partner_files(ctx, batch_id, report)
     write_snapshot(ctx.store, batch_id)
-    return summary(ctx, batch_id)
+    result = summary(ctx, batch_id)
+    notify_partner(ctx, systems, batch_id, result["customers"], [p for p in (errors, report) if p is not None])
+    return result
+
+
+def partner_files(home: Path, batch_id: str) -> tuple[Path, Path]:
+    """The error workbook and the held-back file of a batch, beside its reconciliation report."""
+    errors = home / "reports" / f"batch-{batch_id}-errors.xlsx"
+    return errors, errors.with_name(f"{errors.stem}.held-back.xlsx")
+
+
+def write_partner_files(ctx: Context, batch_id: str, report: Path) -> Path | None:
+    """When customers are held (by validation or refused at run time): the annotated workbook and the
+    held-back rows, written from the batch's own input file (kept when it is gone, e.g. on a retry)."""
+    keys = held_keys(ctx.store, batch_id)
+    errors, held_back = partner_files(ctx.home, batch_id)
+    sources = [p for p in batch_sources(ctx.store, batch_id) if p.exists()]
+    batch = get_batch(ctx.store, batch_id) or {}
+    # only from the very input the batch was staged from: the findings' rows and cells point into it
+    same = len(sources) == 1 and make_batch_id(str(batch.get("partner_id")), input_files(sources)) == batch_id
+    if keys and same:
+        write_error_workbook(sources[0], batch_findings(ctx.store, batch_id), errors, held_accounts=keys)
+        for path in (errors, held_back):
+            path.chmod(0o600)  # the held-back rows carry what the partner typed, passwords included
+    return errors if keys and errors.exists() else None
+
+
+def notify_partner(ctx: Context, systems: Systems, batch_id: str, counts: dict[str, int], files: list[Path]) -> None:
+    """The partner's batch summary mail (flows.mail: sent once per run with something new to say)."""
+    batch = get_batch(ctx.store, batch_id)
+    try:
+        partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]) if batch else None)
+    except PartnerError:  # a partner since removed from the file: nobody to tell
+        return
+    queue_batch_summary(ctx.store, ctx.vault, batch_id, partner, counts, files)
+    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
 
 
 def summary(ctx: Context, batch_id: str) -> dict[str, Any]:
+    errors, held_back = partner_files(ctx.home, batch_id)
+    has_files = bool(held_keys(ctx.store, batch_id)) and errors.exists()
     for b in batch_summaries(ctx.store):
         if b["batch"] == batch_id:
-            return {"batch": batch_id, "customers": b["customers"], "report": b["report"]}
+            return {"batch": batch_id, "customers": b["customers"], "report": b["report"],
+                    "errors": str(errors) if has_files else None,
+                    "held_back": str(held_back) if has_files and held_back.exists() else None}
     raise KeyError(batch_id)
 
 

@@ -66,21 +66,38 @@ class Outbox:
 class Claims:
     """Which enterprises this pipeline may have created, written durably BEFORE the first request.
 
-    BroadWorks holding an enterprise with a customer's id that we never claimed is CUSTOMER_EXISTS
-    (DESIGN §4): someone else's enterprise, never to be modified. Because the claim is committed before
-    anything is sent, a run killed after the Add finds its claim on resume and simply continues.
+    BroadWorks holding an enterprise with a customer's id that this same customer (partner + account
+    key) never claimed is CUSTOMER_EXISTS (DESIGN §4): someone else's enterprise, never to be modified,
+    its admin least of all. Because the claim is committed before anything is sent, a run killed after
+    the Add finds its own claim on resume and simply continues; a claim by another customer never
+    counts (that is how a newcomer used to be merged into an older customer's enterprise).
     """
 
-    def __init__(self, store: Store, batch_id: str, orders: Sequence[CustomerOrder]) -> None:
-        self.store, self.batch_id = store, batch_id
+    def __init__(self, store: Store, batch_id: str, orders: Sequence[CustomerOrder], keys: Mapping[str, str]) -> None:
+        self.store, self.batch_id, self.keys = store, batch_id, keys
         ids = [o.enterprise_id for o in orders]
-        self._claimed = {r[0] for r in store.con.execute(
-            "SELECT external_id FROM ledger WHERE system = 'broadworks' AND step = 'claim' AND list_contains(?, external_id)",
-            [ids]).fetchall()}
+        self._owners: dict[str, set[tuple[str, str]]] = {}
+        for ext, partner, key, batch, account in store.con.execute(
+            "SELECT l.external_id, c.partner_id, c.account_key, l.batch_id, l.account FROM ledger l "
+            "LEFT JOIN customers c ON c.batch_id = l.batch_id AND c.account = l.account "
+            "WHERE l.system = 'broadworks' AND l.step = 'claim' AND list_contains(?, l.external_id)",
+            [ids],
+        ).fetchall():
+            # owner: partner + account key; a claim whose customer row is gone is known by batch + account
+            owner = (str(partner), str(key)) if key is not None else (f"batch:{batch}", str(account))
+            self._owners.setdefault(ext, set()).add(owner)
         self._local = threading.local()
 
+    def owners(self, order: CustomerOrder) -> set[tuple[str, str]]:
+        """The two ways this customer's own claim may be recorded."""
+        return {(order.partner_id, self.keys.get(order.account, order.account)), (f"batch:{self.batch_id}", order.account)}
+
     def claimed(self, order: CustomerOrder) -> bool:
-        return order.enterprise_id in self._claimed
+        """Claimed by this very customer."""
+        return bool(self.owners(order) & self._owners.get(order.enterprise_id, set()))
+
+    def claimed_by_other(self, order: CustomerOrder) -> bool:
+        return bool(self._owners.get(order.enterprise_id, set()) - self.owners(order))
 
     def claim(self, order: CustomerOrder) -> None:
         cur = getattr(self._local, "cur", None)
@@ -98,16 +115,30 @@ def claim_enterprise(con: Any, batch_id: str, account: str, enterprise_id: str) 
 
 
 def _refused(order: CustomerOrder, systems: Systems, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
-    """CUSTOMER_EXISTS check for a customer we have never claimed; claims it when BroadWorks is free."""
+    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free."""
     if claims.claimed(order):
         return None
-    if enterprise_exists(systems.broadworks, order.enterprise_id):
+    if claims.claimed_by_other(order) or enterprise_exists(systems.broadworks, order.enterprise_id):
         error = (f"CUSTOMER_EXISTS: BroadWorks already holds enterprise {order.enterprise_id} and this pipeline "
-                 "did not create it; nothing was changed (check the account name, or onboard it by hand)")
+                 "did not create it for this customer; nothing was changed (check the account name, or onboard it "
+                 "by hand)")
         record(StepEvent(order.account, "broadworks", "enterprise", "failed", error=error))
         return error
     claims.claim(order)
     return None
+
+
+NOT_BILLED = "NOT_BILLED"  # the billing error of a customer whose BroadWorks enterprise or group is not done
+
+
+def _service_ready(order: CustomerOrder, bw: SystemResult, steps_done: set[str]) -> str | None:
+    """Why billing must wait (None: it may go): billing follows service (DESIGN §6)."""
+    missing = [s for s in ("enterprise", "group") if s not in steps_done]
+    if bw.status == "done" and not missing:
+        return None
+    why = bw.error or ("BroadWorks " + " and ".join(missing) + " not done")
+    return (f"{NOT_BILLED}: no billing account was created because BroadWorks did not finish for this customer "
+            f"({why}); it is billed once BroadWorks is done (onboard retry)")
 
 
 def _customer(
@@ -117,6 +148,37 @@ def _customer(
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None = None,
 ) -> list[SystemResult]:
+    """One customer in every system; whatever goes wrong fails this customer only, never the batch."""
+    try:
+        return _customer_steps(order, provisioners, done, record, guard)
+    except Exception as exc:  # a bug or a surprise in one customer must not stop the others
+        return _fail_unfinished(order, [s for s, _ in provisioners], done, record, _unexpected(exc))
+
+
+def _unexpected(exc: BaseException) -> str:
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _fail_unfinished(order: CustomerOrder, systems: Sequence[str], done: Mapping[tuple[str, str], Mapping[str, str | None]],
+                     record: Callable[[StepEvent], None], error: str) -> list[SystemResult]:
+    """The customer failed as a whole: every system it had not completed is failed, with the error, for retry."""
+    out = []
+    for system in systems:
+        if "complete" in done.get((order.account, system), {}):
+            out.append(SystemResult(order.account, system, "done"))
+            continue
+        record(StepEvent(order.account, system, "complete", "failed", error=error))
+        out.append(SystemResult(order.account, system, "failed", error=error))
+    return out
+
+
+def _customer_steps(
+    order: CustomerOrder,
+    provisioners: Sequence[tuple[str, Any]],
+    done: Mapping[tuple[str, str], Mapping[str, str | None]],
+    record: Callable[[StepEvent], None],
+    guard: Callable[[CustomerOrder], str | None] | None,
+) -> list[SystemResult]:
     if guard is not None:
         try:
             refused = guard(order)
@@ -125,17 +187,34 @@ def _customer(
         if refused:
             record(StepEvent(order.account, "broadworks", "complete", "failed", error=refused))
             return [SystemResult(order.account, s, "failed", error=refused) for s, _ in provisioners]
-    results = []
+    bw_done = set(done.get((order.account, "broadworks"), {}))
+
+    def track(event: StepEvent) -> None:
+        if event.system == "broadworks" and event.status == "done":
+            bw_done.add(event.step)
+        record(event)
+
+    results: list[SystemResult] = []
     for system, prov in provisioners:
         steps = done.get((order.account, system), {})
         if "complete" in steps:
             results.append(SystemResult(order.account, system, "done"))
             continue
+        if system == "billing":
+            bw = next((r for r in results if r.system == "broadworks"), SystemResult(order.account, "broadworks", "done"))
+            waiting = _service_ready(order, bw, bw_done)
+            if waiting:
+                record(StepEvent(order.account, system, "complete", "failed", error=waiting))
+                results.append(SystemResult(order.account, system, "failed", error=waiting))
+                continue
         try:
-            res: SystemResult = prov.provision(order, steps, record)
+            res: SystemResult = prov.provision(order, steps, track)
         except ConnectorError as exc:  # retries exhausted: the step stays in doubt/failed for a later run
             res = SystemResult(order.account, system, "failed", error=str(exc))
             record(StepEvent(order.account, system, "complete", "failed", error=str(exc)))
+        except Exception as exc:  # unexpected: this customer fails in this system, recorded
+            res = SystemResult(order.account, system, "failed", error=_unexpected(exc))
+            record(StepEvent(order.account, system, "complete", "failed", error=res.error))
         else:
             record(StepEvent(order.account, system, "complete", "done" if res.status == "done" else "failed",
                              error=res.error))
@@ -172,9 +251,17 @@ def provision_accounts(
         ("billing", BillingProvisioner(systems.billing)),
         ("tickets", TicketsProvisioner(systems.tickets)),
     ]
-    orders = [CustomerOrder.from_dict(p, portal_password=vault.open(passwords.get(p["account"]))) for _, p in plans]
-    out = ChunkResult(accounts=len(orders))
-    claims = Claims(store, batch_id, orders)
+    orders: list[CustomerOrder] = []
+    for _, p in plans:
+        try:
+            orders.append(CustomerOrder.from_dict(p, portal_password=vault.open(passwords.get(p["account"]))))
+        except Exception as exc:  # one unreadable plan fails its customer, not the chunk
+            for system in SYSTEMS:
+                ledger(StepEvent(str(p.get("account")), system, "complete", "failed", error=_unexpected(exc)))
+    out = ChunkResult(accounts=len(plans))
+    for system in SYSTEMS:
+        out.failed[system] += len(plans) - len(orders)
+    claims = Claims(store, batch_id, orders, {p["account"]: k for k, p in plans})
 
     def guard(order: CustomerOrder) -> str | None:
         return _refused(order, systems, claims, ledger)
@@ -184,9 +271,12 @@ def provision_accounts(
         futures = [pool.submit(_customer, o, provisioners, done, ledger, guard) for o in orders]
         for i, (order, fut) in enumerate(zip(orders, futures, strict=True), start=1):
             results = fut.result()
-            _record_results(store, batch_id, order, results)
-            if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
-                _reject(store, batch_id, order)
+            try:
+                _record_results(store, batch_id, order, results)
+                if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
+                    _reject(store, batch_id, order)
+            except Exception as exc:  # this customer fails, the chunk goes on
+                results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
             for r in results:
                 (out.done if r.status == "done" else out.failed)[r.system] += 1
             if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:

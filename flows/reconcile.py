@@ -103,6 +103,7 @@ def reconcile(store: Store, systems: Systems, batch_id: str, home: Path, *, conc
     custs = store.frame("SELECT * FROM customers WHERE batch_id = ? ORDER BY row", [batch_id])
     progress = customer_progress(store, batch_id)
     status = {(a, s): st for a, s, st in progress[["account", "system", "status"]].itertuples(index=False)}
+    why = {(a, s): e for a, s, e in progress[["account", "system", "errors"]].itertuples(index=False) if isinstance(e, str)}
     rows, exceptions = [], []
     n_prov = n_billed = 0
     for c in custs.to_dict("records"):
@@ -133,8 +134,9 @@ def reconcile(store: Store, systems: Systems, batch_id: str, home: Path, *, conc
             continue
         if prov:
             code = "BILLED_NOT_PROVISIONED" if not bill else "NOT_PROVISIONED"
+            not_billed = why.get((acc, "billing"), "") if status.get((acc, "billing")) != "done" else ""
             exceptions.append({"account": acc, "stage": "Provisioned", "system": "broadworks", "code": code,
-                               "message": "; ".join(prov)})
+                               "message": "; ".join(prov) + (f"; billing: {not_billed}" if not_billed else "")})
             continue
         n_prov += 1
         if bill:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from data.catalog import load_catalog
 from data.partners import Partner, PartnerError, load_partners, resolve_partner
+from flows.ids import claim_ids
 from staging import inventory
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
@@ -133,10 +134,11 @@ def prepare(
         findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
         .map(_key).tolist()
     )
+    ids = claim_ids(store, bid, partner.partner_id, cust, valid_keys)  # decided and claimed before any send
     plans = build_plans(
         frames, valid_keys,
         PlanInputs(partner, catalog, bid, numbers=grants, backorders=backorders, pending_e911=pending_e911,
-                   cutover=options.cutover),
+                   cutover=options.cutover, ids=ids),
     )
     with store.transaction():
         save_plans(store, bid, plans, options.chunk_size)

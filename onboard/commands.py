@@ -156,6 +156,8 @@ def print_run(console: Console, doc: dict[str, Any]) -> None:
     )
     if doc.get("report"):
         console.print(f"report: {doc['report']}")
+    if doc.get("errors"):  # held customers: the annotated workbook and their rows alone, to fix and re-upload
+        console.print(f"annotated workbook: {doc['errors']}\nheld-back rows: {doc['held_back']}")
 
 
 def status(batch: str | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,69 @@ def group_id(partner_id: str, account: str) -> str:
 
 def admin_user_id(partner_id: str, account: str) -> str:
     return derive_id(partner_id, account, suffix="_admin")
+
+
+ID_KINDS = ("enterprise_id", "group_id", "admin_user_id")
+
+
+def customer_ids(partner_id: str, account: str, key: str, attempt: int = 0) -> dict[str, str]:
+    """The three BroadWorks ids of one customer; ``attempt`` > 0 adds a deterministic suffix.
+
+    The suffix hashes partner + account key (not the name as written), so "Acme Dental." keeps the
+    same ids whichever file or batch it arrives in, and differs from "Acme Dental" whose slug it shares.
+    Enterprise, group and admin share the suffix: they belong to one customer.
+    """
+    tag = ""
+    if attempt:
+        tag = "_" + hashlib.sha256(f"{partner_id}\0{key}\0{attempt}".encode()).hexdigest()[:4]
+    return {
+        "enterprise_id": derive_id(partner_id, account, suffix=tag),
+        "group_id": derive_id(partner_id, account, suffix=tag + "_G1"),
+        "admin_user_id": derive_id(partner_id, account, suffix=tag + "_admin"),
+    }
+
+
+def likely_ids(partner_id: str, customers: Sequence[tuple[str, str]], attempts: int = 3) -> list[str]:
+    """The enterprise and admin ids ``assign_customer_ids`` will most likely look at (to check them at once)."""
+    out = []
+    for key, account in customers:
+        for n in range(attempts):
+            ids = customer_ids(partner_id, account, key, n)
+            out += [ids["enterprise_id"], ids["admin_user_id"]]
+    return out
+
+
+def assign_customer_ids(
+    partner_id: str,
+    customers: Sequence[tuple[str, str]],
+    own: Mapping[str, Mapping[str, str]],
+    is_taken: Callable[[str], bool],
+    give: Callable[[str], None],
+) -> dict[str, dict[str, str]]:
+    """Ids for ``customers`` ((account key, account name) in file order), unique per customer.
+
+    ``own``: ids an earlier staging already gave a key of this partner (the same customer: kept, so a
+    re-run or a resumed batch never gets new ids); ``is_taken``: was an enterprise or admin id ever
+    claimed by anyone (or handed out here: ``give`` records each id handed out). A customer whose ids
+    collide with a claimed one (names that slug alike, "Acme Dental" / "Acme-Dental") tries suffixed
+    ids until both are free: never a merge into someone else's enterprise.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for key, account in customers:
+        mine = own.get(key)
+        if mine and all(mine.get(k) for k in ID_KINDS):
+            out[key] = {k: mine[k] for k in ID_KINDS}
+            continue
+        attempt = 0
+        while True:
+            ids = customer_ids(partner_id, account, key, attempt)
+            if not is_taken(ids["enterprise_id"]) and not is_taken(ids["admin_user_id"]):
+                break
+            attempt += 1
+        give(ids["enterprise_id"])
+        give(ids["admin_user_id"])
+        out[key] = ids
+    return out
 
 
 @dataclass
@@ -109,6 +172,9 @@ class PlanInputs:
     backorders: Mapping[str, Sequence[tuple[str, str, int]]] = field(default_factory=dict)  # (npa, nxx, qty)
     pending_e911: frozenset[str] = frozenset()
     cutover: str | None = None  # ISO date: billing start of a migration
+    # by account key: the ids staging claimed (``assign_customer_ids``); a key missing here gets the
+    # plain derived ids (a preview that claims nothing, e.g. ``onboard plan``)
+    ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _records(frame: pd.DataFrame | None, keys: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -190,14 +256,15 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             c, packages.get(k, []), locs, porting.get(k, []), toll_free.get(k, []), dids.get(k, []), numbers,
             inputs.backorders.get(k, ()), k in inputs.pending_e911), cat)
         emails = tuple(e.strip() for e in _s(c, "email").split(";") if e.strip())
+        ids = inputs.ids.get(k) or customer_ids(inputs.partner.partner_id, account, k)
         plans[k] = {
             "partner_id": inputs.partner.partner_id,
             "partner_name": inputs.partner.name,
             "partner_email": inputs.partner.email,
             "account": account,
             "company": _s(c, "company") or account,
-            "enterprise_id": enterprise_id(inputs.partner.partner_id, account),
-            "group_id": group_id(inputs.partner.partner_id, account),
+            "enterprise_id": ids["enterprise_id"],
+            "group_id": ids["group_id"],
             "first_name": _s(c, "first_name"),
             "last_name": _s(c, "last_name"),
             "address": _address(c),
@@ -211,7 +278,7 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             "e911": e911,
             "main_number": main,
             "user_limit": max(1, seats),
-            "admin_user_id": admin_user_id(inputs.partner.partner_id, account),
+            "admin_user_id": ids["admin_user_id"],
             "follow_ups": follow_ups,
             "notes": _s(c, "notes"),
             "batch_id": inputs.batch_id,

@@ -148,8 +148,10 @@ def batch_summary_body(
     provisioned: int | None = None,
     failed: int | None = None,
     report_name: str = "",
+    billed: int | None = None,
+    failures: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The text of a batch summary notice: counts, then each held customer with its reasons."""
+    """The text of a batch summary notice: counts, each held customer with its reasons, then failures."""
     lines = [
         f"We processed your order workbook (batch {batch_id}).",
         "",
@@ -161,6 +163,8 @@ def batch_summary_body(
         lines.append(f"  Already onboarded:       {skipped} (skipped, nothing sent again)")
     if provisioned is not None:
         lines.append(f"  Provisioned:             {provisioned}")
+    if billed is not None:
+        lines.append(f"  Billed:                  {billed}")
     if failed:
         lines.append(f"  Failed (we are on it):   {failed}")
     if held:
@@ -169,7 +173,10 @@ def batch_summary_body(
         fix = f" ({report_name})" if report_name else ""
         lines += [
             "",
-            f"The error workbook{fix} marks every cell to fix and holds the held-back rows alone:",
-            "correct them and upload that file again. Customers already accepted are not sent twice.",
+            f"The error workbook{fix} marks every cell to fix:",
+            "correct those rows and upload them again. Customers already accepted are not sent twice.",
         ]
+    if failures:
+        lines += ["", "These customers could not be completed yet (nothing was billed for them); our operators follow up:", ""]
+        lines += [f"  - {account}: {error}" for account, error in failures]
     return "\n".join(lines)

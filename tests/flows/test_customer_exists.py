@@ -53,3 +53,42 @@ def test_foreign_enterprise_is_refused_and_the_rest_goes_through(sims: Sims, iso
     assert adds_after_first > adds_before
     again = run_file(settings, path, RunOptions())
     assert again["customers"]["failed"] == 1 and sims.bw.accepted_adds() == adds_after_first
+
+
+def test_an_enterprise_claimed_by_another_customer_is_never_modified(sims: Sims, isolated_home: Path,
+                                                                     tmp_path: Path) -> None:
+    """Only the customer's own claim lets a run continue on an enterprise BroadWorks already holds: one
+    claimed by another customer (data from before ids were claimed at staging) is refused, admin untouched."""
+    from flows.pipeline import drive_batch, open_context, stage_batch
+    from flows.provision import claim_enterprise
+    from flows.systems import open_systems
+
+    book = sample_rows(2, invalid=False)
+    victim = str(book.rows["Customers"][0][1])
+    path = write_xlsx(book, tmp_path / "orders.xlsx")
+    settings = settings_for(isolated_home, sims)
+    with open_context(settings) as ctx:
+        bid = stage_batch(ctx, path, RunOptions()).batch_id
+        (plan,) = ctx.store.con.execute("SELECT plan FROM plans WHERE batch_id = ? AND account = ?",
+                                        [bid, victim]).fetchone() or ("{}",)
+        import json
+
+        eid, admin = json.loads(plan)["enterprise_id"], json.loads(plan)["admin_user_id"]
+        # another customer of an older batch claimed (and created) that enterprise, with this admin id
+        ctx.store.con.execute("INSERT INTO customers (batch_id, partner_id, account_key, account, row, status) "
+                              "VALUES ('older', 'default', 'someone else', 'Someone Else', 2, 'valid')")
+        claim_enterprise(ctx.store.con, "older", "Someone Else", eid)
+        client = OcipClient(sims.broadworks.base_url + "/webservice/services/ProvisioningService", SIM_USER, SIM_SECRET)
+        try:
+            client.call(C.sp_add(eid, "else.example.com", "Someone Else"))
+            client.call(C.sp_admin_add(eid, admin, "Some", "One", "Their-Pass-123", "Customer"))
+        finally:
+            client.close()
+        before = sims.bw.store.snapshot(eid)
+        with open_systems(ctx.home, settings) as systems:
+            res = drive_batch(ctx, systems, bid, 10)
+    assert res["customers"]["provisioned"] == 1 and res["customers"]["failed"] == 1
+    assert sims.bw.store.snapshot(eid) == before  # enterprise, groups and admin exactly as they were
+    journal = (tmp_path / "journal" / "broadworks.jsonl").read_text()
+    assert "ServiceProviderAdminModifyRequest" not in journal
+    assert victim not in {r[0] for r in sims.bl.store._all("SELECT name FROM accounts")}

@@ -38,13 +38,14 @@ def test_small_migration_on_two_dask_workers(isolated_home: Path, harness: None)
     # the connector work ran in the two worker processes, not here (this process alone holds DuckDB)
     assert len(result["worker_pids"]) == 2 and os.getpid() not in result["worker_pids"]
     _assert_exactly_once(isolated_home, n)
-    assert len(list((isolated_home / "mail").glob("*.eml"))) == n
+    assert len(list((isolated_home / "mail").glob("admin.*.eml"))) == n
     with pipeline.open_context(settings) as ctx:
         bid = result["batches"][0]["batch"]
         assert ctx.store.scalar(
             "SELECT count(DISTINCT account) FROM ledger WHERE batch_id = ? AND step = 'complete' AND status = 'done' "
             "AND system = 'broadworks'", [bid]) == n
-        assert ctx.store.scalar("SELECT count(*) FROM outbox WHERE batch_id = ? AND status = 'sent'", [bid]) == n
+        assert ctx.store.scalar("SELECT count(*) FROM outbox WHERE batch_id = ? AND status = 'sent' "
+                                "AND kind = 'admin_credentials'", [bid]) == n
         assert ctx.store.scalar("SELECT count(*) FROM outbox WHERE payload_enc IS NOT NULL") == 0
         # chunk exchange files are gone once loaded
         assert not list(M.work_dir(ctx.home, bid).glob("chunk-*"))

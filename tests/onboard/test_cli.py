@@ -82,7 +82,8 @@ def test_run_json_and_status_through_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr  # held customers
     doc = json.loads(proc.stdout)
     c = doc["customers"]
-    assert set(doc) == {"batch", "customers", "report"} and Path(doc["report"]).exists()
+    assert set(doc) == {"batch", "customers", "report", "errors", "held_back"} and Path(doc["report"]).exists()
+    assert Path(doc["errors"]).parent == Path(doc["held_back"]).parent == Path(doc["report"]).parent
     assert c["total"] == c["valid"] + c["held"] + c["skipped"]
     assert c["provisioned"] == c["billed"] == c["valid"] == 18 and c["failed"] == 0
     status = json.loads(onboard("status", "--json").stdout)
