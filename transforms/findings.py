@@ -61,6 +61,11 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
     ("TOLL_FREE_NOTE_MISSING", "error", "a Toll Free Service line whose Notes say neither the number being ported "
      "nor that a new one was ordered, and no Toll Free sheet row for that customer", "Packages.Notes of that line"),
     ("UNKNOWN_COLUMN", "warning", "a column we do not know", "row 1; column is the header as written"),
+    ("HEADER_NOT_ON_ROW_1", "error", "a sheet's header is not on row 1, or spans merged rows", "row 1 of that sheet"),
+    ("VALUE_TOO_LONG", "error", "longer than a system accepts (billing account name 100 characters; BroadWorks "
+     "names and ids per the R25 schema)", "the cell"),
+    ("INVALID_CHARACTERS", "error", "control or other characters an XML document or a system cannot carry",
+     "the cell"),
 )
 
 CODES: dict[str, Code] = {c: Code(c, s, d, p) for c, s, d, p in _TABLE}
