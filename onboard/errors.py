@@ -47,6 +47,10 @@ def clean_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         as_json = bool(kwargs.get("as_json"))
+        if fn.__name__ != "serve":  # serve stops its own Prefect server and portal on Ctrl-C
+            from onboard import signals
+
+            signals.install(as_json=as_json, message="stopped" if fn.__name__ == "sim" else signals.MESSAGE)
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
