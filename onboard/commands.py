@@ -121,6 +121,9 @@ def run(
     choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
                          chunk_size=settings.chunk_size)
+    from staging.store import watch_home
+
+    watch_home(settings.home.resolve())  # Ctrl-C from here on marks the batch interrupted
     with pipeline.open_context(settings, f"onboard run {file}") as ctx:
         batch_id = pipeline.stage_batch(ctx, file.resolve(), options, raw=raw).batch_id
     del raw

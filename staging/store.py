@@ -107,6 +107,13 @@ class Store:
         self.con.execute("COMMIT")
 
 
+_HOMES: set[Path] = set()  # data homes this process stages into: interrupted even between two openings
+
+
+def watch_home(home: Path) -> None:
+    _HOMES.add(home)
+
+
 def interrupt_open_stores() -> None:
     """From a signal handler, just before the process ends: every batch this process was running becomes
     ``interrupted`` (DESIGN §5; the snapshot's batch list says so too) and every lock is released.
@@ -114,7 +121,9 @@ def interrupt_open_stores() -> None:
     It runs on a cursor of its own: the interrupted code may sit inside a transaction of the main
     connection, which must not commit half its work. One writer holds a data home, so every ``running``
     batch there is ours (or was left so by a killed run, which is interrupted as well)."""
+    done: set[Path] = set()
     for store in list(_OPEN):
+        done.add(store.home)
         try:
             cur = store.con.cursor()
             try:
@@ -131,6 +140,17 @@ def interrupt_open_stores() -> None:
                 store.con.close()
             if store._lock is not None:
                 store._lock.release()
+    for home in list(_HOMES):
+        _HOMES.discard(home)
+        if home in done:
+            continue
+        # between staging and the flow (Prefect's server starting) no store is open: open one for the update
+        try:
+            other = Store.open(home, command="onboard (interrupted)")
+        except Exception:  # noqa: S112 - held by someone else now, or unusable: nothing of ours to mark
+            continue
+        _OPEN.add(other)
+        interrupt_open_stores()
 
 
 def _rewrite_batch_list(store: Store) -> None:
