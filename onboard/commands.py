@@ -112,13 +112,14 @@ def run(
     settings = load_settings()
     settings.external_mode()  # fail fast on a half-configured set of URLs
     refuse_if_locked(settings)
-    from flows import pipeline
-    from flows.stage import RunOptions
     from transforms.ingest import read_order
     from transforms.partner import choose_partner
 
-    raw = read_order(file, settings.limits())  # before the data home is touched: a refused file changes nothing
+    # before the data home is touched and before `flows` (Prefect) is imported: a refused file changes nothing
+    raw = read_order(file, settings.limits())
     choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
+    from flows import pipeline
+    from flows.stage import RunOptions
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
                          chunk_size=settings.chunk_size)
     from staging.store import watch_home

@@ -125,6 +125,8 @@ def _too_long(frame: pd.DataFrame, sheet: str, col: str, label: str, values: pd.
         return out
     n, why = limit
     over = longest.gt(n).fillna(False).astype(bool) & ~bad
+    if col == "company" and account is not None:
+        over &= values.ne(account)  # Company defaulted to the Account Name: that cell has its own finding
     if not bool(over.any()):
         return out
     sheets, columns = _where(frame[over], sheet, label)
