@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ def onboard_order_sheet(
 ) -> dict[str, Any]:
     """``batch_id``: the batch ``onboard run`` already read, checked and staged (the file is not read again);
     without it the flow stages ``path`` itself (tests, deployments)."""
+    _keep_cli_interrupt()
     settings = load_settings()
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
                          chunk_size=settings.chunk_size)
@@ -68,6 +71,17 @@ def onboard_order_sheet(
             result = finish_task(ctx, systems, prepared.batch_id)
     _artifacts(result)
     return result
+
+
+def _keep_cli_interrupt() -> None:
+    """Under the `onboard` command line, SIGTERM ends the run like Ctrl-C does (within 2 s, batch
+    `interrupted`, issue 14), not through Prefect's TerminationSignal. Prefect's engine installs its SIGTERM
+    bridge just before this body runs and restores the previous handler after it; a run started by a Prefect
+    worker (no marked SIGINT handler) keeps Prefect's cancellation as it is."""
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to route
+        handler = signal.getsignal(signal.SIGINT)
+        if getattr(handler, "onboard_interrupt", False) and callable(handler):
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _artifacts(result: dict[str, Any]) -> None:

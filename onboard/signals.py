@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from types import FrameType
 
 MESSAGE = "interrupted; run the same command again to resume"
@@ -37,19 +38,27 @@ def install(*, as_json: bool, message: str = MESSAGE) -> None:
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
-    stop()
+    """Start the clean-up beside the interrupted code and return at once. Python runs this handler in the main
+    thread wherever it stopped, possibly inside DuckDB (which polls for signals while a query runs and turns
+    a handler's exception into "Query interrupted"): doing the work here would re-enter that connection."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+    threading.Thread(target=stop, name="onboard-interrupt", daemon=True).start()
+
+
+# Prefect's flow engine replaces the SIGTERM handler with its own (raising TerminationSignal, then minutes of
+# unwinding); the flow puts ours back when it sees this mark on the SIGINT handler (flows.onboard_order_sheet).
+_handler.onboard_interrupt = True  # type: ignore[attr-defined]
 
 
 def stop() -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-    with contextlib.suppress(Exception):
-        from staging.store import interrupt_open_stores
-
-        interrupt_open_stores()
-    stop_prefect_server()
-    text = str(_state["message"])
     try:
+        stop_prefect_server()  # first: it is a process of its own that would outlive us
+        with contextlib.suppress(Exception):
+            from staging.store import interrupt_open_stores
+
+            interrupt_open_stores()
+        text = str(_state["message"])
         if _state["as_json"]:
             sys.stdout.write(json.dumps({"error": text}) + "\n")
             sys.stdout.flush()
@@ -60,7 +69,7 @@ def stop() -> None:
         os._exit(EXIT_INTERRUPTED)
 
 
-def stop_prefect_server(grace: float = 0.5) -> None:
+def stop_prefect_server(grace: float = 0.3) -> None:
     """Kill the temporary Prefect API server(s) this process started (Prefect keeps them in a class registry)."""
     module = sys.modules.get("prefect.server.api.server")
     if module is None:

@@ -115,7 +115,7 @@ def watch_home(home: Path) -> None:
 
 
 def interrupt_open_stores() -> None:
-    """From a signal handler, just before the process ends: every batch this process was running becomes
+    """From the interrupt thread (onboard.signals), just before the process ends: every batch this process was running becomes
     ``interrupted`` (DESIGN §5; the snapshot's batch list says so too) and every lock is released.
 
     It runs on a cursor of its own: the interrupted code may sit inside a transaction of the main
@@ -135,9 +135,8 @@ def interrupt_open_stores() -> None:
         except Exception:  # noqa: S110 - best effort: a resume works from `running` as well
             pass
         finally:
+            # the main connection is left as it is (another thread may be inside it; the process ends next)
             _OPEN.discard(store)
-            with contextlib.suppress(Exception):
-                store.con.close()
             if store._lock is not None:
                 store._lock.release()
     for home in list(_HOMES):
