@@ -107,6 +107,14 @@ class Store:
         self.con.execute("COMMIT")
 
 
+def close_open_stores() -> None:
+    """Close what an error left open (its traceback held the connection): DuckDB objects still alive when the
+    interpreter exits make nanobind print "leaked ..." lines on stderr."""
+    for store in list(_OPEN):
+        with contextlib.suppress(Exception):
+            store.close()
+
+
 _HOMES: set[Path] = set()  # data homes this process stages into: interrupted even between two openings
 
 
