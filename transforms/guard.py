@@ -192,8 +192,8 @@ class _Extent:
 
     rows: int = 0
     cols: int = 0
-    _col: bytes = b"A"
-    _row: bytes = b"0"
+    _col: bytes = b""
+    _row: bytes = b""
 
     def add_refs(self, chunk: bytes) -> None:
         refs = list(_REF.finditer(chunk[-512:]))

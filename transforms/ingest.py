@@ -242,7 +242,8 @@ def _header_row(grid: pd.DataFrame, by_key: dict[str, str], label: str, sheet: S
     if first[2]:
         if len(grid) > 1:
             hits, filled, _ = _header_hits([str(v) for v in grid.iloc[1].tolist()], by_key)
-            if hits >= 2 and 2 * hits >= filled:
+            # column names, not a customer: three or more of them, and most of the row (or all of a short one)
+            if (hits >= 3 and 2 * hits >= filled) or (hits >= 2 and hits == filled):
                 order.header_findings.append(Finding.of(
                     "HEADER_NOT_ON_ROW_1", sheet.name, 1, None,
                     f"{label}: the header spans rows 1 and 2 (merged or two-line column names): keep one header "
