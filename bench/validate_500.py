@@ -47,7 +47,7 @@ def build(path: Path, n: int, seed: int = 7) -> None:
         st, city, z3, npa = rnd.choice(STATES)
         zip_code = f"{z3}{rnd.randrange(100):02d}"
         main = f"{npa}-555-{i % 10000:04d}"
-        cust.append(["acme-telecom", name, "", "Pat", f"Smith{i}", "pw", f"{i} Main St", "", city, st, zip_code, "US",
+        cust.append(["default", name, "", "Pat", f"Smith{i}", "pw", f"{i} Main St", "", city, st, zip_code, "US",
                      f"billing{i}@customer{i}.com", f"customer{i}.com", rnd.choice(["Eastern", "Central", "Pacific"]),
                      date(2030, 1, 1 + i % 28), "Multi-Group - Bill Enterprise", main, ""])
         loc.append([name, "HQ", f"{i} Main St", "", city, st, zip_code, main])

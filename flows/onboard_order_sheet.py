@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from prefect.cache_policies import NONE
 
 from flows import pipeline, progress
 from flows.pipeline import Context
-from flows.stage import Prepared, RunOptions
+from flows.stage import Prepared, RunOptions, adopt_staged
 from flows.systems import Systems, open_systems
 from onboard.settings import load_settings
 
@@ -19,6 +21,11 @@ from onboard.settings import load_settings
 @task(name="stage", cache_policy=NONE)
 def stage_task(ctx: Context, path: str, options: RunOptions) -> Prepared:
     return pipeline.stage_batch(ctx, Path(path), options)
+
+
+@task(name="resume-staged", cache_policy=NONE)
+def adopt_task(ctx: Context, batch_id: str) -> Prepared:
+    return adopt_staged(ctx.store, batch_id, ctx.settings.partners_file)
 
 
 @task(name="provision-chunk", cache_policy=NONE, task_run_name="provision-chunk-{index}")
@@ -42,12 +49,16 @@ def onboard_order_sheet(
     partner: str | None = None,
     allow_pending_e911: bool = False,
     all_or_nothing: bool = False,
+    batch_id: str | None = None,
 ) -> dict[str, Any]:
+    """``batch_id``: the batch ``onboard run`` already read, checked and staged (the file is not read again);
+    without it the flow stages ``path`` itself (tests, deployments)."""
+    _keep_cli_interrupt()
     settings = load_settings()
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
                          chunk_size=settings.chunk_size)
     with pipeline.open_context(settings, f"onboard run {path}") as ctx:
-        prepared = stage_task(ctx, path, options)
+        prepared = adopt_task(ctx, batch_id) if batch_id else stage_task(ctx, path, options)
         with open_systems(ctx.home, settings) as systems:
             route_task(ctx, systems, prepared)
             chunks = pipeline.chunks_to_do(ctx, prepared.batch_id, options.chunk_size)
@@ -60,6 +71,17 @@ def onboard_order_sheet(
             result = finish_task(ctx, systems, prepared.batch_id)
     _artifacts(result)
     return result
+
+
+def _keep_cli_interrupt() -> None:
+    """Under the `onboard` command line, SIGTERM ends the run like Ctrl-C does (within 2 s, batch
+    `interrupted`, issue 14), not through Prefect's TerminationSignal. Prefect's engine installs its SIGTERM
+    bridge just before this body runs and restores the previous handler after it; a run started by a Prefect
+    worker (no marked SIGINT handler) keeps Prefect's cancellation as it is."""
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to route
+        handler = signal.getsignal(signal.SIGINT)
+        if getattr(handler, "onboard_interrupt", False) and callable(handler):
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _artifacts(result: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from staging.orders import discard_half_staged, incomplete_accounts
 from staging.secrets import Vault, load_key
 from staging.snapshot import batch_summaries, refresh_snapshot, write_snapshot
 from staging.store import Store
+from transforms.ingest import RawOrder
 
 
 @dataclass
@@ -50,11 +51,12 @@ def open_context(settings: Settings, command: str = "") -> Iterator[Context]:
         yield Context(settings, home, store, Vault(key))
 
 
-def stage_batch(ctx: Context, path: Path, options: RunOptions) -> Prepared:
-    prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault)
+def stage_batch(ctx: Context, path: Path, options: RunOptions, raw: RawOrder | None = None) -> Prepared:
+    """``raw``: the order already read and checked (``onboard run`` does that before Prefect starts)."""
+    prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw)
     if prepared.resumed and discard_half_staged(ctx.store, prepared.batch_id):
         # killed between staging transactions: stage it again (nothing was sent for it)
-        prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault)
+        prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw)
     if prepared.resumed:
         mark_in_doubt_pending(ctx.store, prepared.batch_id)
     set_batch(ctx.store, prepared.batch_id, status="running")

@@ -15,18 +15,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data.catalog import load_catalog
-from data.partners import Partner, PartnerError, load_partners, resolve_partner
+from data.partners import Partner, load_partners
 from flows.ids import claim_ids
 from staging import inventory
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
+from staging.ledger import mark_in_doubt_pending
 from staging.orders import save_plans, stage_findings, stage_rows
 from staging.secrets import Vault
+from staging.snapshot import write_snapshot
 from staging.store import Store
-from transforms.ingest import InputError, read_order
+from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import isin, normalize
+from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
 from validators import validate_order
+from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
 
@@ -55,20 +59,22 @@ class Prepared:
 
 
 def partner_of(raw_customers: pd.DataFrame | None, given: str | None, partners_file: Path) -> Partner:
-    """--partner, else the Partner ID column (one value per file), else ``default``."""
+    """--partner, else the Partner ID column (one value per file), else ``default`` when it is the only one."""
+    return choose_partner(raw_customers, given, partners_file)
+
+
+def adopt_staged(store: Store, bid: str, partners_file: Path) -> Prepared:
+    """A batch `onboard run` staged before the flow started: continue it (lost answers are looked up again)."""
+    batch = get_batch(store, bid)
+    if batch is None:
+        raise KeyError(bid)
     partners = load_partners(partners_file)
-    if given:
-        return resolve_partner(partners, given)
-    if raw_customers is not None and "partner_id" in raw_customers.columns:
-        values = sorted({str(v).strip() for v in raw_customers["partner_id"] if str(v).strip()})
-        if len(values) > 1:
-            raise InputError(
-                f"Customers.Partner ID holds several partners ({', '.join(values)}): one partner per file, "
-                "or pass --partner"
-            )
-        if values:
-            return resolve_partner(partners, values[0])
-    return resolve_partner(partners, None)
+    pid = str(batch["partner_id"])
+    partner = partners.get(pid.casefold()) or Partner(pid, pid, "")
+    mark_in_doubt_pending(store, bid)
+    set_batch(store, bid, status="running")
+    write_snapshot(store, bid)
+    return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
 
 
 def ensure_inventory(store: Store) -> None:
@@ -77,7 +83,8 @@ def ensure_inventory(store: Store) -> None:
 
 
 def prepare(
-    store: Store, path: Path, options: RunOptions, partners_file: Path, vault: Vault, *, defer_plans_to: Path | None = None
+    store: Store, path: Path, options: RunOptions, partners_file: Path, vault: Vault, *, defer_plans_to: Path | None = None,
+    raw: RawOrder | None = None,
 ) -> Prepared:
     """Stage one order. ``defer_plans_to`` (migrations): instead of planning every customer now, keep the
     valid customers' normalized rows as Parquet in ``defer_plans_to/<batch>/`` and let each chunk be
@@ -86,11 +93,8 @@ def prepare(
     files = input_files([path])
     if not files:
         raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
-    raw = read_order(path)
-    try:
-        partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
-    except PartnerError as exc:
-        raise InputError(str(exc)) from None
+    raw = raw if raw is not None else read_order(path)  # `onboard run` read and checked it before Prefect
+    partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
     bid = make_batch_id(partner.partner_id, files)
     if get_batch(store, bid) is not None:
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
@@ -125,8 +129,7 @@ def prepare(
         if saved is not None:
             saved.result()
     if deferred:
-        totals = {"total": len(cust), "valid": len(valid_keys), "held": len(held - set(result.skipped)),
-                  "skipped": len(result.skipped)}
+        totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
         return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
     grants, backorders = _reserve(store, bid, partner, frames, valid_keys, options)
@@ -143,8 +146,7 @@ def prepare(
     with store.transaction():
         save_plans(store, bid, plans, options.chunk_size)
         _plan_totals(store, bid, plans)
-        totals = {"total": len(cust), "valid": len(valid_keys), "held": len(held - set(result.skipped)),
-                  "skipped": len(result.skipped)}
+        totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()  # rows, as validate counts
         set_batch(store, bid, **totals)
     return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
 

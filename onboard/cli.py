@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -48,7 +49,8 @@ def validate(
         print(json.dumps(result, ensure_ascii=False))
     else:
         commands.print_validation(out, result)
-    raise typer.Exit(EXIT_HELD if result["customers"]["held"] else EXIT_OK)
+    errors = any(f["severity"] == "error" for f in result["findings"])
+    raise typer.Exit(EXIT_HELD if result["customers"]["held"] or errors else EXIT_OK)
 
 
 @app.command()
@@ -236,6 +238,9 @@ def sim(
 
 
 def main(argv: list[str] | None = None) -> Any:
+    # Every file this process creates (database, snapshots, reports, mail drop, simulator state and journals,
+    # --errors-out workbooks) holds customer data: owner-only (DESIGN §5), whichever library writes it.
+    os.umask(0o077)
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="onboard")
 
 

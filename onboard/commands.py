@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,44 +23,65 @@ def _free_inventory(home: Path) -> pd.DataFrame:
     snap = home / "snapshot" / "inventory_free.parquet"
     if snap.exists():
         return pd.read_parquet(snap)
-    from flows.stage import INVENTORY_FILE
+    from data import HERE as DATA_DIR
     from staging.inventory import read_inventory_file
 
-    return read_inventory_file(INVENTORY_FILE)[["number", "npa", "nxx"]]
+    return read_inventory_file(DATA_DIR / "did_inventory.csv")[["number", "npa", "nxx"]]
+
+
+def owner_only(*paths: Path) -> None:
+    """0600 on files we wrote for the user (an existing file keeps its old mode when overwritten)."""
+    for p in paths:
+        with contextlib.suppress(OSError):
+            os.chmod(p, 0o600)
 
 
 def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
+    """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
     from data.catalog import load_catalog
-    from flows.stage import partner_of
     from staging.snapshot import read_existing
-    from transforms.ingest import read_order
+    from transforms.ingest import HeaderError, read_order
     from transforms.normalize import normalize
+    from transforms.partner import choose_partner
     from validators import validate_order
+    from validators.findings import findings_frame
 
     settings = load_settings()
     home = settings.home.resolve()
-    raw = read_order(file)
-    p = partner_of(raw.sheets.get("Customers"), partner, settings.partners_file)
+    try:
+        raw = read_order(file, settings.limits())
+    except HeaderError as exc:  # one finding for the header instead of the header read as a customer
+        findings = findings_frame(exc.findings)
+        n = exc.customer_rows
+        doc = {"customers": {"total": n, "valid": 0, "held": n, "skipped": 0}, "findings": _finding_dicts(findings)}
+        return _errors_out(doc, file, findings, errors_out, set())
+    p = choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
     order, _ = normalize(raw, load_catalog())
     result = validate_order(
         order, load_catalog(), existing=read_existing(home, p.partner_id), inventory=_free_inventory(home),
         allow_pending_e911=allow_pending_e911,
     )
     findings = result.findings_frame()
-    doc: dict[str, Any] = {
-        "customers": result.totals.as_dict(),
-        "findings": [
-            {k: (None if pd.isna(v) else v) for k, v in rec.items() if k != "value"}
-            for rec in findings.to_dict("records")
-        ],
-    }
-    for f in doc["findings"]:
+    doc = {"customers": result.totals.as_dict(), "findings": _finding_dicts(findings)}
+    return _errors_out(doc, file, findings, errors_out, set(result.held))
+
+
+def _finding_dicts(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{str(k): (None if pd.isna(v) else v) for k, v in rec.items() if k != "value"}
+                                 for rec in findings.to_dict("records")]
+    for f in out:
         if f.get("row") is not None:
-            f["row"] = int(f["row"])
+            f["row"] = int(str(f["row"]))
+    return out
+
+
+def _errors_out(doc: dict[str, Any], file: Path, findings: pd.DataFrame, errors_out: Path | None,
+                held: set[str]) -> dict[str, Any]:
     if errors_out is not None:
         from reports.error_workbook import write_error_workbook
 
-        annotated, held_back = write_error_workbook(file, findings, errors_out, held_accounts=set(result.held))
+        annotated, held_back = write_error_workbook(file, findings, errors_out, held_accounts=held)
+        owner_only(annotated, held_back)
         doc["errors_out"] = str(annotated)
         doc["held_back"] = str(held_back)
     return doc
@@ -82,9 +106,28 @@ def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> 
 def run(
     file: Path, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool, *, show_progress: bool
 ) -> dict[str, Any]:
+    """Read, check and stage the file first (guard, ingest, validate, stage: plain functions), then hand the
+    staged batch to the Prefect flow: an unusable file is refused in seconds with one line and never
+    starts Prefect's server (issue 14)."""
     settings = load_settings()
     settings.external_mode()  # fail fast on a half-configured set of URLs
     refuse_if_locked(settings)
+    from transforms.ingest import read_order
+    from transforms.partner import choose_partner
+
+    # before the data home is touched and before `flows` (Prefect) is imported: a refused file changes nothing
+    raw = read_order(file, settings.limits())
+    choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
+    from flows import pipeline
+    from flows.stage import RunOptions
+    options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
+                         chunk_size=settings.chunk_size)
+    from staging.store import watch_home
+
+    watch_home(settings.home.resolve())  # Ctrl-C from here on marks the batch interrupted
+    with pipeline.open_context(settings, f"onboard run {file}") as ctx:
+        batch_id = pipeline.stage_batch(ctx, file.resolve(), options, raw=raw).batch_id
+    del raw
     from flows import progress
     from flows.onboard_order_sheet import onboard_order_sheet
 
@@ -92,7 +135,8 @@ def run(
         progress.set_reporter(bar)
         try:
             result: dict[str, Any] = onboard_order_sheet(
-                str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing
+                str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
+                all_or_nothing=all_or_nothing, batch_id=batch_id,
             )
         finally:
             progress.set_reporter(None)
@@ -262,4 +306,14 @@ def sim(system: str, port: int, state: Path | None, journal: Path | None, fault_
     else:
         raise UsageError(f"unknown system {system!r}: broadworks, billing or tickets")
     (state or home / "sim").parent.mkdir(parents=True, exist_ok=True)
-    serve_forever(app, faults, port=port)
+    if journal is not None:  # the simulated system's own log: it holds what the requests held (0600)
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        owner_only(journal)
+    try:
+        serve_forever(app, faults, port=port)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise UsageError(f"port {port} on 127.0.0.1 is {'in use' if exc.errno == errno.EADDRINUSE else 'not allowed'}"
+                             ": stop what listens there, or pick another with --port (0: any free port)") from None
+        raise

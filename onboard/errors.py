@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -47,6 +48,10 @@ def clean_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         as_json = bool(kwargs.get("as_json"))
+        if fn.__name__ != "serve":  # serve stops its own Prefect server and portal on Ctrl-C
+            from onboard import signals
+
+            signals.install(as_json=as_json, message="stopped" if fn.__name__ == "sim" else signals.MESSAGE)
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
@@ -59,21 +64,42 @@ def clean_errors(fn: F) -> F:
             fail("interrupted; run the same command again to resume", as_json, EXIT_UNUSABLE)
         except Exception as exc:
             if isinstance(exc, _expected()):
-                fail(str(exc), as_json)
-            log = _log_traceback()
+                _release(exc)
+                fail(" ".join(str(exc).split()), as_json)  # one line, whatever the message held
+            log = _log_traceback(read_only=fn.__name__ in READ_ONLY)
+            _release(exc)
             fail(f"internal error: {type(exc).__name__}: {exc} (details in {log})", as_json)
         return None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _log_traceback() -> Path:
+def _release(exc: BaseException) -> None:
+    """Drop what the traceback keeps alive (DuckDB connections, Arrow tables) before the interpreter exits."""
+    import gc
+
+    traceback.clear_frames(exc.__traceback__)
+    from staging.store import close_open_stores
+
+    close_open_stores()
+    gc.collect()
+
+
+# commands with no side effects: an internal error of theirs is logged outside the data home
+READ_ONLY = frozenset({"validate", "status", "plan", "template"})
+
+
+def _log_traceback(*, read_only: bool = False) -> Path:
     from onboard.settings import load_settings
 
     try:
         home = load_settings().home
     except Exception:
         home = Path("var")
+    if read_only:
+        import tempfile
+
+        home = Path(tempfile.gettempdir()) / f"onboard-{os.getuid()}"
     path = home / "logs" / "onboard-errors.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:

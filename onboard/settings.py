@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from data import HERE as DATA_DIR
+from transforms.guard import Limits
 
 SIM_USER = "onboard"
 SIM_SECRET = "sim-secret-not-for-production"  # noqa: S105 - the simulators' default credential, loopback only
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     sim_latency_ms: float = Field(default=0.0, ge=0)
     sim_journal_dir: Path | None = None
     sim_token_life: float = Field(default=1800.0, gt=0)
+    # input limits checked before any reader sees a file (transforms.guard; issue 14)
+    max_unzipped_mb: int = Field(default=Limits.max_unzipped_mb, ge=1)
+    max_cells: int = Field(default=Limits.max_cells, ge=1)
 
     @field_validator("broadworks_url", "billing_url", "tickets_url", mode="before")
     @classmethod
@@ -77,6 +81,9 @@ class Settings(BaseSettings):
                 "or none to use the embedded simulators"
             )
         return bool(given)
+
+    def limits(self) -> Limits:
+        return Limits(max_unzipped_mb=self.max_unzipped_mb, max_cells=self.max_cells)
 
     def masked(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -44,7 +44,9 @@ class RunLock:
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": command or " ".join(sys.argv[:3]),
         }
-        self.info_path.write_text(json.dumps(info), encoding="utf-8")
+        fd_info = os.open(self.info_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd_info, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(info))
         return self
 
     def describe_holder(self) -> str:

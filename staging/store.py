@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,16 @@ from staging.lock import RunLock
 from staging.schema import DDL, SCHEMA_VERSION
 
 DB_NAME = "onboard.duckdb"
+# The stores this process holds open: a signal handler marks their running batches `interrupted` and
+# releases their locks before the process ends (onboard.signals).
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def secure_home(home: Path) -> None:
+    """The data home holds customers' personal data: 0700, whatever umask created it (DESIGN §5)."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a home we do not own stays as it is; opening it will say why
+        os.chmod(home, 0o700)
 
 
 class Store:
@@ -28,17 +43,25 @@ class Store:
     @classmethod
     def open(cls, home: Path, *, command: str = "") -> Store:
         """Take the writer lock, then open (and migrate) the database. Raises LockedError."""
+        secure_home(home)
         lock = RunLock(home).acquire(command)
         try:
-            con = duckdb.connect(str(home / DB_NAME))
+            db = home / DB_NAME
+            con = duckdb.connect(str(db))
+            for f in (db, db.with_name(DB_NAME + ".wal")):
+                with contextlib.suppress(OSError):
+                    os.chmod(f, 0o600)
             con.execute(DDL)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         except BaseException:
             lock.release()
             raise
-        return cls(home, con, lock)
+        store = cls(home, con, lock)
+        _OPEN.add(store)
+        return store
 
     def close(self) -> None:
+        _OPEN.discard(self)
         try:
             self.con.close()
         finally:
@@ -82,3 +105,66 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+
+def close_open_stores() -> None:
+    """Close what an error left open (its traceback held the connection): DuckDB objects still alive when the
+    interpreter exits make nanobind print "leaked ..." lines on stderr."""
+    for store in list(_OPEN):
+        with contextlib.suppress(Exception):
+            store.close()
+
+
+_HOMES: set[Path] = set()  # data homes this process stages into: interrupted even between two openings
+
+
+def watch_home(home: Path) -> None:
+    _HOMES.add(home)
+
+
+def interrupt_open_stores() -> None:
+    """From the interrupt thread (onboard.signals), just before the process ends: every batch this process was running becomes
+    ``interrupted`` (DESIGN §5; the snapshot's batch list says so too) and every lock is released.
+
+    It runs on a cursor of its own: the interrupted code may sit inside a transaction of the main
+    connection, which must not commit half its work. One writer holds a data home, so every ``running``
+    batch there is ours (or was left so by a killed run, which is interrupted as well)."""
+    done: set[Path] = set()
+    for store in list(_OPEN):
+        done.add(store.home)
+        try:
+            cur = store.con.cursor()
+            try:
+                cur.execute("UPDATE batches SET status = 'interrupted', updated_at = ? WHERE status = 'running'",
+                            [datetime.now(UTC)])
+                _rewrite_batch_list(Store(store.home, cur, None))
+            finally:
+                cur.close()
+        except Exception:  # noqa: S110 - best effort: a resume works from `running` as well
+            pass
+        finally:
+            # the main connection is left as it is (another thread may be inside it; the process ends next)
+            _OPEN.discard(store)
+            if store._lock is not None:
+                store._lock.release()
+    for home in list(_HOMES):
+        _HOMES.discard(home)
+        if home in done:
+            continue
+        # between staging and the flow (Prefect's server starting) no store is open: open one for the update
+        try:
+            other = Store.open(home, command="onboard (interrupted)")
+        except Exception:  # noqa: S112 - held by someone else now, or unusable: nothing of ours to mark
+            continue
+        _OPEN.add(other)
+        interrupt_open_stores()
+
+
+def _rewrite_batch_list(store: Store) -> None:
+    from staging.snapshot import batch_summaries
+
+    folder = store.home / "snapshot"
+    if folder.is_dir():
+        tmp = folder / "batches.json.tmp"
+        tmp.write_text(json.dumps(batch_summaries(store), indent=1), encoding="utf-8")
+        os.replace(tmp, folder / "batches.json")

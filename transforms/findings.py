@@ -68,6 +68,11 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
      "Customers.Password"),
     ("UNKNOWN_SHEET", "warning", "a sheet we do not know (\"Porting Numbers\", \"Toll Free Numbers\" are aliases, not "
      "unknown)", "row 1 of that sheet; column null"),
+    ("HEADER_NOT_ON_ROW_1", "error", "a sheet's header is not on row 1, or spans merged rows", "row 1 of that sheet"),
+    ("VALUE_TOO_LONG", "error", "longer than a system accepts (billing account name 100 characters; BroadWorks "
+     "names and ids per the R25 schema)", "the cell"),
+    ("INVALID_CHARACTERS", "error", "control or other characters an XML document or a system cannot carry",
+     "the cell"),
 )
 
 CODES: dict[str, Code] = {c: Code(c, s, d, p) for c, s, d, p in _TABLE}

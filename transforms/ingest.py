@@ -7,6 +7,7 @@ its Excel row number in ``_row`` (header = row 1; for CSV the record number with
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -18,17 +19,11 @@ import numpy as np
 import pandas as pd
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
+from transforms.errors import InputError
 from transforms.findings import Finding
+from transforms.guard import Limits, inspect_input
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
-
-
-class InputError(Exception):
-    """Unusable input: the message is one line that says what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -50,6 +45,7 @@ class RawOrder:
     unknown_columns: list[UnknownColumn] = field(default_factory=list)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # unknown columns' values (+ _row), kept aside
     unknown_sheets: list[str] = field(default_factory=list)
+    header_findings: list[Finding] = field(default_factory=list)  # HEADER_NOT_ON_ROW_1
 
     def findings(self) -> list[Finding]:
         return [
@@ -67,10 +63,19 @@ class RawOrder:
         ]
 
 
-def read_order(path: Path) -> RawOrder:
+class HeaderError(InputError):
+    """A sheet's header is not on row 1 or spans merged rows: one HEADER_NOT_ON_ROW_1 finding, nothing read."""
+
+    def __init__(self, findings: list[Finding], customer_rows: int) -> None:
+        super().__init__(findings[0].message)
+        self.findings = findings
+        self.customer_rows = customer_rows  # the Customers rows below its header (all held), 0 if unknown
+
+
+def read_order(path: Path, limits: Limits | None = None) -> RawOrder:
+    """Inspect the file (``transforms.guard``), then read it. Raises InputError with one line."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder; check the path and try again.")
+    inspect_input(path, limits)  # before any reader allocates anything from what the file declares
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
@@ -113,15 +118,23 @@ def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions.") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
     if not text.strip():
         return pd.DataFrame()
-    frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, na_filter=False,
-                        skip_blank_lines=False)
+    try:
+        frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False)
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        detail = " ".join(str(exc).split())  # pandas' messages run over several lines
+        raise InputError(f"{path.name} is not a well-formed CSV file ({detail}); save it again as "
+                         "'CSV UTF-8 (comma delimited)' from Excel.") from None
     return _text(frame)
 
 
@@ -153,6 +166,8 @@ def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path],
     if CUSTOMERS.name not in order.sheets:
         raise InputError(f"{origin.name}: no Customers sheet (or customers.csv) found; the order needs one row per "
                          "new customer on a sheet named Customers.")
+    if order.header_findings:
+        raise HeaderError(order.header_findings, len(order.sheets[CUSTOMERS.name]))
     return order
 
 
@@ -163,21 +178,25 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         if sheet is CUSTOMERS:
             raise InputError(f"{label}: the Customers sheet is empty; add a header row and one row per customer.")
         return None  # an empty optional sheet is the same as no sheet
-    header = [str(h).strip() for h in grid.iloc[0].tolist()]
-    if not any(header):
-        raise InputError(f"{label}: no header in row 1; put the column names "
-                         f"(Account Name, ...) in row 1, above the data.")
     by_key: dict[str, str] = {}
     for c in sheet.columns:
         for n in (c.key, c.label, *c.aliases):
             by_key.setdefault(header_key(n), c.key)
-    data = grid.iloc[1:]
-    keep = nonblank.iloc[1:].to_numpy(dtype=bool)  # fully blank rows dropped
+    at = _header_row(grid, by_key, label, sheet, order)
+    header = [str(h).strip() for h in grid.iloc[at].tolist()]
+    if at == 1 and order.header_findings and order.header_findings[-1].sheet == sheet.name:
+        # two header rows: a column named only on row 1 (merged down) keeps that name
+        header = [h or str(top).strip() for h, top in zip(header, grid.iloc[0].tolist(), strict=True)]
+    if not any(header):
+        raise InputError(f"{label}: no header in row 1; put the column names "
+                         f"(Account Name, ...) in row 1, above the data.")
+    data = grid.iloc[at + 1:]
+    keep = nonblank.iloc[at + 1:].to_numpy(dtype=bool)  # fully blank rows dropped
     mapped: dict[str, int] = {}
     unknown: list[int] = []
     for i, h in enumerate(header):
         if not h:
-            if bool(filled.iloc[1:, i].any()):
+            if bool(filled.iloc[at + 1:, i].any()):
                 unknown.append(i)
             continue
         hit = by_key.get(header_key(h))
@@ -192,7 +211,7 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         found = ", ".join(h for h in header if h) or "none"
         raise InputError(f"{label}: no Account Name column in row 1 (headers found: "
                          f"{found}); row 1 must hold the column names.")
-    rows = np.arange(2, len(data) + 2, dtype="int64")[keep]
+    rows = np.arange(at + 2, len(data) + at + 2, dtype="int64")[keep]
     kept = data[keep]
     cols: dict[str, pd.Series] = {}
     blank = pd.Series([""] * len(kept), dtype="str")
@@ -211,6 +230,42 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         order.extras[sheet.name] = extra
         order.unknown_columns += [UnknownColumn(sheet.name, n, i) for n, i in zip(names, unknown, strict=True)]
     return frame
+
+
+HEADER_SEARCH_ROWS = 20
+
+
+def _header_hits(values: list[str], by_key: dict[str, str]) -> tuple[int, int, bool]:
+    """(cells that are column names of this sheet, non-blank cells, whether Account Name is among them)."""
+    keys = [by_key.get(header_key(v)) for v in values if v.strip()]
+    return sum(k is not None for k in keys), len(keys), "account_name" in keys
+
+
+def _header_row(grid: pd.DataFrame, by_key: dict[str, str], label: str, sheet: Sheet, order: RawOrder) -> int:
+    """Row 1 (0) unless the header is lower down or continues on row 2: then one HEADER_NOT_ON_ROW_1 finding
+    (instead of the header's second row read as a customer and dozens of misleading findings), and the
+    sheet is read from the row that holds the column names so that its rows can be counted."""
+    first = _header_hits([str(v) for v in grid.iloc[0].tolist()], by_key)
+    if first[2]:
+        if len(grid) > 1:
+            hits, filled, _ = _header_hits([str(v) for v in grid.iloc[1].tolist()], by_key)
+            # column names, not a customer: three or more of them, and most of the row (or all of a short one)
+            if (hits >= 3 and 2 * hits >= filled) or (hits >= 2 and hits == filled):
+                order.header_findings.append(Finding.of(
+                    "HEADER_NOT_ON_ROW_1", sheet.name, 1, None,
+                    f"{label}: the header spans rows 1 and 2 (merged or two-line column names): keep one header "
+                    "row with one column name per column (Account Name, ...) in row 1, data from row 2.", ""))
+                return 1
+        return 0
+    for at in range(1, min(len(grid), HEADER_SEARCH_ROWS)):
+        hits, _, account = _header_hits([str(v) for v in grid.iloc[at].tolist()], by_key)
+        if account and hits >= 2:
+            order.header_findings.append(Finding.of(
+                "HEADER_NOT_ON_ROW_1", sheet.name, 1, None,
+                f"{label}: the column names are on row {at + 1}, not row 1: delete the rows above them so that "
+                "the header is row 1 (the template's version lives in the workbook properties).", ""))
+            return at
+    return 0
 
 
 def _strip_marker(col: pd.Series) -> pd.Series:

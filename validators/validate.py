@@ -9,12 +9,13 @@ from datetime import date
 import pandas as pd
 
 from data.catalog import Catalog
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, isin
 from validators import dids as D
 from validators import rules as R
 from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
+from validators.limits import limit_findings
 from validators.notes import notes_findings
 from validators.workbook_checks import no_customers_findings, password_findings
 
@@ -52,6 +53,15 @@ def _key(account: str) -> str:
     return " ".join(account.casefold().split())
 
 
+def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:
+    """Customers rows (not distinct accounts): total = valid + held + skipped, the same in validate and run.
+    A row without an Account Name is held; every row of a duplicated account is held (DUPLICATE_ACCOUNT)."""
+    is_skipped = isin(keys, list(skipped))
+    is_held = (isin(keys, list(held)) | keys.eq("")) & ~is_skipped
+    n_skipped, n_held = int(is_skipped.sum()), int(is_held.sum())
+    return Totals(len(keys), len(keys) - n_skipped - n_held, n_held, n_skipped)
+
+
 def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mapping[str, str] | None = None,
                    inventory: pd.DataFrame | None = None, allow_pending_e911: bool = False, migration: bool = False,
                    today: date | None = None) -> ValidationResult:
@@ -60,6 +70,7 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     found: list[Finding] = list(order.findings)
     found += cell_findings(order, migration=migration)
     found += no_customers_findings(order) + password_findings(order)
+    found += limit_findings(order)
     found += R.account_findings(order)
     if existing:
         found += R.existing_findings(order, dict(existing), fingerprints)
@@ -83,6 +94,5 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         held |= ({_key(f.account) for f in found if f.severity == "error"} & named) - skipped  # DID_NOT_AVAILABLE
     findings = dedupe(found)
     valid = named - held - skipped
-    n_held = len(held - {""}) + blank_rows
-    totals = Totals(len(named) + blank_rows, len(valid), n_held, len(skipped))
+    totals = row_totals(keys, held, skipped)
     return ValidationResult(findings, held, skipped, fingerprints, order, totals, valid)

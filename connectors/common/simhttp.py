@@ -14,6 +14,7 @@ fault we most need to reproduce and ASGI servers always answer something.
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -89,7 +90,9 @@ class Journal:
         if not delivered:
             entry["delivered"] = False
         line = json.dumps(entry, ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+        # 0600: the journal holds what the requests held (DESIGN §5, issue 14)
+        with self._lock, open(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a",
+                              encoding="utf-8") as fh:
             fh.write(line + "\n")
 
 

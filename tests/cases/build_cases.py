@@ -119,6 +119,10 @@ VARIANTS: dict[str, list[Callable[[Spec], None]]] = {
     "FAX_INFO_MISSING": [_set("DIDs", 3, "Fax Email", ""), _set("Packages", 6, "Notes", "")],
     "TOLL_FREE_NOTE_MISSING": [_set("Packages", 4, "Notes", "")],
     "UNKNOWN_COLUMN": [_column("Customers", "Sales Rep", ["Kim", "Lou"])],
+    "VALUE_TOO_LONG": [_set("Customers", 3, "Company", "Maple Clinic " + "x" * 68),  # 81 > R25 GroupName 80
+                       _set("Locations", 2, "City", "A" * 51)],  # > R25 StreetAddress city 50
+    # calamine reads Excel's escape _x0001_ as the control character U+0001 (what a paste leaves behind)
+    "INVALID_CHARACTERS": [_set("Customers", 2, "Last Name", "Doe_x0001_")],
 }
 
 

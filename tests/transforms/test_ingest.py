@@ -75,3 +75,27 @@ def test_input_errors(cases: Path, name: str, words: str) -> None:
     with pytest.raises(InputError) as exc:
         read_order(cases / name)
     assert words in exc.value.message and "\n" not in exc.value.message
+
+
+def test_a_misplaced_header_is_one_finding(tmp_path: Path) -> None:
+    from tests.cases.hostile import build as B
+    from transforms.ingest import HeaderError
+
+    for make, words, rows in ((B.two_row_header, "spans rows 1 and 2", 2), (B.header_on_row_3, "on row 3", 2)):
+        with pytest.raises(HeaderError) as exc:
+            read_order(make(tmp_path))
+        (f,) = exc.value.findings
+        assert (f.sheet, f.row, f.column, f.code, f.severity) == ("Customers", 1, None, "HEADER_NOT_ON_ROW_1", "error")
+        assert words in f.message and exc.value.customer_rows == rows
+
+
+def test_a_data_row_with_header_words_is_data(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Customers"
+    ws.append(["Account Name", "City", "Notes"])
+    ws.append(["City", "Austin", "Notes"])  # a customer "City" with the note "Notes": still a customer row
+    wb.save(tmp_path / "o.xlsx")
+    raw = read_order(tmp_path / "o.xlsx")
+    assert raw.sheets["Customers"]["account_name"].tolist() == ["City"]

@@ -43,6 +43,8 @@ EXPECTED: dict[str, set[tuple[str, int, str | None, str]]] = {
     "UNKNOWN_COLUMN": {("Customers", 1, "Sales Rep", "UNKNOWN_COLUMN")},
     "SMART_RECORD_INFO_MISSING": {("Packages", 7, "Notes", "SMART_RECORD_INFO_MISSING")},
     "UNKNOWN_SHEET": {("Site Survey", 1, None, "UNKNOWN_SHEET")},
+    "VALUE_TOO_LONG": {("Customers", 3, "Company", "VALUE_TOO_LONG"), ("Locations", 2, "City", "VALUE_TOO_LONG")},
+    "INVALID_CHARACTERS": {("Customers", 2, "Last Name", "INVALID_CHARACTERS")},
 }
 WITH_INVENTORY = {"DID_NOT_AVAILABLE": make_inventory(), "DID_BACKORDER": make_inventory(n512=2)}
 
@@ -60,6 +62,7 @@ def test_clean_workbook_has_no_finding(load, catalog: Catalog) -> None:  # type:
 
 def test_every_code_has_a_case() -> None:
     existing_cases = {"CUSTOMER_EXISTS", "ALREADY_ONBOARDED"}  # need earlier batches: tested below
+    existing_cases |= {"HEADER_NOT_ON_ROW_1"}  # ingest reports it (nothing else is read): tests/transforms
     workbook_cases = {"PASSWORD_MASKED", "NO_CUSTOMERS"}  # round trips through our reports: test_workbook_trust.py
     assert set(EXPECTED) | existing_cases | workbook_cases == set(CODES)
 
