@@ -38,13 +38,14 @@ def test_sign_in_download_template_upload_see_findings_and_read_the_error_workbo
     held_account = next(t for t in texts if "REQUIRED_MISSING" in t).split("\t")[-1].strip()
 
     # filter by customer and by severity
-    page.select_option("#filter-severity", "warning")
-    page.wait_for_url("**severity=warning**")
+    with page.expect_navigation():
+        page.select_option("#filter-severity", "warning")
+    assert "severity=warning" in page.url
     assert "REQUIRED_MISSING" not in page.inner_text("main")
-    page.select_option("#filter-severity", "")
-    page.wait_for_load_state()
-    page.select_option("#filter-account", held_account)
-    page.wait_for_url("**account=**")
+    with page.expect_navigation():
+        page.select_option("#filter-severity", "")
+    with page.expect_navigation():
+        page.select_option("#filter-account", held_account)
     shown = page.locator("#findings tbody tr")
     assert shown.count() >= 1 and all(held_account in shown.nth(i).inner_text() for i in range(shown.count()))
 
