@@ -55,8 +55,8 @@ def served(isolated_home: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def _upload(page: Any, path: Path) -> None:
-    page.goto(page.url.split("/uploads")[0].split("/batches")[0] + "/")
+def _upload(page: Any, url: str, path: Path) -> None:
+    page.goto(url + "/")
     page.set_input_files("#file", str(path))
     page.click("form[action='/uploads'] button")
     page.wait_for_url("**/uploads/*")
@@ -75,7 +75,7 @@ def test_submit_watch_done_reupload_skips_and_isolation(served: str, isolated_ho
     store = TokenStore(isolated_home)
     sign_in(page, served, store.issue("acme-telecom")[0])
     # the first file holds a held customer: submit the three valid ones
-    _upload(page, order_book(tmp_path / "first.xlsx", held=True))
+    _upload(page, served, order_book(tmp_path / "first.xlsx", held=True))
     assert page.inner_text("[data-count=held]") == "1"
     page.click("#submit-form button")
     page.wait_for_url("**/batches/*")
@@ -92,7 +92,7 @@ def test_submit_watch_done_reupload_skips_and_isolation(served: str, isolated_ho
     assert "Summary" in load_workbook(report, read_only=True).sheetnames
 
     # the corrected file: the three already onboarded are skipped, the fourth goes through
-    _upload(page, order_book(tmp_path / "corrected.xlsx", held=False))
+    _upload(page, served, order_book(tmp_path / "corrected.xlsx", held=False))
     counts = {k: page.inner_text(f"[data-count={k}]") for k in ("total", "valid", "held", "skipped")}
     assert counts == {"total": "4", "valid": "1", "held": "0", "skipped": "3"}
     assert page.locator("#findings tbody tr", has_text="ALREADY_ONBOARDED").count() == 3
