@@ -36,6 +36,7 @@ def test_sign_in_download_template_upload_see_findings_and_read_the_error_workbo
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert any("REQUIRED_MISSING" in t and "Email" in t for t in texts)
     held_account = next(t for t in texts if "REQUIRED_MISSING" in t).split("\t")[-1].strip()
+    assert "Pw!" not in page.content()  # the sample's passwords are never rendered
 
     # filter by customer and by severity
     with page.expect_navigation():
