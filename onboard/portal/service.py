@@ -60,14 +60,14 @@ def upload(portal: Portal, p: Principal, data: bytes, filename: str) -> tuple[up
         raise uploads.UploadRejected("Operators do not upload orders: sign in with the partner's token to upload for it.")
     kind = uploads.sniff(data, filename, portal.limits)
     up = uploads.store(portal.home, p.partner_id, data, filename, kind)
-    uploads.pre_parse_guard(up.path)
     from data.partners import PartnerError
     from transforms.ingest import InputError
 
     try:
+        uploads.pre_parse_guard(up.path)
         result = core.validate_file(up.path, p.partner_id, up.sibling(".errors.xlsx"))
     except (InputError, PartnerError) as exc:
-        raise uploads.UploadRejected(str(exc)) from None
+        raise uploads.UploadRejected(uploads.scrub(str(exc), up.path, up.meta["filename"])) from None
     uploads.save_result(up, result)
     return up, result
 

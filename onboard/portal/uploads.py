@@ -106,18 +106,26 @@ def too_large_message(limits: Limits) -> str:
 
 
 def pre_parse_guard(path: Path) -> None:
-    """The place where the CLI's pre-parse guard (decompressed size, cells, shared strings) plugs in.
+    """The CLI's pre-parse guard (decompressed size, cells, shared strings: ``transforms.guard``).
 
-    Until that guard module is on this branch, ``sniff`` has already checked the decompressed size of a
-    workbook; the cell and shared-string counts are checked here once the guard exists.
+    The guard is on another branch (h14-hostile) as ``transforms.guard.inspect_input(path)``, which raises
+    the ingest's InputError; once merged, ``read_order`` calls it too. Until then ``sniff`` has checked the
+    decompressed size of a workbook, and this call site is where the cell and shared-string limits plug in.
     """
     try:
-        from transforms import guard  # type: ignore[attr-defined]
+        from transforms import guard  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return
-    check = getattr(guard, "check_input", None)
-    if callable(check):
-        check(path)
+    inspect = getattr(guard, "inspect_input", None)
+    if callable(inspect):
+        inspect(path)
+
+
+def scrub(message: str, stored: Path, shown_name: str) -> str:
+    """A message about the stored file, told with the name the partner knows (never our paths)."""
+    for text in (str(stored.resolve()), str(stored), stored.name):
+        message = message.replace(text, shown_name)
+    return message
 
 
 @dataclass(frozen=True)

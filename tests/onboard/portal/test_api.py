@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,16 @@ def test_api_upload_with_a_bearer_token_and_openapi(live_portal: LivePortal, pag
         assert client.get(doc["errors_workbook"], headers=other).status_code == 404
         pdf = client.post("/api/uploads", headers=auth, files={"file": ("o.xlsx", b"%PDF-1.4 hello")})
         assert pdf.status_code == 400 and "PDF" in pdf.json()["detail"]
+        broken = io.BytesIO()
+        with zipfile.ZipFile(broken, "w") as z:
+            z.writestr("xl/workbook.xml", "<not xml")
+        res = client.post("/api/uploads", headers=auth, files={"file": ("mine.xlsx", broken.getvalue())})
+        assert res.status_code == 400 and "mine.xlsx" in res.json()["detail"]
+        assert str(live_portal.home) not in res.text  # our paths are never shown
+        csv = client.post("/api/uploads", headers=auth,
+                          files={"file": ("customers.csv", b"Account Name,Email\nSolo Co,a@solo.example\n")})
+        assert csv.status_code == 200 and csv.json()["customers"]["total"] == 1
+        assert (live_portal.home / "uploads" / "acme-telecom" / csv.json()["upload"] / "customers.csv").is_file()
         spec = client.get("/openapi.json").json()
     assert {"/api/uploads", "/api/uploads/{upload_id}", "/api/batches/{batch_id}",
             "/api/batches/{batch_id}/report.xlsx"} <= set(spec["paths"])
