@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onboard.portal import uploads
 from onboard.portal.security import Signer, signing_key
@@ -38,6 +40,14 @@ def create_app(portal: Portal) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+            return await http_exception_handler(request, exc)
+        message = "There is no such page, or it is not yours." if exc.status_code == 404 else str(exc.detail)
+        return HTMLResponse(templates.get_template("message.html").render(message=message, principal=None, csrf=""),
+                            status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
