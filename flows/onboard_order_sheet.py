@@ -92,6 +92,7 @@ def order_sheet_deployment() -> Any:
         description="An order workbook submitted through the partner portal",
         tags=["portal"],
         entrypoint_type=EntrypointType.MODULE_PATH,  # the runner's subprocess imports it from the installed project
+        _sync=True,  # type: ignore[call-arg]  # async_dispatch: the sync form, even where an event loop runs
     )
     assert isinstance(deployment, RunnerDeployment)
     return deployment

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from onboard.portal import service
 from onboard.portal.forms import read_upload
@@ -93,7 +94,7 @@ async def upload(request: Request, who: Who) -> dict[str, Any]:
     portal = portal_of(request)
     try:
         data, filename, _ = await read_upload(request, portal.limits)
-        up, _ = service.upload(portal, who, data, filename)
+        up, _ = await run_in_threadpool(service.upload, portal, who, data, filename)  # off the event loop
     except UploadRejected as exc:
         raise HTTPException(413 if "larger than" in str(exc) else 400, str(exc)) from None
     return _upload_result(service.get_upload(portal, who, up.upload_id))

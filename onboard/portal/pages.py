@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from onboard.portal import service
 from onboard.portal.forms import read_upload
@@ -106,7 +107,7 @@ async def upload(request: Request) -> Response:
         data, filename, fields = await read_upload(request, portal.limits)
         if not csrf_ok(request, fields.get(CSRF_FIELD)):
             return _refused(request)
-        up, _ = service.upload(portal, who, data, filename)
+        up, _ = await run_in_threadpool(service.upload, portal, who, data, filename)  # off the event loop
     except UploadRejected as exc:
         status = 413 if "larger than" in str(exc) else 400
         return _home(request, status, error=str(exc))

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 
 from tests.onboard.portal.conftest import LivePortal, order_book
+
+pytestmark = pytest.mark.browser
 
 
 def test_api_upload_with_a_bearer_token_and_openapi(live_portal: LivePortal, page: Any, tmp_path: Path) -> None:

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from onboard.portal.tokens import TokenStore
 from tests.onboard.portal.conftest import LivePortal, order_book, sign_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_sign_in_download_template_upload_see_findings_and_read_the_error_workbook(

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from onboard.portal.tokens import TokenStore
 from tests.onboard.portal.conftest import ROOT, free_port, order_book, sign_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 BOUND = 300  # seconds: the whole test, server start included
 
 
