@@ -157,8 +157,8 @@ def store(home: Path, partner_id: str, data: bytes, filename: str, kind: str) ->
     else:
         sheet = find_sheet(PurePath(filename).stem) or CUSTOMERS
         sub = folder / uid
-        if sub.exists():
-            shutil.rmtree(sub)
+        if sub.exists() and [p.name for p in sub.iterdir()] != [sheet.csv_name]:
+            shutil.rmtree(sub)  # the same bytes sent before as another sheet: the folder must hold this one only
         path = _private_dir(sub) / sheet.csv_name
     if not path.exists():
         _write_private(path, data)
