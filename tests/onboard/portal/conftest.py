@@ -65,8 +65,10 @@ def live_portal(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API marks an event loop as running on this thread while
+    # it is open, and sync Prefect calls in later test modules would then return coroutines.
     if not CHROMIUM.exists():
         # Never a skip: these are acceptance tests (make chromium installs it).
         pytest.fail(f"Chromium not found at {CHROMIUM}: run 'make chromium' (apt-get install chromium)")
