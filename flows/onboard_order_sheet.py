@@ -118,3 +118,16 @@ def serve_with_nightly(cron: str, timezone: str, api_url: str) -> None:
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         prefect.serve(nightly_deployment(cron, timezone), order_sheet_deployment(), limit=1)
+
+
+def portal_run_state(flow_run_id: str, api_url: str | None) -> str | None:
+    """The state type of a flow run (``SCHEDULED``, ``RUNNING``, ``FAILED``, ...), or None when unknown."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    updates = {PREFECT_API_URL: api_url} if api_url else {}
+    with temporary_settings(updates=updates), get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+    return run.state.type.value if run.state else None

@@ -131,7 +131,7 @@ def batches(portal: Portal, p: Principal) -> list[dict[str, Any]]:
     for rec in submit.all_submitted(portal.home):
         if rec["batch"] not in seen and p.may_see(rec["partner"]):
             seen[rec["batch"]] = {"batch": rec["batch"], "partner": rec["partner"], "received_at": rec["submitted_at"],
-                                  "status": "queued", "report": None, "customers": {}}
+                                  "status": "queued", "report": None, "customers": {}, "flow_run": rec["flow_run"]}
     return sorted(seen.values(), key=lambda b: b["received_at"], reverse=True)
 
 
@@ -144,8 +144,17 @@ def batch(portal: Portal, p: Principal, batch_id: str) -> dict[str, Any]:
     valid = [c for c in customers if c.get("customer") == "valid"]
     progress = {s: {"done": sum(1 for c in valid if c["status"].get(s) == "done"), "total": len(valid)} for s in SYSTEMS}
     status = summary.get("status") or "queued"
+    note = None
+    if status == "queued" and summary.get("flow_run"):
+        # Not staged yet: ask the orchestrator whether the run is still coming or ended before it staged.
+        state = portal.submitter.state(summary["flow_run"])
+        if state in submit.ENDED_WITHOUT_STAGING:
+            status = "not started"
+            note = ("The run ended before it staged this file (another run may have held the data home). "
+                    "Submit the file again, or ask the operator to retry the batch.")
     return {"batch": batch_id, "partner": summary["partner"], "status": status, "received_at": summary["received_at"],
-            "finished": status in FINISHED, "totals": summary.get("customers", {}), "progress": progress,
+            "finished": status in (*FINISHED, "not started"), "note": note, "totals": summary.get("customers", {}),
+            "progress": progress,
             "customers": [{"account": c["account"], "customer": c.get("customer"),
                            "status": {s: c["status"].get(s) for s in (*SYSTEMS, "mail")}, "errors": c["errors"]}
                           for c in customers],

@@ -28,6 +28,13 @@ class Submitter(Protocol):
         """Start a run with these flow parameters; return the flow run id."""
         ...
 
+    def state(self, flow_run_id: str) -> str | None:
+        """The run's state (``SCHEDULED``, ``PENDING``, ``RUNNING``, ``FAILED``, ``CRASHED``...), None if unknown."""
+        ...
+
+
+ENDED_WITHOUT_STAGING = ("FAILED", "CRASHED", "CANCELLED")
+
 
 @dataclass
 class PrefectSubmitter:
@@ -44,6 +51,14 @@ class PrefectSubmitter:
         except Exception as exc:  # the orchestrator's own errors vary by version: one sentence to the partner
             raise SubmitError(f"the run could not be started ({type(exc).__name__}); try again in a minute "
                               "or ask the operator to check 'onboard serve'") from exc
+
+    def state(self, flow_run_id: str) -> str | None:
+        from flows.onboard_order_sheet import portal_run_state
+
+        try:
+            return portal_run_state(flow_run_id, self.api_url)
+        except Exception:  # the orchestrator unreachable: the page says "queued" and looks again later
+            return None
 
 
 def batch_for(partner_id: str, path: Path) -> str:

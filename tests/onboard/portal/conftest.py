@@ -38,6 +38,9 @@ class NoOrchestrator:
     def submit(self, parameters: dict[str, Any]) -> str:
         raise SubmitError("no orchestrator in this test")
 
+    def state(self, flow_run_id: str) -> str | None:
+        return None
+
 
 @dataclass
 class LivePortal:

@@ -18,10 +18,14 @@ class RecordingSubmitter:
 
     def __init__(self) -> None:
         self.runs: list[dict[str, Any]] = []
+        self.states: dict[str, str] = {}
 
     def submit(self, parameters: dict[str, Any]) -> str:
         self.runs.append(parameters)
         return f"run-{len(self.runs)}"
+
+    def state(self, flow_run_id: str) -> str | None:
+        return self.states.get(flow_run_id)
 
 
 def _client(home: Path, submitter: RecordingSubmitter, base_url: str = "http://testserver") -> TestClient:
@@ -55,6 +59,11 @@ def test_submit_queues_one_run_and_only_an_operator_may_retry(isolated_home: Pat
     assert client.post(f"/api/batches/{up['batch']}/retry", headers=acme).status_code == 404
     assert client.post(f"/api/batches/{up['batch']}/retry", headers=op).status_code == 202
     assert runs.runs[1] == params  # the same file again: the run resumes the same batch
+
+    # the run ended before it staged anything (say another run held the data home): the page says so
+    runs.states["run-2"] = "FAILED"
+    doc = client.get(f"/api/batches/{up['batch']}", headers=acme).json()
+    assert doc["status"] == "not started" and doc["finished"] and "Submit the file again" in doc["note"]
 
 
 def test_batch_progress_read_from_the_status_snapshot(isolated_home: Path) -> None:

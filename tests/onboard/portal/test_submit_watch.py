@@ -3,6 +3,7 @@ embedded simulators, driven by headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ BOUND = 300  # seconds: the whole test, server start included
 
 
 @pytest.fixture
-def served(isolated_home: Path, tmp_path: Path) -> Iterator[str]:
+def served(isolated_home: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
     port, web = free_port(), free_port()
     log = (tmp_path / "serve.log").open("wb")
     env = {**os.environ, "ONBOARD_HOME": str(isolated_home), "ONBOARD_PORTAL_PORT": str(web),
@@ -44,7 +45,7 @@ def served(isolated_home: Path, tmp_path: Path) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, "onboard serve did not start in time"
             time.sleep(1)
-        yield url
+        yield url, f"http://127.0.0.1:{port}/api"
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -69,13 +70,14 @@ def _watch_until_done(page: Any, started: float) -> None:
         page.wait_for_load_state()
 
 
-def test_submit_watch_done_reupload_skips_and_isolation(served: str, isolated_home: Path, page: Any, browser: Any,
-                                                        tmp_path: Path) -> None:
+def test_submit_watch_done_reupload_skips_and_isolation(served: tuple[str, str], isolated_home: Path, page: Any,
+                                                        browser: Any, tmp_path: Path) -> None:
+    served_url, api_url = served
     started = time.monotonic()
     store = TokenStore(isolated_home)
-    sign_in(page, served, store.issue("acme-telecom")[0])
+    sign_in(page, served_url, store.issue("acme-telecom")[0])
     # the first file holds a held customer: submit the three valid ones
-    _upload(page, served, order_book(tmp_path / "first.xlsx", held=True))
+    _upload(page, served_url, order_book(tmp_path / "first.xlsx", held=True))
     assert page.inner_text("[data-count=held]") == "1"
     page.click("#submit-form button")
     page.wait_for_url("**/batches/*")
@@ -92,7 +94,7 @@ def test_submit_watch_done_reupload_skips_and_isolation(served: str, isolated_ho
     assert "Summary" in load_workbook(report, read_only=True).sheetnames
 
     # the corrected file: the three already onboarded are skipped, the fourth goes through
-    _upload(page, served, order_book(tmp_path / "corrected.xlsx", held=False))
+    _upload(page, served_url, order_book(tmp_path / "corrected.xlsx", held=False))
     counts = {k: page.inner_text(f"[data-count={k}]") for k in ("total", "valid", "held", "skipped")}
     assert counts == {"total": "4", "valid": "1", "held": "0", "skipped": "3"}
     assert page.locator("#findings tbody tr", has_text="ALREADY_ONBOARDED").count() == 3
@@ -103,17 +105,22 @@ def test_submit_watch_done_reupload_skips_and_isolation(served: str, isolated_ho
     _watch_until_done(page, started)
     assert page.locator("#progress-broadworks").get_attribute("value") == "1"
     assert page.locator("#report-link").count() == 1
+    # the runs were flow runs of the portal's deployment, and the portal can read their state
+    from flows.onboard_order_sheet import portal_run_state
+
+    flow_run = json.loads((isolated_home / "portal" / "batches" / f"{second_batch}.json").read_text())["flow_run"]
+    assert portal_run_state(flow_run, api_url) == "COMPLETED"
 
     # a second partner's session: 404 for the first partner's batch, file and report
     other = browser.new_context()
     try:
         p2 = other.new_page()
-        sign_in(p2, served, store.issue("northwind")[0])
+        sign_in(p2, served_url, store.issue("northwind")[0])
         upload_ids = [p.stem for p in (isolated_home / "uploads" / "acme-telecom").glob("*.json")]
         for url in (f"/batches/{first_batch}", f"/batches/{first_batch}/report.xlsx",
                     *(f"/uploads/{u}" for u in upload_ids), *(f"/uploads/{u}/errors.xlsx" for u in upload_ids)):
-            assert p2.request.get(served + url).status == 404, url
-        p2.goto(served + f"/batches/{first_batch}")
+            assert p2.request.get(served_url + url).status == 404, url
+        p2.goto(served_url + f"/batches/{first_batch}")
     finally:
         p2.screenshot(path=str(ROOT / "var" / "test-artifacts" / "portal" / "second_partner_404.png"))
         other.close()
