@@ -9,7 +9,7 @@ export PREFECT_HOME := $(CURDIR)/var/prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test lint typecheck pytest bench libreoffice clean
+.PHONY: install demo test lint typecheck pytest bench libreoffice chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,24 @@ libreoffice:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    libreoffice-calc >/dev/null) || echo "LibreOffice could not be installed: its tests will be skipped"; }
 
+# The portal's browser tests drive Debian's Chromium through Playwright (launched by executable_path:
+# Playwright cannot download its own browsers here). Unlike LibreOffice, a missing Chromium fails the
+# build: those tests are acceptance tests and must never be skipped.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Chromium from Debian's packages (once)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null) || true; }
+	@test -x $(CHROMIUM) || { echo "error: Chromium could not be installed at $(CHROMIUM): the portal's browser tests cannot run"; exit 1; }
+
 lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install libreoffice
+pytest: install libreoffice chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest

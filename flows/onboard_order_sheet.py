@@ -95,3 +95,61 @@ def _artifacts(result: dict[str, Any]) -> None:
         create_markdown_artifact(
             key=f"report-{result['batch']}", markdown=f"Reconciliation workbook: `{result['report']}`"
         )
+
+
+# -- the portal's deployment (``onboard serve``) --------------------------------------------------
+PORTAL_DEPLOYMENT = "portal"
+
+
+def order_sheet_deployment() -> Any:
+    """The deployment the partner portal submits to: one run at a time, the next one waits its turn
+    (the single-writer rule of the data home holds by construction, not by a lock error)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.flows import EntrypointType
+
+    deployment = onboard_order_sheet.to_deployment(
+        name=PORTAL_DEPLOYMENT,
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+        description="An order workbook submitted through the partner portal",
+        tags=["portal"],
+        entrypoint_type=EntrypointType.MODULE_PATH,  # the runner's subprocess imports it from the installed project
+        _sync=True,  # type: ignore[call-arg]  # async_dispatch: the sync form, even where an event loop runs
+    )
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
+
+
+def start_portal_run(parameters: dict[str, Any], deployment: str, api_url: str | None) -> str:
+    """Create a flow run of ``deployment`` and return its id without waiting for it (``timeout=0``)."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    updates = {PREFECT_API_URL: api_url} if api_url else {}
+    with temporary_settings(updates=updates):
+        run = run_deployment(deployment, parameters=parameters, timeout=0)
+    return str(getattr(run, "id", run))
+
+
+def serve_with_nightly(cron: str, timezone: str, api_url: str) -> None:
+    """Serve the nightly deployment and the portal's deployment in one runner, one flow run at a time."""
+    import prefect
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.nightly_finance import nightly_deployment
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        prefect.serve(nightly_deployment(cron, timezone), order_sheet_deployment(), limit=1)
+
+
+def portal_run_state(flow_run_id: str, api_url: str | None) -> str | None:
+    """The state type of a flow run (``SCHEDULED``, ``RUNNING``, ``FAILED``, ...), or None when unknown."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    updates = {PREFECT_API_URL: api_url} if api_url else {}
+    with temporary_settings(updates=updates), get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+    return run.state.type.value if run.state else None

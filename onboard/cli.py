@@ -18,6 +18,9 @@ inventory_app = typer.Typer(no_args_is_help=True, help="The DID inventory.")
 report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(report_app, name="report")
+from onboard.partners_cli import partner_app  # noqa: E402 - the portal's partner and token commands
+
+app.add_typer(partner_app, name="partner")
 err = Console(stderr=True)
 out = Console()
 
@@ -201,12 +204,15 @@ def report_nightly(
 
 @app.command()
 @clean_errors
-def serve(port: Annotated[int, typer.Option(help="Port of the local Prefect server on 127.0.0.1.")] = 4200) -> None:
-    """Local Prefect server + the nightly finance deployment on its cron schedule (Ctrl-C stops)."""
+def serve(
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server on 127.0.0.1.")] = 4200,
+    host: Annotated[str, typer.Option("--host", help="Address the partner portal binds.")] = "127.0.0.1",
+) -> None:
+    """Local Prefect server + the nightly deployment + the partner portal (Ctrl-C stops)."""
     from onboard.serve import serve as run_serve
     from onboard.settings import load_settings
 
-    run_serve(load_settings(), port=port)
+    run_serve(load_settings(), port=port, portal_host=host)
 
 
 @app.command()

@@ -75,6 +75,23 @@ def run_demo(console: Console) -> None:
     )
     console.print(f"\nreconciliation workbook: {result['report']}")
     console.print(f"partner error workbook: {checked.get('errors_out')}")
+    print_portal_hint(console, home)
     if not ok:
         console.print("[red]the demo did not run as designed[/]")
         raise typer.Exit(1)
+
+
+def print_portal_hint(console: Console, home: Path) -> None:
+    """How to open the partner portal on the demo's data home, with a token for the demo partner."""
+    from onboard.portal.tokens import TokenStore
+    from onboard.serve import DEFAULT_PORTAL_PORT
+
+    token, rec = TokenStore(home).issue("default", days=1)
+    port = os.environ.get("ONBOARD_PORTAL_PORT") or DEFAULT_PORTAL_PORT
+    console.rule("[bold]4. the partner portal")
+    console.print(f"start it:  ONBOARD_HOME={home} .venv/bin/onboard serve", highlight=False, soft_wrap=True)
+    console.print(f"open:      http://127.0.0.1:{port}/  and sign in with the demo token (partner 'default', "
+                  f"expires {rec.expires_at[:10]}):", highlight=False, soft_wrap=True)
+    console.print(f"           {token}", highlight=False, soft_wrap=True)
+    console.print("API:       the same token as 'Authorization: Bearer ...'; the document is at /openapi.json",
+                  highlight=False, soft_wrap=True)

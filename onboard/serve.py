@@ -1,9 +1,11 @@
-"""``onboard serve``: a local Prefect server on loopback and the nightly finance deployment on its cron.
+"""``onboard serve``: a local Prefect server on loopback, the deployments, and the partner portal.
 
 The server is a child process (``prefect server start``) with its database under PREFECT_HOME; this
-process then serves the deployment (ONBOARD_NIGHTLY_CRON in ONBOARD_TIMEZONE, one run at a time)
-until interrupted, and stops the server on the way out. A Prefect server already answering on the
-port is used as it is. Prefect itself is only imported inside ``flows``.
+process then serves two deployments in one runner, one flow run at a time: the nightly finance
+(ONBOARD_NIGHTLY_CRON in ONBOARD_TIMEZONE) and ``onboard_order_sheet/portal``, which the portal submits
+to. The portal (uvicorn, a thread of this process) binds 127.0.0.1 unless ``--host`` says otherwise, on
+ONBOARD_PORTAL_PORT (default 8080). Everything stops on Ctrl-C. A Prefect server already answering on
+the port is used as it is. Prefect itself is only imported inside ``flows``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +28,7 @@ from onboard.settings import Settings
 
 HOST = "127.0.0.1"  # loopback only: the local server has no authentication
 DEFAULT_PORT = 4200
+DEFAULT_PORTAL_PORT = 8080
 STARTUP_TIMEOUT = 120.0
 
 
@@ -95,21 +99,53 @@ def check_schedule(settings: Settings) -> None:
         raise UsageError(f"ONBOARD_NIGHTLY_CRON={settings.nightly_cron!r}: {exc}") from None
 
 
-def serve(settings: Settings, *, port: int = DEFAULT_PORT) -> None:
-    """Run until interrupted: local Prefect server + the nightly deployment on its schedule."""
-    check_schedule(settings)  # also imports flows: PREFECT_HOME and DO_NOT_TRACK are set from here on
-    from flows.nightly_finance import serve_nightly
+def portal_port() -> int:
+    # ONBOARD_PORTAL_PORT (DESIGN §7); read here so the settings module stays as other commands need it.
+    raw = os.environ.get("ONBOARD_PORTAL_PORT") or str(DEFAULT_PORTAL_PORT)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise UsageError(f"ONBOARD_PORTAL_PORT={raw!r} is not a port number")
+    return int(raw)
 
+
+def start_portal(settings: Settings, host: str, port: int, api_url: str) -> threading.Thread:
+    """The partner portal in a thread of this process; it submits runs to the Prefect server at ``api_url``."""
+    import uvicorn
+
+    from onboard.portal.app import build_portal, create_app
+    from onboard.portal.submit import PrefectSubmitter
+
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    app = create_app(build_portal(settings.home, PrefectSubmitter(api_url), secret_key=key))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                           proxy_headers=False))
+    thread = threading.Thread(target=server.run, name="portal", daemon=True)  # dies with serve
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise UsageError(f"the partner portal could not listen on {host}:{port} (is the port taken?)")
+        time.sleep(0.1)
+    return thread
+
+
+def serve(settings: Settings, *, port: int = DEFAULT_PORT, portal_host: str = HOST) -> None:
+    """Run until interrupted: local Prefect server + the deployments + the partner portal."""
+    check_schedule(settings)  # also imports flows: PREFECT_HOME and DO_NOT_TRACK are set from here on
+    from flows.onboard_order_sheet import serve_with_nightly
+
+    web_port = portal_port()
     home = settings.home.resolve()
-    # Each scheduled run is a subprocess that loads its own settings from the environment: pin the data
-    # home and time zone served here, or a run started elsewhere would report on ./var.
+    # Each run is a subprocess that loads its own settings from the environment: pin the data home and
+    # time zone served here, or a run started elsewhere would work on ./var.
     os.environ["ONBOARD_HOME"] = str(home)
     os.environ["ONBOARD_TIMEZONE"] = settings.timezone
     with prefect_server(home / "logs" / "prefect-server.log", port) as url:
         os.environ["PREFECT_API_URL"] = url  # the runner's flow-run subprocesses talk to this server too
+        start_portal(settings, portal_host, web_port, url)
         print(
             f"Prefect UI: {url.removesuffix('/api')}  nightly_finance: '{settings.nightly_cron}' "
-            f"({settings.timezone}), one run at a time. Ctrl-C stops both.",
-            file=sys.stderr,
+            f"({settings.timezone}), one run at a time.\n"
+            f"Partner portal: http://{portal_host}:{web_port}/  (tokens: onboard partner token ID). Ctrl-C stops all.",
+            file=sys.stderr, flush=True,
         )
-        serve_nightly(settings.nightly_cron, settings.timezone, url)
+        serve_with_nightly(settings.nightly_cron, settings.timezone, url)

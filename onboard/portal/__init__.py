@@ -1,0 +1,1 @@
+"""The partner portal: pages and a JSON API served by ``onboard serve`` (FastAPI + Jinja2)."""
