@@ -29,6 +29,7 @@ from prefect.futures import PrefectFuture, wait
 
 from flows import migrate as M
 from flows import pipeline, progress
+from flows.interrupts import keep_cli_interrupt
 from flows.provision import SYSTEMS
 from flows.stage import Prepared
 from flows.systems import Systems, open_systems
@@ -68,6 +69,7 @@ def migrate_book(
     dask: str | None = None,
     cutover: str | None = None,
 ) -> dict[str, Any]:
+    keep_cli_interrupt()  # SIGTERM as Ctrl-C under the command line (flows.interrupts)
     settings = _settings_override or load_settings()
     if workers:
         settings = settings.model_copy(update={"concurrency": workers})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
 from flows import pipeline, progress
+from flows.interrupts import keep_cli_interrupt
 from flows.pipeline import Context
 from flows.stage import Prepared, RunOptions, adopt_staged
 from flows.systems import Systems, open_systems
@@ -53,7 +52,7 @@ def onboard_order_sheet(
 ) -> dict[str, Any]:
     """``batch_id``: the batch ``onboard run`` already read, checked and staged (the file is not read again);
     without it the flow stages ``path`` itself (tests, deployments)."""
-    _keep_cli_interrupt()
+    keep_cli_interrupt()  # SIGTERM as Ctrl-C under the command line, not Prefect's TerminationSignal
     settings = load_settings()
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
                          chunk_size=settings.chunk_size)
@@ -71,17 +70,6 @@ def onboard_order_sheet(
             result = finish_task(ctx, systems, prepared.batch_id)
     _artifacts(result)
     return result
-
-
-def _keep_cli_interrupt() -> None:
-    """Under the `onboard` command line, SIGTERM ends the run like Ctrl-C does (within 2 s, batch
-    `interrupted`, issue 14), not through Prefect's TerminationSignal. Prefect's engine installs its SIGTERM
-    bridge just before this body runs and restores the previous handler after it; a run started by a Prefect
-    worker (no marked SIGINT handler) keeps Prefect's cancellation as it is."""
-    with contextlib.suppress(ValueError):  # not the main thread: nothing to route
-        handler = signal.getsignal(signal.SIGINT)
-        if getattr(handler, "onboard_interrupt", False) and callable(handler):
-            signal.signal(signal.SIGTERM, handler)
 
 
 def _artifacts(result: dict[str, Any]) -> None:

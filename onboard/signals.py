@@ -47,7 +47,7 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 
 # Prefect's flow engine replaces the SIGTERM handler with its own (raising TerminationSignal, then minutes of
-# unwinding); the flow puts ours back when it sees this mark on the SIGINT handler (flows.onboard_order_sheet).
+# unwinding); a flow puts ours back when it sees this mark on the SIGINT handler (flows.interrupts).
 _handler.onboard_interrupt = True  # type: ignore[attr-defined]
 
 

@@ -88,3 +88,11 @@ def test_a_100k_customer_book_passes_the_defaults(tmp_path: Path) -> None:
     assert unzipped * 50 < G.Limits().max_unzipped_mb * G.MIB * 0.8
     assert ratio < G.MAX_RATIO / 4
     assert G.Limits().max_cells > 1_000_000 * 5 and G.Limits().max_cells > 100_001 * 26
+
+
+def test_an_unreadable_file_is_one_line(tmp_path: Path, cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root a 000 file is still readable: the check the guard makes is simulated
+    monkeypatch.setattr(G.os, "access", lambda *a, **k: False)
+    with pytest.raises(InputError, match="permission denied") as exc:
+        G.inspect_input(cases / "clean.xlsx")
+    assert "\n" not in exc.value.message
