@@ -1,0 +1,76 @@
+"""What a writing command sets up before its work: the data home's writer lock, and a Prefect API.
+
+The lock comes first (issue 16): a second `run` started a second after the first is refused at once,
+not after both have read and validated their files. It is held for the whole command, through staging and
+the flow (``staging.lock.pin``), so no other run slips in between the two. A file refused before staging
+still leaves the data home as it found it (issue 14): the lock file we created for it is taken away again.
+
+Starting a temporary Prefect server costs most of a small run's wall time; when ``onboard serve``'s
+server answers (``PREFECT_API_URL``, else its default address), the run reports to it instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from onboard.errors import UsageError
+from onboard.serve import DEFAULT_PORT, api_url, healthy
+
+PROBE_TIMEOUT = 0.5  # a server on loopback answers /health in milliseconds; do not make the cold case slower
+
+
+class HeldHome:
+    """The writer lock of a data home for one command. ``staged`` once the data home is meant to change."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.staged = False
+
+
+@contextlib.contextmanager
+def hold_home(home: Path, command: str) -> Iterator[HeldHome]:
+    from staging.lock import RunLock, pin, unpin
+
+    home_existed = home.exists()
+    lock = RunLock(home)
+    lock_existed = lock.path.exists()
+    lock.acquire(command)  # LockedError: another run holds it (one line, exit 2)
+    pin(lock)
+    held = HeldHome(home)
+    try:
+        yield held
+    except BaseException:
+        if not held.staged:  # refused before anything was staged: leave no trace of ours
+            if not lock_existed:
+                with contextlib.suppress(OSError):
+                    lock.path.unlink()  # still ours: a process that opened it meanwhile was refused
+            unpin(lock)
+            lock.release()
+            if not home_existed:
+                with contextlib.suppress(OSError):
+                    home.rmdir()  # only if empty
+        raise
+    finally:
+        unpin(lock)
+        lock.release()
+
+
+def use_running_prefect(timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Point this process at a Prefect server that answers (``onboard serve``'s), if one does.
+
+    Returns its API URL, or None when none answers (the flow then starts Prefect's temporary server). A
+    configured ``PREFECT_API_URL`` that does not answer is refused in one line rather than failing deep
+    inside Prefect after the batch was staged. Call before Prefect is imported.
+    """
+    configured = os.environ.get("PREFECT_API_URL")
+    url = configured or api_url(DEFAULT_PORT)
+    if healthy(url, timeout=timeout):
+        os.environ["PREFECT_API_URL"] = url
+        return url
+    if configured:
+        raise UsageError(f"PREFECT_API_URL {configured} does not answer: start `onboard serve`, "
+                         "or unset PREFECT_API_URL to run on a temporary Prefect server")
+    return None
