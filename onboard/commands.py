@@ -124,7 +124,7 @@ def run(
         # before the data home changes and before `flows` (Prefect) is imported: a refused file changes nothing
         raw = read_order(file, settings.limits())
         choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
-        use_running_prefect()  # a configured server that does not answer is refused before staging
+        use_running_prefect(home)  # a configured server that does not answer is refused before staging
         bar.phase("validating and staging", 1)
         held.staged = True
         from flows import pipeline
@@ -191,7 +191,7 @@ def migrate(settings: Settings, paths: list[Path], *, partner: str | None, chunk
     settings.external_mode()
     with hold_home(settings.home.resolve(), "onboard migrate"), Progress(show_progress, verb="migrating") as bar:
         bar.phase("reading, validating and staging", 1)
-        use_running_prefect()
+        use_running_prefect(settings.home.resolve())
         from flows import progress
         from flows.migrate_book import migrate as run_migrate
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from onboard.errors import UsageError
-from onboard.serve import DEFAULT_PORT, api_url, healthy
+from onboard.serve import API_FILE, healthy
 
 PROBE_TIMEOUT = 0.5  # a server on loopback answers /health in milliseconds; do not make the cold case slower
 
@@ -58,19 +58,31 @@ def hold_home(home: Path, command: str) -> Iterator[HeldHome]:
         lock.release()
 
 
-def use_running_prefect(timeout: float = PROBE_TIMEOUT) -> str | None:
-    """Point this process at a Prefect server that answers (``onboard serve``'s), if one does.
+def use_running_prefect(home: Path, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Point this process at a Prefect server that answers, if one does: ``PREFECT_API_URL`` when set,
+    else the server ``onboard serve`` announces for this data home (``serve.API_FILE``).
 
-    Returns its API URL, or None when none answers (the flow then starts Prefect's temporary server). A
-    configured ``PREFECT_API_URL`` that does not answer is refused in one line rather than failing deep
-    inside Prefect after the batch was staged. Call before Prefect is imported.
+    Returns its API URL, or None when none answers (the flow then starts Prefect's temporary server). Only
+    the data home's own announcement is trusted, not whatever listens on 127.0.0.1:4200: another data home's
+    server (another operator, a test) must not receive this one's runs. A configured ``PREFECT_API_URL``
+    that does not answer is refused in one line before anything is staged, rather than failing deep inside
+    Prefect. Call before Prefect is imported.
     """
     configured = os.environ.get("PREFECT_API_URL")
-    url = configured or api_url(DEFAULT_PORT)
-    if healthy(url, timeout=timeout):
+    announced = _announced(home)
+    url = configured or announced
+    if url and healthy(url, timeout=timeout):
         os.environ["PREFECT_API_URL"] = url
         return url
     if configured:
         raise UsageError(f"PREFECT_API_URL {configured} does not answer: start `onboard serve`, "
                          "or unset PREFECT_API_URL to run on a temporary Prefect server")
-    return None
+    return None  # an announcement left by a killed `serve` is stale: ignored
+
+
+def _announced(home: Path) -> str | None:
+    try:
+        text = (home / API_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text if text.startswith(("http://127.0.0.1:", "http://localhost:")) else None

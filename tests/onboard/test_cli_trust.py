@@ -1,0 +1,210 @@
+"""Issue 16, the CLI half: a command line people trust (help, --version, --json, exit codes, --force)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from rich.console import Console
+
+from data.samples.generate import SAMPLE
+from onboard import commands
+from onboard.output import exit_code, looks_like_batch
+from onboard.progress import Progress
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEAN = ROOT / "tests" / "cases" / "clean.xlsx"
+
+
+def onboard(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "onboard.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_version() -> None:
+    proc = onboard("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "onboard 0.1.0"
+
+
+COMMANDS = [["validate"], ["run"], ["migrate"], ["plan"], ["retry"], ["status"], ["template"], ["inventory", "show"],
+            ["inventory", "load"], ["report", "nightly"], ["serve"], ["sim"], ["demo"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c))
+def test_help_shows_switches_as_switches_and_one_placeholder_style(command: list[str]) -> None:
+    proc = onboard(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "<" not in text and "{" not in text, text  # no <bool>, <str>, <path>, {FILE}
+    assert "TEXT" not in text and "INTEGER" not in text and "FLOAT" not in text and "PATH " not in text.replace(
+        "PATH...", ""), text  # click's type names are not our placeholders
+    for line in text.splitlines():
+        words = line.split()
+        if words and words[0] in {"--json", "--force", "--all-or-nothing", "--allow-pending-e911", "--help"}:
+            assert len(words) == 1 or not words[1].isupper() or words[1] == "->", line  # a switch takes no value
+
+
+def test_migrate_help_names_the_date_format_and_defaults() -> None:
+    text = " ".join(onboard("migrate", "--help").stdout.split())
+    assert "--cutover YYYY-MM-DD" in text
+    assert "--chunk-size N Customers per chunk. [default: 500" in text
+    assert "--workers N Connector sessions in parallel. [default: 4" in text
+
+
+def test_help_and_version_import_no_heavy_library() -> None:
+    code = ("import sys\nfrom onboard.cli import main\n"
+            "for argv in (['--help'], ['--version'], ['run', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('prefect', 'pandas', 'duckdb', 'pyarrow') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
+
+
+def test_template_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "orders.xlsx"
+    out.write_bytes(b"a partner's filled workbook")
+    proc = onboard("template", str(out))
+    assert proc.returncode == 2
+    assert "already exists" in one_error_line(proc) and "--force" in proc.stderr
+    assert out.read_bytes() == b"a partner's filled workbook"
+    forced = onboard("template", str(out), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert load_workbook(out).sheetnames[0]  # a real workbook now
+
+
+def test_plan_of_a_missing_file_says_the_file_is_missing(tmp_path: Path) -> None:
+    proc = onboard("plan", str(tmp_path / "orders.xlsx"))
+    assert proc.returncode == 2
+    assert "orders.xlsx: no such file" in one_error_line(proc)
+    as_json = onboard("plan", str(tmp_path / "orders.xlsx"), "--json")
+    assert as_json.returncode == 2 and "no such file" in json.loads(as_json.stdout)["error"]
+    assert looks_like_batch("0123456789abcdef") and not looks_like_batch("orders.xlsx")
+
+
+def test_validate_human_output_tells_errors_from_warnings_without_colour() -> None:
+    proc = onboard("validate", str(SAMPLE), env={"NO_COLOR": "1", "TERM": "dumb"})
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("ERROR ") for line in lines) and any(line.startswith("WARNING ") for line in lines)
+    assert "\x1b[" not in proc.stdout
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(proc.stdout)  # human output is not JSON
+
+
+def test_masked_password_round_trip(tmp_path: Path) -> None:
+    """Our error workbook masks passwords; uploading it again as it is must not take the mask as a password."""
+    annotated = tmp_path / "errors.xlsx"
+    first = onboard("validate", str(SAMPLE), "--errors-out", str(annotated))
+    assert first.returncode == 1 and annotated.exists()
+    again = onboard("validate", str(annotated), "--json")
+    assert again.returncode == 1
+    masked = [f for f in json.loads(again.stdout)["findings"] if f["code"] == "PASSWORD_MASKED"]
+    assert masked and all(f["sheet"] == "Customers" and f["column"] == "Password" for f in masked)
+
+
+def test_validate_exits_1_on_a_workbook_without_customers(tmp_path: Path) -> None:
+    wb = Workbook()
+    assert wb.active is not None
+    wb.active.title = "Customers"
+    wb.active.append(["Account Name", "First Name", "Last Name", "Password", "Address 1", "City", "State", "Zip",
+                      "Email", "Default Domain", "Time Zone", "Billing Start Date", "Billing Type"])
+    wb.save(path := tmp_path / "orders.xlsx")
+    proc = onboard("validate", str(path), "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["customers"]["held"] == 0 and [f["code"] for f in doc["findings"]] == ["NO_CUSTOMERS"]
+    assert proc.returncode == 1  # "0 customers" is not a success
+
+
+def test_report_timezone_from_a_dot_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onboard.cli import _settings
+    from reports import clock
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ONBOARD_TIMEZONE", raising=False)
+    (tmp_path / ".env").write_text("ONBOARD_TIMEZONE=Asia/Tokyo\n")
+    try:
+        _settings()
+        assert clock.zone_name() == "Asia/Tokyo"
+    finally:
+        clock.configure(None)
+
+
+@pytest.mark.parametrize(("customers", "code"), [
+    ({"total": 3, "valid": 3, "held": 0, "skipped": 0, "provisioned": 3, "billed": 3, "failed": 0}, 0),
+    ({"total": 3, "valid": 2, "held": 1, "skipped": 0, "provisioned": 2, "billed": 2, "failed": 0}, 1),
+    ({"total": 3, "valid": 3, "held": 0, "skipped": 0, "provisioned": 3, "billed": 2, "failed": 1}, 1),
+    ({"total": 3, "valid": 3, "held": 0, "skipped": 0, "provisioned": 2, "billed": 2, "failed": 0}, 1),
+    ({"total": 2, "valid": 0, "held": 0, "skipped": 2, "provisioned": 0, "billed": 0, "failed": 0}, 0),
+])
+def test_one_exit_rule_for_run_retry_and_migrate(customers: dict[str, int], code: int) -> None:
+    assert exit_code(customers) == code
+
+
+def test_progress_labels_each_phase_with_a_total() -> None:
+    bar = Progress(False)
+    bar.phase("reading", 1)
+    report = bar.reporter()
+    for done in (0, 1, 2):
+        report(done, 2)
+    assert bar.phases == [("reading", 1), ("provisioning 2 customers", 2), ("reconciling", 1)]
+    assert all(total is not None for _, total in bar.phases)
+
+
+def test_migrate_and_nightly_summaries_are_short_text_not_a_dict() -> None:
+    console = Console(record=True, width=120)
+    counts = {"total": 3, "valid": 2, "held": 1, "skipped": 0, "provisioned": 2, "billed": 2, "failed": 0}
+    commands.print_migrate(console, {"batches": [{"batch": "ab" * 8, "customers": counts, "report": "r.xlsx"}],
+                                     "customers": counts, "cutover": "2027-01-01", "chunks": 1})
+    commands.print_nightly(console, {"date": "2026-11-30", "customers": 5, "new_accounts": 2, "first_invoices": 1,
+                                     "expected_mrc": 10.0, "billed_mrc": 9.5, "expected_nrc": 0.0, "billed_nrc": 0.0,
+                                     "exceptions": 1, "by_kind": {"PACKAGE_MISMATCH": 1}, "new": 1, "resolved": 0,
+                                     "still_open": 0, "workbook": "n.xlsx"})
+    text = console.export_text()
+    assert "{" not in text and "'" not in text
+    assert "3 customers, 2 valid, 1 held" in text and "1 PACKAGE_MISMATCH" in text and "nightly workbook: n.xlsx" in text
+
+
+def test_inventory_show_json_and_human() -> None:
+    proc = onboard("inventory", "show", "512", "555", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) >= {"npa", "nxx", "numbers", "counts"} and doc["numbers"]
+    assert all(n["number"].startswith("+1512555") or n["number"].startswith("512555") for n in doc["numbers"])
+    human = onboard("inventory", "show", "512", "555")
+    assert human.returncode == 0 and "free" in human.stdout
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(human.stdout)
+
+
+def test_second_run_a_second_later_is_refused_and_a_finished_batch_has_nothing_left(tmp_path: Path) -> None:
+    partners = tmp_path / "partners.csv"
+    partners.write_text("partner_id,name,notification_email\nacme-telecom,Acme Telecom,orders@acme.example.com\n")
+    env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180", "ONBOARD_PARTNERS": str(partners)}
+    first = subprocess.Popen([sys.executable, "-m", "onboard.cli", "run", str(CLEAN), "--json"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    time.sleep(1.0)
+    second = onboard("run", str(CLEAN), "--json", env=env, timeout=120)
+    out, errs = first.communicate(timeout=600)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "another onboard run is in progress" in json.loads(second.stdout)["error"]
+    assert first.returncode in (0, 1), errs
+    doc = json.loads(out)  # --json: the document alone on stdout
+    assert set(doc) == {"batch", "customers", "report", "errors", "held_back"}
+    assert exit_code(doc["customers"]) == first.returncode
+    again = onboard("run", str(CLEAN), env=env, timeout=600)
+    assert again.returncode == first.returncode, again.stderr
+    assert "nothing left to send" in again.stdout
