@@ -6,7 +6,8 @@ the flow (``staging.lock.pin``), so no other run slips in between the two. A fil
 still leaves the data home as it found it (issue 14): the lock file we created for it is taken away again.
 
 Starting a temporary Prefect server costs most of a small run's wall time; when ``onboard serve``'s
-server answers (``PREFECT_API_URL``, else its default address), the run reports to it instead.
+server answers (``PREFECT_API_URL``, else the address ``serve`` announces in the data home), the run
+reports to it instead.
 """
 
 from __future__ import annotations

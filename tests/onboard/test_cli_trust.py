@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from rich.console import Console
 
-from data.samples.generate import SAMPLE
+from data.samples.generate import SAMPLE, write_big_book
 from onboard import commands
 from onboard.output import exit_code, looks_like_batch
 from onboard.progress import Progress
@@ -192,7 +197,8 @@ def test_inventory_show_json_and_human() -> None:
 
 def test_second_run_a_second_later_is_refused_and_a_finished_batch_has_nothing_left(tmp_path: Path) -> None:
     partners = tmp_path / "partners.csv"
-    partners.write_text("partner_id,name,notification_email\nacme-telecom,Acme Telecom,orders@acme.example.com\n")
+    partners.write_text("partner_id,name,notification_email\ndefault,D,d@x.example\n"
+                        "acme-telecom,Acme Telecom,orders@acme.example.com\n")
     env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180", "ONBOARD_PARTNERS": str(partners)}
     first = subprocess.Popen([sys.executable, "-m", "onboard.cli", "run", str(CLEAN), "--json"], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
@@ -208,3 +214,80 @@ def test_second_run_a_second_later_is_refused_and_a_finished_batch_has_nothing_l
     again = onboard("run", str(CLEAN), env=env, timeout=600)
     assert again.returncode == first.returncode, again.stderr
     assert "nothing left to send" in again.stdout
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"true")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def answering() -> Iterator[str]:
+    """A server on loopback that answers Prefect's health check, as `onboard serve`'s does."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+    server.server_close()
+
+
+def test_run_uses_the_prefect_server_serve_announces(isolated_home: Path, answering: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from onboard.runtime import use_running_prefect
+    from onboard.serve import announce_api
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert use_running_prefect(isolated_home) is None  # nothing announced: a temporary server
+    with announce_api(isolated_home, answering):
+        assert use_running_prefect(isolated_home) == answering
+        assert os.environ["PREFECT_API_URL"] == answering
+    assert not (isolated_home / "prefect-api.url").exists()  # gone with the server
+
+
+def test_a_stale_announcement_or_a_dead_configured_server(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onboard.errors import UsageError
+    from onboard.runtime import use_running_prefect
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/api"
+    (isolated_home / "prefect-api.url").write_text(dead)  # a `serve` that was killed
+    assert use_running_prefect(isolated_home) is None and "PREFECT_API_URL" not in os.environ
+    monkeypatch.setenv("PREFECT_API_URL", dead)
+    with pytest.raises(UsageError, match="does not answer"):
+        use_running_prefect(isolated_home)
+
+
+def test_migrate_bar_moves_per_customer_and_shows_reconciling(isolated_home: Path) -> None:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows import progress
+    from flows.migrate_book import migrate
+    from onboard.settings import Settings
+
+    book = write_big_book(isolated_home.parent / "book.xlsx", 12, 2, start="2030-01-01")
+    bar = Progress(False, verb="migrating")
+    seen: list[tuple[int, int]] = []
+    report = bar.reporter()
+
+    def record(done: int, total: int) -> None:
+        seen.append((done, total))
+        report(done, total)
+
+    progress.set_reporter(record)
+    try:
+        with prefect_test_harness(server_startup_timeout=90):
+            result = migrate(Settings(home=isolated_home), [book], chunk_size=8, workers=2, cutover="2030-01-01")
+    finally:
+        progress.set_reporter(None)
+    assert result["chunks"] == 2 and result["customers"]["provisioned"] == 12
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and {t for _, t in seen} == {12}
+    assert len({d for d, _ in seen}) == 13  # 0..12: every customer moves the bar, not every chunk
+    assert bar.phases[-2:] == [("migrating 12 customers", 12), ("reconciling", 1)]
