@@ -291,3 +291,44 @@ def test_migrate_bar_moves_per_customer_and_shows_reconciling(isolated_home: Pat
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and {t for _, t in seen} == {12}
     assert len({d for d, _ in seen}) == 13  # 0..12: every customer moves the bar, not every chunk
     assert bar.phases[-2:] == [("migrating 12 customers", 12), ("reconciling", 1)]
+
+
+@pytest.fixture
+def acme(tmp_path: Path) -> dict[str, str]:
+    partners = tmp_path / "partners.csv"
+    partners.write_text("partner_id,name,notification_email\ndefault,D,d@x.example\n"
+                        "acme-telecom,Acme Telecom,orders@acme.example.com\n")
+    return {"ONBOARD_PARTNERS": str(partners)}
+
+
+def test_one_csv_file_named_for_its_sheet_is_that_sheet(tmp_path: Path, acme: dict[str, str]) -> None:
+    single = tmp_path / "customers.csv"
+    single.write_bytes((ROOT / "tests" / "cases" / "clean_csv" / "customers.csv").read_bytes())
+    proc = onboard("validate", str(single), "--json", "--errors-out", str(tmp_path / "e.xlsx"), env=acme)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["customers"]["total"] == 2 and "internal error" not in proc.stdout
+    assert (tmp_path / "e.xlsx").exists()
+
+
+@pytest.mark.parametrize(("name", "says"), [("book.csv", "'book' names no sheet"),
+                                           ("orders.csv", "the Packages sheet alone")])
+def test_one_csv_file_named_for_no_sheet_is_refused_listing_the_shapes(tmp_path: Path, name: str, says: str) -> None:
+    other = tmp_path / name
+    other.write_bytes((ROOT / "tests" / "cases" / "clean_csv" / "customers.csv").read_bytes())
+    proc = onboard("validate", str(other))
+    assert proc.returncode == 2
+    line = one_error_line(proc)
+    assert name in line and says in line and ".xlsx workbook" in line and "folder of CSV files" in line
+    assert "customers.csv" in line and "internal error" not in line
+
+
+def test_a_workbook_renamed_csv_is_read_as_the_workbook(tmp_path: Path, acme: dict[str, str]) -> None:
+    renamed = tmp_path / "orders.csv"
+    renamed.write_bytes(CLEAN.read_bytes())
+    proc = onboard("validate", str(renamed), "--json", "--errors-out", str(tmp_path / "e.xlsx"), env=acme)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    as_xlsx = json.loads(onboard("validate", str(CLEAN), "--json", env=acme).stdout)
+    assert doc["customers"] == as_xlsx["customers"] and doc["customers"]["total"] == 2
+    assert (tmp_path / "e.xlsx").exists()
