@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,10 @@ def run(
         raw = read_order(file, settings.limits())
         choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
         use_running_prefect(home)  # a configured server that does not answer is refused before staging
+        # The file is usable: import Prefect (seconds) while validating and staging (DuckDB and the
+        # reader release the GIL). Not before: a refused file never touches PREFECT_HOME (issue 14).
+        prefetch = threading.Thread(target=_import_flow, name="import-prefect", daemon=True)
+        prefetch.start()
         bar.phase("validating and staging", 1)
         held.staged = True
         from flows import pipeline
@@ -140,6 +145,7 @@ def run(
             nothing_left = prepared.resumed and not pipeline.chunks_to_do(ctx, batch_id, settings.chunk_size)
         del raw
         bar.phase("starting Prefect", 1)
+        prefetch.join()
         from flows import progress
         from flows.onboard_order_sheet import onboard_order_sheet
 
@@ -153,6 +159,11 @@ def run(
             progress.set_reporter(None)
     result["nothing_left"] = nothing_left
     return result
+
+
+def _import_flow() -> None:
+    with contextlib.suppress(Exception):  # the main thread's own import then raises it, with its traceback
+        import flows.onboard_order_sheet  # noqa: F401
 
 
 def refuse_if_locked(settings: Settings) -> None:
