@@ -332,3 +332,16 @@ def test_a_workbook_renamed_csv_is_read_as_the_workbook(tmp_path: Path, acme: di
     as_xlsx = json.loads(onboard("validate", str(CLEAN), "--json", env=acme).stdout)
     assert doc["customers"] == as_xlsx["customers"] and doc["customers"]["total"] == 2
     assert (tmp_path / "e.xlsx").exists()
+
+
+@pytest.mark.parametrize("args", [["validate", str(SAMPLE)], ["plan", str(SAMPLE)], ["status"], ["status", "--json"],
+                                  ["template", "{tmp}/t.xlsx"], ["--help"]], ids=lambda a: "-".join(a[:2]))
+def test_read_only_commands_never_load_prefect(tmp_path: Path, args: list[str]) -> None:
+    code = ("import sys\nfrom onboard.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    print('rc', e.code, file=sys.stderr)\nprint('prefect' in sys.modules, file=sys.stderr)")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PREFECT_HOME": str(tmp_path / "pf")})
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1] == "False", proc.stderr
+    assert "internal error" not in proc.stderr and not (tmp_path / "pf" / "prefect.db").exists()
