@@ -272,11 +272,14 @@ def print_status(console: Console, doc: dict[str, Any]) -> None:
         if not doc["batches"]:
             console.print("no batches yet")
             return
-        t = Table("batch", "partner", "received", "status", "total", "valid", "held", "skipped", "provisioned", "billed",
-                  "failed")
+        from reports.clock import stamp, zone_name, zoned_label
+
+        t = Table("batch", "partner", zoned_label("received"), "status", "total", "valid", "held", "skipped",
+                  "provisioned", "billed", "failed")
         for b in doc["batches"]:
             c = b["customers"]
-            t.add_row(b["batch"], b["partner"], b["received_at"][:19], b.get("status", ""),
+            t.add_row(b["batch"], b["partner"], str(stamp(b["received_at"])).removesuffix(f" {zone_name()}"),
+                      b.get("status", ""),
                       *(str(c[k]) for k in ("total", "valid", "held", "skipped", "provisioned", "billed", "failed")))
         console.print(t)
         return

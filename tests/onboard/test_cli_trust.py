@@ -345,3 +345,18 @@ def test_read_only_commands_never_load_prefect(tmp_path: Path, args: list[str]) 
     lines = proc.stderr.strip().splitlines()
     assert lines[-1] == "False", proc.stderr
     assert "internal error" not in proc.stderr and not (tmp_path / "pf" / "prefect.db").exists()
+
+
+def test_status_shows_times_in_the_report_zone_and_names_it() -> None:
+    from reports import clock
+
+    counts = {"total": 1, "valid": 1, "held": 0, "skipped": 0, "provisioned": 1, "billed": 1, "failed": 0}
+    console = Console(record=True, width=200)
+    clock.configure("America/Chicago")
+    try:
+        commands.print_status(console, {"batches": [{"batch": "ab" * 8, "partner": "default", "status": "done",
+                                                     "received_at": "2026-11-30T15:00:00+00:00", "customers": counts}]})
+    finally:
+        clock.configure(None)
+    text = console.export_text()
+    assert "received (America/Chicago)" in text and "2026-11-30 09:00" in text and "15:00" not in text
