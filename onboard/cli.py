@@ -218,12 +218,16 @@ def template(
 @clean_errors
 def inventory_load(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV: number,npa,nxx,rate_center,state.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Add numbers (CSV: number,npa,nxx,rate_center,state) to the DID inventory."""
     from onboard import commands
 
     added = commands.inventory_load(_file(file))
-    print(f"{added} number(s) added to the inventory")
+    if as_json:
+        print_json({"added": added})
+    else:
+        print(f"{added} number(s) added to the inventory")
 
 
 @inventory_app.command("show")

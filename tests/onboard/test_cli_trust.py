@@ -214,6 +214,11 @@ def test_second_run_a_second_later_is_refused_and_a_finished_batch_has_nothing_l
     again = onboard("run", str(CLEAN), env=env, timeout=600)
     assert again.returncode == first.returncode, again.stderr
     assert "nothing left to send" in again.stdout
+    retried = onboard("retry", doc["batch"], env=env, timeout=600)
+    assert retried.returncode == first.returncode, retried.stderr
+    assert "nothing left to send" in retried.stdout
+    as_json = onboard("retry", doc["batch"], "--json", env=env, timeout=600)
+    assert json.loads(as_json.stdout)["customers"] == doc["customers"]  # JSON alone, no note mixed in
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -360,3 +365,27 @@ def test_status_shows_times_in_the_report_zone_and_names_it() -> None:
         clock.configure(None)
     text = console.export_text()
     assert "received (America/Chicago)" in text and "2026-11-30 09:00" in text and "15:00" not in text
+
+
+def test_inventory_show_answers_from_the_snapshot_while_a_run_holds_the_database(tmp_path: Path,
+                                                                                  isolated_home: Path) -> None:
+    import signal
+
+    from tests.onboard.test_concurrency import _holder
+
+    inv = tmp_path / "inv.csv"
+    inv.write_text("number,npa,nxx,rate_center,state\n(512) 234-0100,512,234,AUSTIN,TX\n"
+                   "1-512-234-0101,512,234,AUSTIN,TX\n")
+    loaded = onboard("inventory", "load", str(inv), "--json")
+    assert loaded.returncode == 0 and json.loads(loaded.stdout) == {"added": 2}, loaded.stderr
+    proc, helper = _holder(isolated_home)  # a second process holds the data home, as a run does
+    try:
+        shown = onboard("inventory", "show", "512", "234", "--json")
+    finally:
+        for pid in (proc.pid, helper):
+            os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    doc = json.loads(shown.stdout)
+    assert [n["number"] for n in doc["numbers"]] == ["+15122340100", "+15122340101"]
+    assert doc["counts"] == {"free": 2} and "snapshot" in doc["note"]
