@@ -217,6 +217,8 @@ def migrate(settings: Settings, paths: list[Path], *, partner: str | None, chunk
 
 def print_migrate(console: Console, doc: dict[str, Any]) -> None:
     c = doc["customers"]
+    if doc.get("chunks") == 0:
+        console.print("nothing left to send: every customer of the book is done or held")
     console.print(
         f"migrated {len(doc['batches'])} batch(es), cutover {doc['cutover']}: {c.get('total', 0)} customers, "
         f"{c.get('valid', 0)} valid, {c.get('held', 0)} held, {c.get('skipped', 0)} skipped; "

@@ -389,3 +389,18 @@ def test_inventory_show_answers_from_the_snapshot_while_a_run_holds_the_database
     doc = json.loads(shown.stdout)
     assert [n["number"] for n in doc["numbers"]] == ["+15122340100", "+15122340101"]
     assert doc["counts"] == {"free": 2} and "snapshot" in doc["note"]
+
+
+def test_migrate_through_the_cli_json_then_human(tmp_path: Path) -> None:
+    book = write_big_book(tmp_path / "book.xlsx", 6, 2, start="2030-01-01")
+    env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    first = onboard("migrate", str(book), "--chunk-size", "4", "--cutover", "2030-01-01", "--json", env=env,
+                    timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["customers"]["provisioned"] == 6 and doc["chunks"] == 2
+    again = onboard("migrate", str(book), "--cutover", "2030-01-01", env=env, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr  # nothing left: the same exit rule
+    assert "nothing left to send" in again.stdout
+    assert "6 customers, 6 valid, 0 held" in again.stdout and "6 provisioned, 6 billed, 0 failed" in again.stdout
+    assert "{" not in again.stdout  # a summary, not a dict
