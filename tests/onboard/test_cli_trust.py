@@ -247,7 +247,8 @@ def test_run_uses_the_prefect_server_serve_announces(isolated_home: Path, answer
     from onboard.runtime import use_running_prefect
     from onboard.serve import announce_api
 
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so whatever use_running_prefect sets is undone
+    monkeypatch.delenv("PREFECT_API_URL")
     assert use_running_prefect(isolated_home) is None  # nothing announced: a temporary server
     with announce_api(isolated_home, answering):
         assert use_running_prefect(isolated_home) == answering
@@ -259,7 +260,8 @@ def test_a_stale_announcement_or_a_dead_configured_server(isolated_home: Path, m
     from onboard.errors import UsageError
     from onboard.runtime import use_running_prefect
 
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_API_URL", "")  # recorded, so whatever use_running_prefect sets is undone
+    monkeypatch.delenv("PREFECT_API_URL")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/api"
