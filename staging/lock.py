@@ -36,6 +36,13 @@ def unpin(lock: RunLock) -> None:
     _PINNED.pop(lock.home.resolve(), None)
 
 
+def release_pinned() -> None:
+    """Release every pinned lock (the interrupt path, just before the process ends)."""
+    for lock in list(_PINNED.values()):
+        unpin(lock)
+        lock.release()
+
+
 class RunLock:
     def __init__(self, home: Path) -> None:
         self.home = home
