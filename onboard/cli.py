@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from onboard.errors import EXIT_OK, UsageError, clean_errors
-from onboard.output import exit_code, help_style, print_json
+from onboard.output import exit_code, help_style, print_json, print_migrate, print_nightly
 
 help_style()
 # Plain help (click's layout): switches as switches, every placeholder one UPPERCASE word, defaults shown.
@@ -133,7 +133,7 @@ def migrate(
     if as_json:
         print_json(result)
     else:
-        commands.print_migrate(out, result)
+        print_migrate(out, result)
     raise typer.Exit(exit_code(result["customers"]))
 
 
@@ -256,8 +256,6 @@ def report_nightly(
     as_json: JsonOpt = False,
 ) -> None:
     """The nightly finance workbook: expected vs billed, first invoices, exceptions, changes."""
-    from onboard import commands
-
     settings = _settings()
     from flows.nightly import report_nightly as run_report
 
@@ -265,7 +263,7 @@ def report_nightly(
     if as_json:
         print_json(result)
     else:
-        commands.print_nightly(out, result)
+        print_nightly(out, result)
 
 
 @app.command()

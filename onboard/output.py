@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onboard.errors import EXIT_HELD, EXIT_OK
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _BATCH_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -60,3 +63,33 @@ def help_style() -> None:
     if hasattr(arg, "display_type_rich"):
         arg.display_type_rich = lambda self, ctx: None
     arg._onboard_style = True
+
+
+def print_migrate(console: Console, doc: dict[str, Any]) -> None:
+    c = doc["customers"]
+    if doc.get("chunks") == 0:
+        console.print("nothing left to send: every customer of the book is done or held")
+    console.print(
+        f"migrated {len(doc['batches'])} batch(es), cutover {doc['cutover']}: {c.get('total', 0)} customers, "
+        f"{c.get('valid', 0)} valid, {c.get('held', 0)} held, {c.get('skipped', 0)} skipped; "
+        f"{c.get('provisioned', 0)} provisioned, {c.get('billed', 0)} billed, {c.get('failed', 0)} failed"
+    )
+    for b in doc["batches"]:
+        bc = b["customers"]
+        console.print(f"  batch {b['batch']}: {bc['valid']} valid, {bc['held']} held, {bc['failed']} failed; "
+                      f"report {b.get('report') or '-'}")
+        if b.get("errors"):
+            console.print(f"    annotated workbook: {b['errors']}\n    held-back rows: {b['held_back']}")
+
+
+def print_nightly(console: Console, doc: dict[str, Any]) -> None:
+    console.print(
+        f"nightly {doc['date']}: {doc['customers']} customers, {doc['new_accounts']} new accounts, "
+        f"{doc['first_invoices']} first invoices"
+    )
+    console.print(f"MRC expected {doc['expected_mrc']:.2f}, billed {doc['billed_mrc']:.2f}; "
+                  f"NRC expected {doc['expected_nrc']:.2f}, billed {doc['billed_nrc']:.2f}")
+    kinds = ", ".join(f"{n} {k}" for k, n in doc.get("by_kind", {}).items())
+    console.print(f"{doc['exceptions']} exception(s) ({doc['new']} new, {doc['still_open']} still open, "
+                  f"{doc['resolved']} resolved)" + (f": {kinds}" if kinds else ""))
+    console.print(f"nightly workbook: {doc['workbook']}")

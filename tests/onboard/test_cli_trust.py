@@ -20,7 +20,7 @@ from rich.console import Console
 
 from data.samples.generate import SAMPLE, write_big_book
 from onboard import commands
-from onboard.output import exit_code, looks_like_batch
+from onboard.output import exit_code, looks_like_batch, print_migrate, print_nightly
 from onboard.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,9 +172,9 @@ def test_progress_labels_each_phase_with_a_total() -> None:
 def test_migrate_and_nightly_summaries_are_short_text_not_a_dict() -> None:
     console = Console(record=True, width=120)
     counts = {"total": 3, "valid": 2, "held": 1, "skipped": 0, "provisioned": 2, "billed": 2, "failed": 0}
-    commands.print_migrate(console, {"batches": [{"batch": "ab" * 8, "customers": counts, "report": "r.xlsx"}],
+    print_migrate(console, {"batches": [{"batch": "ab" * 8, "customers": counts, "report": "r.xlsx"}],
                                      "customers": counts, "cutover": "2027-01-01", "chunks": 1})
-    commands.print_nightly(console, {"date": "2026-11-30", "customers": 5, "new_accounts": 2, "first_invoices": 1,
+    print_nightly(console, {"date": "2026-11-30", "customers": 5, "new_accounts": 2, "first_invoices": 1,
                                      "expected_mrc": 10.0, "billed_mrc": 9.5, "expected_nrc": 0.0, "billed_nrc": 0.0,
                                      "exceptions": 1, "by_kind": {"PACKAGE_MISMATCH": 1}, "new": 1, "resolved": 0,
                                      "still_open": 0, "workbook": "n.xlsx"})
