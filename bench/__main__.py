@@ -5,7 +5,9 @@
 (b) customers per second against the simulators with latency injected / the ideal
     concurrency / (round trips per customer x latency), with the round trips per customer counted by
     the simulators;
-(c) Prefect task runs per 1,000 customers of a whole ``migrate_book`` run.
+(c) Prefect task runs per 1,000 customers of a whole ``migrate_book`` run;
+(d) the fixed start-up of a one-customer ``onboard run``: its wall time minus ``validate``'s minus the flow
+    run's own, with a Prefect server answering (warm, as under ``onboard serve``) and without (cold).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from data.samples.generate import write_big_book
 
-TARGETS = {"a": 2.0, "rss": 1536.0, "b": 0.8, "c": 2.0}
+TARGETS = {"a": 2.0, "rss": 1536.0, "b": 0.8, "c": 2.0, "d": 3.0}
 
 
 def _child(*args: str) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16, help="(b) connector sessions (default 16)")
     p.add_argument("--provision-customers", type=int, default=320, help="(b) customers provisioned (default 320)")
     p.add_argument("--flow-customers", type=int, default=1000, help="(c) customers of the flow run (default 1000)")
-    p.add_argument("--only", default="abc", help="which benchmarks to run, e.g. 'a' or 'bc'")
+    p.add_argument("--only", default="abcd", help="which benchmarks to run, e.g. 'a' or 'bd'")
     p.add_argument("--work", type=Path, default=Path("var/bench"), help="books and data homes (default var/bench)")
     args = p.parse_args(argv)
     work = args.work.resolve()
@@ -89,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
              f"<= {TARGETS['c']}", ", ".join(f"{k} {v}" for k, v in fl["by_task"].items())),
             ("(c) task runs / 1,000 customers, all", f"{fl['task_runs_per_1000']:.2f}", "",
              f"{fl['customers']} customers, {fl['provisioned']} provisioned in {fl['seconds']:.0f} s"),
+        ]
+    if "d" in args.only:
+        print("(d) start-up of a one-customer run, warm and cold ...", flush=True)
+        st = _child("bench.startup", str(work / "startup"))
+        rows += [
+            ("(d) run start-up, warm (server answers)", f"{st['warm_startup_s']:.1f} s", f"<= {TARGETS['d']:.0f} s",
+             f"run {st['warm_run_s']:.1f} s - validate {st['validate_s']:.1f} s - flow {st['warm_flow_s']:.1f} s"),
+            ("(d) run start-up, cold (no server)", f"{st['cold_startup_s']:.1f} s", "",
+             f"run {st['cold_run_s']:.1f} s - validate {st['validate_s']:.1f} s - flow {st['cold_flow_s']:.1f} s"),
         ]
     _table(rows)
     return 0

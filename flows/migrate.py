@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -214,9 +214,11 @@ def _chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
 # ------------------------------------------------------------------------------------------------ provision
 
 
-def provision_here(ctx: pipeline.Context, systems: Systems, batch_id: str, accounts: list[str]) -> dict[str, Any]:
-    """A chunk on this process's thread pool (ONBOARD_CONCURRENCY / --workers sessions)."""
-    return pipeline.provision_chunk(ctx, systems, batch_id, accounts)
+def provision_here(ctx: pipeline.Context, systems: Systems, batch_id: str, accounts: list[str],
+                   on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """A chunk on this process's thread pool (ONBOARD_CONCURRENCY / --workers sessions); ``on_progress(i)``:
+    the chunk's first i customers are through (the terminal bar moves per customer, issue 16)."""
+    return pipeline.provision_chunk(ctx, systems, batch_id, accounts, on_progress=on_progress)
 
 
 def snapshot(ctx: pipeline.Context, batch_id: str, *, force: bool = False) -> None:

@@ -45,8 +45,8 @@ def stage_task(ctx: pipeline.Context, path: str, opts: M.MigrateOptions) -> Prep
 
 @task(name="provision-chunk", cache_policy=NONE, task_run_name="provision-chunk-{chunk_no}")
 def provision_task(ctx: pipeline.Context, systems: Systems, batch_id: str, accounts: list[str],
-                   chunk_no: int) -> dict[str, Any]:
-    return M.provision_here(ctx, systems, batch_id, accounts)
+                   chunk_no: int, on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    return M.provision_here(ctx, systems, batch_id, accounts, on_progress)
 
 
 @task(name="provision-chunk", cache_policy=NONE, task_run_name="provision-chunk-{chunk_no}", retries=0)
@@ -90,8 +90,14 @@ def migrate_book(
                 else:
                     for no, (bid, accounts) in enumerate(work):
                         M.plan_chunk(ctx, bid, accounts, no)
-                        provision_task(ctx, systems, bid, accounts, no)
-                        advance(len(accounts))
+                        seen = [0]
+
+                        def per_customer(i: int, seen: list[int] = seen) -> None:
+                            advance(i - seen[0], False)  # the terminal bar, per customer
+                            seen[0] = i
+
+                        provision_task(ctx, systems, bid, accounts, no, per_customer)
+                        advance(len(accounts) - seen[0])
             results = [finish_task(ctx, systems, p.batch_id) for p in staged]
     from prefect.runtime import flow_run
 
@@ -128,7 +134,7 @@ def _drive_remote(ctx: pipeline.Context, systems: Systems, work: list[tuple[str,
 
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+def _progress(total: int, label: str) -> Iterator[Callable[..., None]]:
     """Per chunk: the terminal bar (flows.progress) and a Prefect progress artifact."""
     done = 0
     artifact: UUID | None = None
@@ -138,11 +144,11 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         artifact = None
     progress.report(0, total)
 
-    def advance(n: int) -> None:
+    def advance(n: int, artifact_too: bool = True) -> None:
         nonlocal done
         done += n
         progress.report(done, total)
-        if artifact is not None:
+        if artifact is not None and artifact_too:  # the Prefect artifact per chunk: an API call each
             update_progress_artifact(artifact, 100.0 * done / max(total, 1),
                                      description=f"Migration {label}: {done}/{total} customers")
 

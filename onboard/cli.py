@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,22 +10,48 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from onboard.errors import EXIT_HELD, EXIT_OK, UsageError, clean_errors
+from onboard.errors import EXIT_OK, UsageError, clean_errors
+from onboard.output import exit_code, help_style, print_json, print_migrate, print_nightly
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Bulk onboarding of hosted-voice customers.")
-inventory_app = typer.Typer(no_args_is_help=True, help="The DID inventory.")
-report_app = typer.Typer(no_args_is_help=True, help="Reports.")
+help_style()
+# Plain help (click's layout): switches as switches, every placeholder one UPPERCASE word, defaults shown.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Bulk onboarding of hosted-voice customers.")
+inventory_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The DID inventory.")
+report_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Reports.")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(report_app, name="report")
 from onboard.partners_cli import partner_app  # noqa: E402 - the portal's partner and token commands
 
 app.add_typer(partner_app, name="partner")
 err = Console(stderr=True)
-out = Console()
+out = Console(highlight=False)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-PartnerOpt = Annotated[str | None, typer.Option("--partner", help="Partner id (else the Partner ID column, else default).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout (JSON only).")]
+PartnerOpt = Annotated[str | None, typer.Option("--partner", metavar="P",
+                                                help="Partner id (else the Partner ID column, else default).")]
 E911Opt = Annotated[bool, typer.Option("--allow-pending-e911", help="Missing E911 -> warning + follow-up ticket.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Order workbook (.xlsx), CSV file or folder of CSV files.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("hosted-onboard")
+        except PackageNotFoundError:  # a checkout run without installing
+            v = "unknown"
+        print(f"onboard {v}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    _: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
+    """Bulk onboarding of hosted-voice customers."""
 
 
 def _file(path: Path) -> Path:
@@ -35,31 +60,43 @@ def _file(path: Path) -> Path:
     return path
 
 
+def _settings() -> Any:
+    """The settings, with the report time zone applied (a .env value too, not only the environment)."""
+    from onboard.settings import load_settings
+    from reports.clock import configure
+
+    settings = load_settings()
+    configure(settings.timezone)
+    return settings
+
+
 @app.command()
 @clean_errors
 def validate(
-    file: Path,
+    file: FileArg,
     partner: PartnerOpt = None,
     as_json: JsonOpt = False,
-    errors_out: Annotated[Path | None, typer.Option("--errors-out", help="Write the annotated workbook here.")] = None,
+    errors_out: Annotated[Path | None, typer.Option("--errors-out", metavar="X",
+                                                    help="Write the annotated workbook to X (held rows beside it).")] = None,
     allow_pending_e911: E911Opt = False,
 ) -> None:
     """Check an order workbook: no side effects, no network."""
     from onboard import commands
+    from validators.workbook_checks import validation_fails
 
+    _settings()
     result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        print_json(result)
     else:
         commands.print_validation(out, result)
-    errors = any(f["severity"] == "error" for f in result["findings"])
-    raise typer.Exit(EXIT_HELD if result["customers"]["held"] or errors else EXIT_OK)
+    raise typer.Exit(1 if validation_fails(result["customers"], result["findings"]) else EXIT_OK)
 
 
 @app.command()
 @clean_errors
 def run(
-    file: Path,
+    file: FileArg,
     partner: PartnerOpt = None,
     as_json: JsonOpt = False,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any customer is held.")] = False,
@@ -68,14 +105,9 @@ def run(
     """Validate, stage, provision and bill one order workbook (resumes a batch that stopped)."""
     from onboard import commands
 
+    _settings()
     result = commands.run(_file(file), partner, allow_pending_e911, all_or_nothing, show_progress=not as_json)
-    if as_json:
-        print(json.dumps(result))
-    else:
-        commands.print_run(out, result)
-    c = result["customers"]
-    raise typer.Exit(EXIT_HELD if c["held"] or c["failed"] or c["provisioned"] < c["valid"] or c["billed"] < c["valid"]
-                     else EXIT_OK)
+    _report_run(result, as_json)
 
 
 @app.command()
@@ -83,136 +115,177 @@ def run(
 def migrate(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Workbooks or folders of CSV files.")],
     partner: PartnerOpt = None,
-    chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1, help="Customers per chunk.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Connector sessions in parallel.")] = None,
-    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler ADDRESS, or local:N workers.")] = None,
-    cutover: Annotated[str | None, typer.Option("--cutover", help="Billing start (default: next 1st).")] = None,
+    chunk_size: Annotated[int | None, typer.Option(
+        "--chunk-size", min=1, metavar="N", help="Customers per chunk.  [default: 500, or ONBOARD_CHUNK_SIZE]")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, metavar="N",
+        help="Connector sessions in parallel.  [default: 4, or ONBOARD_CONCURRENCY]")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", metavar="ADDRESS",
+                                             help="Dask scheduler ADDRESS, or local:N for N local workers.")] = None,
+    cutover: Annotated[str | None, typer.Option("--cutover", metavar="YYYY-MM-DD",
+                                                help="Billing start date of the migrated customers.  "
+                                                     "[default: the 1st of next month]")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Migrate whole customer books: chunked, resumable, optionally on a Dask cluster."""
-    from flows.migrate_book import migrate as run_migrate
     from onboard import commands
-    from onboard.settings import load_settings
 
-    settings = load_settings()
-    settings.external_mode()
-    commands.refuse_if_locked(settings)
-    result = run_migrate(settings, [_file(p) for p in paths], partner=partner, chunk_size=chunk_size, workers=workers,
-                         dask=dask, cutover=cutover, show_progress=not as_json)
+    settings = _settings()
+    result = commands.migrate(settings, [_file(p) for p in paths], partner=partner, chunk_size=chunk_size,
+                              workers=workers, dask=dask, cutover=cutover, show_progress=not as_json)
     if as_json:
-        print(json.dumps(result, default=str))
+        print_json(result)
     else:
-        for b in result["batches"]:
-            commands.print_run(out, b)
-        out.print(f"cutover {result['cutover']}: {result['customers']}")
-    c = result["customers"]
-    raise typer.Exit(EXIT_HELD if c.get("failed") or c.get("held") else EXIT_OK)
+        print_migrate(out, result)
+    raise typer.Exit(exit_code(result["customers"]))
 
 
 @app.command()
 @clean_errors
 def plan(
-    target: Annotated[str, typer.Argument(metavar="FILE|BATCH")],
+    target: Annotated[str, typer.Argument(metavar="FILE|BATCH", help="An order workbook, or a staged batch id.")],
     partner: PartnerOpt = None,
     as_json: JsonOpt = False,
     allow_pending_e911: E911Opt = False,
 ) -> None:
     """What a run would still send, step by step, sending nothing."""
-    from flows.plan_view import plan_steps, print_plan
-    from onboard.settings import load_settings
+    from onboard.output import looks_like_batch
 
-    doc = plan_steps(load_settings(), target, partner=partner, allow_pending_e911=allow_pending_e911)
+    settings = _settings()
+    if not Path(target).exists() and not looks_like_batch(target):
+        raise UsageError(f"{target}: no such file (a batch id is 16 hex digits, as `onboard status` lists them)")
+    from flows.plan_view import plan_steps, print_plan
+
+    doc = plan_steps(settings, target, partner=partner, allow_pending_e911=allow_pending_e911)
     if as_json:
-        print(json.dumps(doc, default=str))
+        print_json(doc)
     else:
         print_plan(out, doc)
 
 
 @app.command()
 @clean_errors
-def retry(batch: str, as_json: JsonOpt = False) -> None:
+def retry(batch: Annotated[str, typer.Argument(metavar="BATCH", help="Batch id (onboard status).")],
+          as_json: JsonOpt = False) -> None:
     """Re-drive the failed and unfinished customers of a batch."""
     from onboard import commands
 
+    _settings()
     result = commands.retry(batch, show_progress=not as_json)
+    _report_run(result, as_json)
+
+
+def _report_run(result: dict[str, Any], as_json: bool) -> None:
+    """`run` and `retry`: one output and one exit rule (0 every valid customer done, 1 some held or failed)."""
+    from onboard import commands
+
+    nothing_left = bool(result.pop("nothing_left", False))
     if as_json:
-        print(json.dumps(result))
+        print_json(result)
     else:
+        if nothing_left:
+            out.print(f"nothing left to send: batch {result['batch']} was already run; every customer it could "
+                      "send is done or held")
         commands.print_run(out, result)
-    c = result["customers"]
-    raise typer.Exit(EXIT_HELD if c["failed"] or c["provisioned"] < c["valid"] or c["billed"] < c["valid"] else EXIT_OK)
+    raise typer.Exit(exit_code(result["customers"]))
 
 
 @app.command()
 @clean_errors
-def status(batch: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False) -> None:
+def status(batch: Annotated[str | None, typer.Argument(metavar="BATCH", help="One batch, per customer.")] = None,
+           as_json: JsonOpt = False) -> None:
     """Batches and their progress (also while a run is in progress)."""
     from onboard import commands
 
+    _settings()
     result = commands.status(batch)
     if as_json:
-        print(json.dumps(result))
+        print_json(result)
     else:
         commands.print_status(out, result)
 
 
 @app.command()
 @clean_errors
-def template(out_path: Annotated[Path, typer.Argument(metavar="OUT")]) -> None:
-    """Write the blank order workbook."""
+def template(
+    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="Where to write the workbook (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Write the blank order workbook (an existing OUT is kept unless --force)."""
     from onboard import commands
 
-    print(commands.template(out_path))
+    print(commands.template(out_path, force=force))
 
 
 @inventory_app.command("load")
 @clean_errors
-def inventory_load(file: Path) -> None:
+def inventory_load(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV: number,npa,nxx,rate_center,state.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Add numbers (CSV: number,npa,nxx,rate_center,state) to the DID inventory."""
     from onboard import commands
 
     added = commands.inventory_load(_file(file))
-    print(f"{added} number(s) added to the inventory")
+    if as_json:
+        print_json({"added": added})
+    else:
+        print(f"{added} number(s) added to the inventory")
 
 
 @inventory_app.command("show")
 @clean_errors
-def inventory_show(npa: str, nxx: str) -> None:
+def inventory_show(
+    npa: Annotated[str, typer.Argument(metavar="NPA")],
+    nxx: Annotated[str, typer.Argument(metavar="NXX")],
+    as_json: JsonOpt = False,
+) -> None:
     """Numbers of one NPA-NXX and who holds them."""
     from onboard import commands
 
-    commands.inventory_show(out, npa, nxx)
+    _settings()
+    doc = commands.inventory_show(npa, nxx)
+    if as_json:
+        print_json(doc)
+    else:
+        commands.print_inventory(out, doc)
 
 
 @report_app.command("nightly")
 @clean_errors
 def report_nightly(
-    date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today in ONBOARD_TIMEZONE).")] = None,
+    date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
+                                             help="The night to report.  [default: today in ONBOARD_TIMEZONE]")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The nightly finance workbook: expected vs billed, first invoices, exceptions, changes."""
+    settings = _settings()
     from flows.nightly import report_nightly as run_report
-    from onboard.settings import load_settings
 
-    result = run_report(load_settings(), date)
+    result = run_report(settings, date)
     if as_json:
-        print(json.dumps(result, default=str))
+        print_json(result)
     else:
-        out.print_json(data=result, default=str)
-        out.print(f"nightly workbook: {result['workbook']}")
+        print_nightly(out, result)
 
 
 @app.command()
 @clean_errors
 def serve(
-    port: Annotated[int, typer.Option(help="Port of the local Prefect server on 127.0.0.1.")] = 4200,
-    host: Annotated[str, typer.Option("--host", help="Address the partner portal binds.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="N", help="Port of the local Prefect server on 127.0.0.1.",
+                                      show_default=True)] = 4200,
+    host: Annotated[str, typer.Option("--host", metavar="H", help="Address the partner portal binds.",
+                                      show_default=True)] = "127.0.0.1",
 ) -> None:
     """Local Prefect server + the nightly deployment + the partner portal (Ctrl-C stops)."""
     from onboard.serve import serve as run_serve
     from onboard.settings import load_settings
 
-    run_serve(load_settings(), port=port, portal_host=host)
+    settings = load_settings()
+    from reports.clock import configure
+
+    configure(settings.timezone)
+    run_serve(settings, port=port, portal_host=host)
 
 
 @app.command()
@@ -227,15 +300,19 @@ def demo() -> None:
 @app.command()
 @clean_errors
 def sim(
-    system: Annotated[str, typer.Argument(help="broadworks | billing | tickets")],
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
-    state: Annotated[Path | None, typer.Option(help="State file (default: under the data home).")] = None,
-    journal: Annotated[Path | None, typer.Option(help="Append every request and answer here (JSON lines).")] = None,
-    fault_rate: Annotated[float, typer.Option(help="Share of requests failing transiently before any change.")] = 0.0,
-    commit_timeout_rate: Annotated[float, typer.Option(help="Share applied, then left unanswered.")] = 0.0,
-    latency_ms: Annotated[float, typer.Option(help="Added to every request.")] = 0.0,
-    token_life: Annotated[float, typer.Option(help="Billing/tickets token lifetime in seconds.")] = 1800.0,
-    seed: Annotated[int | None, typer.Option(help="Seed of the fault dice.")] = None,
+    system: Annotated[str, typer.Argument(metavar="SYSTEM", help="broadworks | billing | tickets")],
+    port: Annotated[int, typer.Option(metavar="N", help="Port on 127.0.0.1 (0: any free port).", show_default=True)] = 0,
+    state: Annotated[Path | None, typer.Option(metavar="F", help="State file (default: under the data home).")] = None,
+    journal: Annotated[Path | None, typer.Option(metavar="F",
+                                                 help="Append every request and answer here (JSON lines).")] = None,
+    fault_rate: Annotated[float, typer.Option(metavar="R", help="Share of requests failing transiently before any change.",
+                                              show_default=True)] = 0.0,
+    commit_timeout_rate: Annotated[float, typer.Option(metavar="R", help="Share applied, then left unanswered.",
+                                                       show_default=True)] = 0.0,
+    latency_ms: Annotated[float, typer.Option(metavar="L", help="Added to every request.", show_default=True)] = 0.0,
+    token_life: Annotated[float, typer.Option(metavar="S", help="Billing/tickets token lifetime in seconds.",
+                                              show_default=True)] = 1800.0,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed of the fault dice.")] = None,
 ) -> None:
     """Run one simulator alone, in the foreground."""
     from onboard import commands

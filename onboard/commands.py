@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from onboard.errors import UsageError
@@ -93,10 +93,12 @@ def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> 
         f"[bold]{c['total']}[/] customers: [green]{c['valid']} valid[/], [red]{c['held']} held[/], {c['skipped']} skipped"
     )
     for f in doc["findings"][:limit]:
+        # the severity is spelled out: told apart without colour (a log file, a pipe, a colour-blind reader)
         style = "red" if f["severity"] == "error" else "yellow"
         where = f"{f['sheet']}!{f['row'] or ''}" + (f" {f['column']}" if f["column"] else "")
         who = f" ({f['account']})" if f["account"] else ""
-        console.print(f"[{style}]{f['code']}[/] {where}{who}: {f['message']}", highlight=False)
+        console.print(f"[{style}]{f['severity'].upper():7}[/] {f['code']} {where}{who}: {f['message']}",
+                      highlight=False, markup=True)
     if len(doc["findings"]) > limit:
         console.print(f"... {len(doc['findings']) - limit} more finding(s): use --json or --errors-out FILE")
     if doc.get("errors_out"):
@@ -106,33 +108,48 @@ def print_validation(console: Console, doc: dict[str, Any], limit: int = 60) -> 
 def run(
     file: Path, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool, *, show_progress: bool
 ) -> dict[str, Any]:
-    """Read, check and stage the file first (guard, ingest, validate, stage: plain functions), then hand the
-    staged batch to the Prefect flow: an unusable file is refused in seconds with one line and never
-    starts Prefect's server (issue 14)."""
+    """Take the writer lock, then read, check and stage the file (guard, ingest, validate, stage: plain
+    functions), then hand the staged batch to the Prefect flow: an unusable file is refused in seconds with
+    one line and never starts Prefect (issue 14); a second run is refused before it reads anything (16)."""
+    from onboard.progress import Progress
+    from onboard.runtime import hold_home, use_running_prefect
+
     settings = load_settings()
     settings.external_mode()  # fail fast on a half-configured set of URLs
-    refuse_if_locked(settings)
-    from transforms.ingest import read_order
-    from transforms.partner import choose_partner
+    home = settings.home.resolve()
+    with hold_home(home, f"onboard run {file}") as held, Progress(show_progress) as bar:
+        from transforms.ingest import read_order
+        from transforms.partner import choose_partner
 
-    # before the data home is touched and before `flows` (Prefect) is imported: a refused file changes nothing
-    raw = read_order(file, settings.limits())
-    choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
-    from flows import pipeline
-    from flows.stage import RunOptions
-    options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
-                         chunk_size=settings.chunk_size)
-    from staging.store import watch_home
+        bar.phase("reading", 1)
+        # before the data home changes and before `flows` (Prefect) is imported: a refused file changes nothing
+        raw = read_order(file, settings.limits())
+        choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
+        use_running_prefect(home)  # a configured server that does not answer is refused before staging
+        # The file is usable: import Prefect (seconds) while validating and staging (DuckDB and the
+        # reader release the GIL). Not before: a refused file never touches PREFECT_HOME (issue 14).
+        prefetch = threading.Thread(target=_import_flow, name="import-prefect", daemon=True)
+        prefetch.start()
+        bar.phase("validating and staging", 1)
+        held.staged = True
+        from flows import pipeline
+        from flows.stage import RunOptions
+        from staging.store import watch_home
 
-    watch_home(settings.home.resolve())  # Ctrl-C from here on marks the batch interrupted
-    with pipeline.open_context(settings, f"onboard run {file}") as ctx:
-        batch_id = pipeline.stage_batch(ctx, file.resolve(), options, raw=raw).batch_id
-    del raw
-    from flows import progress
-    from flows.onboard_order_sheet import onboard_order_sheet
+        options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
+                             chunk_size=settings.chunk_size)
+        watch_home(home)  # Ctrl-C from here on marks the batch interrupted
+        with pipeline.open_context(settings, f"onboard run {file}") as ctx:
+            prepared = pipeline.stage_batch(ctx, file.resolve(), options, raw=raw)
+            batch_id = prepared.batch_id
+            nothing_left = prepared.resumed and not pipeline.chunks_to_do(ctx, batch_id, settings.chunk_size)
+        del raw
+        bar.phase("starting Prefect", 1)
+        prefetch.join()
+        from flows import progress
+        from flows.onboard_order_sheet import onboard_order_sheet
 
-    with _progress_bar(show_progress, "provisioning") as bar:
-        progress.set_reporter(bar)
+        progress.set_reporter(bar.reporter())
         try:
             result: dict[str, Any] = onboard_order_sheet(
                 str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
@@ -140,7 +157,13 @@ def run(
             )
         finally:
             progress.set_reporter(None)
+    result["nothing_left"] = nothing_left
     return result
+
+
+def _import_flow() -> None:
+    with contextlib.suppress(Exception):  # the main thread's own import then raises it, with its traceback
+        import flows.onboard_order_sheet  # noqa: F401
 
 
 def refuse_if_locked(settings: Settings) -> None:
@@ -154,42 +177,42 @@ def refuse_if_locked(settings: Settings) -> None:
 
 def retry(batch: str, *, show_progress: bool) -> dict[str, Any]:
     from flows.pipeline import retry_batch
+    from onboard.progress import Progress
 
     settings = load_settings()
     settings.external_mode()
     refuse_if_locked(settings)
-    with _progress_bar(show_progress, "retrying") as bar:
+    with Progress(show_progress, verb="retrying") as bar:
+        bar.phase("opening the batch", 1)
         try:
-            return retry_batch(settings, batch, bar)
+            result = retry_batch(settings, batch, bar.reporter())
         except KeyError:
             raise UsageError(f"no batch {batch} (onboard status lists the batches)") from None
+    # drive_batch reports once per chunk: no report at all means no customer was left to send
+    result["nothing_left"] = not any(name.startswith("retrying") for name, _ in bar.phases)
+    return result
 
 
-class _Bar:
-    def __init__(self, enabled: bool, label: str) -> None:
-        self.enabled, self.label = enabled, label
-        self._p: Progress | None = None
-        self._task: Any = None
+def migrate(settings: Settings, paths: list[Path], *, partner: str | None, chunk_size: int | None,
+            workers: int | None, dask: str | None, cutover: str | None, show_progress: bool) -> dict[str, Any]:
+    """`onboard migrate`: the writer lock first, then the flow (which reads, stages and provisions)."""
+    from onboard.progress import Progress
+    from onboard.runtime import hold_home, use_running_prefect
 
-    def __enter__(self) -> _Bar:
-        if self.enabled:
-            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                               console=Console(stderr=True), transient=True)
-            self._p.start()
-            self._task = self._p.add_task(self.label, total=None)
-        return self
+    settings.external_mode()
+    with hold_home(settings.home.resolve(), "onboard migrate"), Progress(show_progress, verb="migrating") as bar:
+        bar.phase("reading, validating and staging", 1)
+        use_running_prefect(settings.home.resolve())
+        from flows import progress
+        from flows.migrate_book import migrate as run_migrate
 
-    def __call__(self, done: int, total: int) -> None:
-        if self._p is not None:
-            self._p.update(self._task, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._p is not None:
-            self._p.stop()
-
-
-def _progress_bar(enabled: bool, label: str) -> _Bar:
-    return _Bar(enabled, label)
+        progress.set_reporter(bar.reporter())
+        try:
+            result: dict[str, Any] = run_migrate(settings, paths, partner=partner, chunk_size=chunk_size,
+                                                 workers=workers, dask=dask, cutover=cutover, show_progress=False)
+        finally:
+            progress.set_reporter(None)
+    return result
 
 
 def print_run(console: Console, doc: dict[str, Any]) -> None:
@@ -221,11 +244,14 @@ def print_status(console: Console, doc: dict[str, Any]) -> None:
         if not doc["batches"]:
             console.print("no batches yet")
             return
-        t = Table("batch", "partner", "received", "status", "total", "valid", "held", "skipped", "provisioned", "billed",
-                  "failed")
+        from reports.clock import stamp, zone_name, zoned_label
+
+        t = Table("batch", "partner", zoned_label("received"), "status", "total", "valid", "held", "skipped",
+                  "provisioned", "billed", "failed")
         for b in doc["batches"]:
             c = b["customers"]
-            t.add_row(b["batch"], b["partner"], b["received_at"][:19], b.get("status", ""),
+            t.add_row(b["batch"], b["partner"], str(stamp(b["received_at"])).removesuffix(f" {zone_name()}"),
+                      b.get("status", ""),
                       *(str(c[k]) for k in ("total", "valid", "held", "skipped", "provisioned", "billed", "failed")))
         console.print(t)
         return
@@ -237,10 +263,13 @@ def print_status(console: Console, doc: dict[str, Any]) -> None:
     console.print(t)
 
 
-def template(out_path: Path) -> Path:
-    from reports.template import write_template
+def template(out_path: Path, *, force: bool = False) -> Path:
+    from reports.template import TemplateExistsError, write_template
 
-    write_template(out_path, TEMPLATE_VERSION)
+    try:
+        write_template(out_path, TEMPLATE_VERSION, force=force)
+    except TemplateExistsError as exc:  # one line, exit 2: a partner's filled workbook is not replaced
+        raise UsageError(str(exc)) from None
     return out_path
 
 
@@ -261,22 +290,48 @@ def inventory_load(file: Path) -> int:
     return int(added)
 
 
-def inventory_show(console: Console, npa: str, nxx: str) -> None:
+def inventory_show(npa: str, nxx: str) -> dict[str, Any]:
+    """``{"npa", "nxx", "numbers": [{number, rate_center, state, status, partner, account, batch_id}],
+    "counts": {status: n}}``."""
+    from staging.lock import RunLock
+
+    settings = load_settings()
+    home = settings.home.resolve()
+    snapshot = home / "snapshot" / "inventory_free.parquet"
+    if RunLock(home).is_held() and snapshot.exists():
+        # a run holds the database: answer from the snapshot it keeps current (its free numbers only)
+        free = pd.read_parquet(snapshot)
+        frame = free[(free["npa"] == npa) & (free["nxx"] == nxx)][["number"]].sort_values("number").assign(
+            status="free")
+        doc = _inventory_doc(npa, nxx, frame)
+        doc["note"] = "a run holds the data home: free numbers as of its last snapshot"
+        return doc
     from flows.stage import ensure_inventory
     from staging.inventory import show
 
-    with _with_store(load_settings(), "onboard inventory show") as ctx:
+    with _with_store(settings, "onboard inventory show") as ctx:
         ensure_inventory(ctx.store)
         frame = show(ctx.store, npa, nxx)
-    if frame.empty:
-        console.print(f"no numbers in {npa}-{nxx}")
+    return _inventory_doc(npa, nxx, frame)
+
+
+def _inventory_doc(npa: str, nxx: str, frame: pd.DataFrame) -> dict[str, Any]:
+    numbers = [{str(k): (None if pd.isna(v) else str(v)) for k, v in rec.items()} for rec in frame.to_dict("records")]
+    counts = {str(k): int(v) for k, v in frame["status"].value_counts().items()} if not frame.empty else {}
+    return {"npa": npa, "nxx": nxx, "numbers": numbers, "counts": counts}
+
+
+def print_inventory(console: Console, doc: dict[str, Any]) -> None:
+    if not doc["numbers"]:
+        console.print(f"no numbers in {doc['npa']}-{doc['nxx']}")
         return
-    t = Table(*frame.columns)
-    for rec in frame.itertuples(index=False):
-        t.add_row(*("" if pd.isna(v) else str(v) for v in rec))
+    t = Table(*doc["numbers"][0].keys())
+    for rec in doc["numbers"]:
+        t.add_row(*("" if v is None else v for v in rec.values()))
     console.print(t)
-    counts = frame["status"].value_counts().to_dict()
-    console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    console.print(", ".join(f"{v} {k}" for k, v in doc["counts"].items()))
+    if doc.get("note"):
+        console.print(f"note: {doc['note']}")
 
 
 def sim(system: str, port: int, state: Path | None, journal: Path | None, fault_rate: float, commit_timeout_rate: float,

@@ -84,6 +84,24 @@ def prefect_server(log_file: Path, port: int = DEFAULT_PORT, *, timeout: float =
             proc.wait(timeout=5)
 
 
+API_FILE = "prefect-api.url"
+
+
+@contextmanager
+def announce_api(home: Path, url: str) -> Iterator[None]:
+    """Tell `onboard run` on the same data home where this server answers (onboard.runtime), so a run
+    reports to it instead of starting a temporary server of its own; gone when the server goes."""
+    path = home / API_FILE
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(url)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def check_schedule(settings: Settings) -> None:
     """Refuse, before anything starts, what would only fail at 2 a.m."""
     settings.external_mode()  # a half-configured set of system URLs raises ConfigError
@@ -139,7 +157,7 @@ def serve(settings: Settings, *, port: int = DEFAULT_PORT, portal_host: str = HO
     # time zone served here, or a run started elsewhere would work on ./var.
     os.environ["ONBOARD_HOME"] = str(home)
     os.environ["ONBOARD_TIMEZONE"] = settings.timezone
-    with prefect_server(home / "logs" / "prefect-server.log", port) as url:
+    with prefect_server(home / "logs" / "prefect-server.log", port) as url, announce_api(home, url):
         os.environ["PREFECT_API_URL"] = url  # the runner's flow-run subprocesses talk to this server too
         start_portal(settings, portal_host, web_port, url)
         print(

@@ -58,6 +58,10 @@ def stop() -> None:
             from staging.store import interrupt_open_stores
 
             interrupt_open_stores()
+        with contextlib.suppress(Exception):
+            from staging.lock import release_pinned
+
+            release_pinned()  # the lock `onboard run` holds for the whole command (onboard.runtime)
         text = str(_state["message"])
         if _state["as_json"]:
             sys.stdout.write(json.dumps({"error": text}) + "\n")

@@ -36,7 +36,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from data.sheets import find_sheet
 from reports.excel_safe import MAX_ROWS, clean, is_blank, mask_password, message_text, reguard, set_text, user_text
-from reports.partner_source import SourceSheet, account_key, open_source
+from reports.partner_source import SourceSheet, account_key, is_workbook, open_source, workbook_file
 from reports.tables import make_cell, sheet_title, write_rows
 
 FILL = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
@@ -132,7 +132,7 @@ def write_error_workbook(
     with open_source(source, sheet_rows) as sources:
         resolved = _resolve(findings, sources)
         marks = _marks(resolved)
-        faithful = source.is_file() and source.stat().st_size <= FAITHFUL_MAX_BYTES
+        faithful = source.is_file() and is_workbook(source) and source.stat().st_size <= FAITHFUL_MAX_BYTES
         if faithful:
             _annotate_copy(source, sources, resolved, marks, out)
         else:
@@ -179,7 +179,7 @@ def _annotate_copy(
 ) -> None:
     """Small workbooks: a faithful copy (formatting kept) with marks, masked passwords and Errors first."""
     # Cached values, as the ingest read them: a formula in the partner's file comes back as its value.
-    wb = load_workbook(source, data_only=True)
+    wb = load_workbook(workbook_file(source), data_only=True)
     for title in [t for t in wb.sheetnames if _OUR_ERRORS.fullmatch(t)]:  # from an earlier annotation
         del wb[title]
     for (title, row, col), mark in marks.items():

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import load_workbook
 
@@ -127,13 +129,26 @@ def _encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
+def is_workbook(source: Path) -> bool:
+    """By content, as the ingest decides (an .xlsx renamed .csv is a workbook; issue 16)."""
+    return source.suffix.lower() != ".csv" or zipfile.is_zipfile(source)
+
+
+def workbook_file(source: Path) -> Path | IO[bytes]:
+    """What openpyxl opens: it refuses a workbook by its file name's extension, not by its content."""
+    if source.suffix.lower() in {".xlsx", ".xlsm", ".xltx", ".xltm"}:
+        return source
+    return io.BytesIO(source.read_bytes())
+
+
 @contextmanager
 def open_source(source: Path, sheet_rows: Mapping[str, Sequence[int]] | None = None) -> Iterator[list[SourceSheet]]:
     """The source's sheets, in order; a workbook is opened read-only (cached values) for the block."""
     sheet_rows = sheet_rows or {}
-    if source.is_dir():
+    if source.is_dir() or not is_workbook(source):  # a folder of CSV files, or one CSV file named for its sheet
         sheets = []
-        for path in sorted(source.glob("*.csv"), key=lambda p: p.name.casefold()):
+        files = source.glob("*.csv") if source.is_dir() else [source]
+        for path in sorted(files, key=lambda p: p.name.casefold()):
             enc = _encoding(path)
             with path.open(newline="", encoding=enc) as fh:
                 header: list[Any] = next(csv.reader(fh), [])
@@ -142,7 +157,7 @@ def open_source(source: Path, sheet_rows: Mapping[str, Sequence[int]] | None = N
             sheets.append(SourceSheet(path.stem, spec, header, map_header(spec, header), True, path, enc, nums))
         yield sheets
         return
-    wb = load_workbook(source, read_only=True, data_only=True)
+    wb = load_workbook(workbook_file(source), read_only=True, data_only=True)
     try:
         sheets = []
         for ws in wb.worksheets:

@@ -22,14 +22,40 @@ class LockedError(RuntimeError):
     """Another process holds the data home."""
 
 
+# Data homes this process already holds for a whole command (``onboard run`` takes the lock before it reads
+# the file and keeps it through staging and the flow): a Store opened inside borrows it instead of locking
+# against itself (flock conflicts between two descriptors of one process) or leaving a gap between the two.
+_PINNED: dict[Path, RunLock] = {}
+
+
+def pin(lock: RunLock) -> None:
+    _PINNED[lock.home.resolve()] = lock
+
+
+def unpin(lock: RunLock) -> None:
+    _PINNED.pop(lock.home.resolve(), None)
+
+
+def release_pinned() -> None:
+    """Release every pinned lock (the interrupt path, just before the process ends)."""
+    for lock in list(_PINNED.values()):
+        unpin(lock)
+        lock.release()
+
+
 class RunLock:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.path = home / "onboard.lock"
         self.info_path = home / "onboard.lock.json"
         self._fd: int | None = None
+        self._borrowed = False
 
     def acquire(self, command: str = "") -> RunLock:
+        held = _PINNED.get(self.home.resolve())
+        if held is not None and held._fd is not None:
+            self._borrowed = True
+            return self
         self.home.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -73,6 +99,9 @@ class RunLock:
         return False
 
     def release(self) -> None:
+        if self._borrowed:  # the pinning command releases it
+            self._borrowed = False
+            return
         if self._fd is not None:
             try:
                 self.info_path.unlink(missing_ok=True)

@@ -105,7 +105,7 @@ def inspect_input(path: Path, limits: Limits | None = None) -> None:
                 raise InputError(f"{path}: the CSV files hold more than {limits.max_unzipped_mb} MB "
                                  f"(ONBOARD_MAX_UNZIPPED_MB); split the book into smaller folders.")
         return
-    if path.suffix.lower() == ".csv" or not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(path):  # by content: an .xlsx renamed .csv is read as the workbook it is (16)
         # CSV or a non-zip workbook (.xls): no compression to hide behind, the size on disk is the size
         if st.st_size > limits.max_unzipped_mb * MIB:
             raise InputError(f"{path.name} is {st.st_size // MIB} MB, over the {limits.max_unzipped_mb} MB limit "

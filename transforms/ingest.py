@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,15 @@ def read_order(path: Path, limits: Limits | None = None) -> RawOrder:
             raise InputError(f"{path}: the folder holds no .csv files; expected customers.csv, packages.csv, ...")
         tables = [(p.stem, _read_csv(p), p) for p in files]
         sources = files
-    elif path.suffix.lower() == ".csv":
+    elif path.suffix.lower() == ".csv" and not zipfile.is_zipfile(path):  # a zip is a workbook, whatever its name
+        sheet = find_sheet(path.stem)
+        if sheet is None or sheet.name != CUSTOMERS.name:
+            said = f"'{path.stem}' names no sheet" if sheet is None else f"it is the {sheet.name} sheet alone"
+            raise InputError(
+                f"{path.name}: a single CSV file is read as the one sheet its file name names, and {said}. "
+                "Accepted: an .xlsx workbook; a folder of CSV files named after the sheets (customers.csv, "
+                "locations.csv, packages.csv, dids.csv, porting.csv, toll_free.csv); or customers.csv alone. "
+                "Rename the file, or put the sheets' files in one folder.")
         tables = [(path.stem, _read_csv(path), path)]
         sources = [path]
     else:

@@ -142,7 +142,7 @@ def test_migration_killed_half_way_completes_on_restart_without_duplicates(
     real = M.provision_here
     calls: list[int] = []
 
-    def dies_in_chunk_two(ctx: Any, systems: Any, batch_id: str, accounts: list[str]) -> dict[str, Any]:
+    def dies_in_chunk_two(ctx: Any, systems: Any, batch_id: str, accounts: list[str], *_: Any) -> dict[str, Any]:
         calls.append(len(accounts))
         if len(calls) == 2:
             real(ctx, systems, batch_id, accounts[: len(accounts) // 2])
