@@ -34,7 +34,7 @@ def test_partner_add_lives_in_the_home_merged_with_the_base_file(isolated_home: 
     assert mode(path) == 0o600
     partners = load_partners(load_settings().partners_file)
     assert resolve_partner(partners, "bluebird").email == "ops@bluebird.example"
-    assert resolve_partner(partners, "acme-telecom").name == "Acme Telecom Partners"  # the shipped file still counts
+    assert resolve_partner(partners, "default").name == "Default Partner"  # the shipped file still counts
     # changing it again replaces, never duplicates
     assert onboard("partner", "add", "bluebird", "--name", "Bluebird", "--email", "noc@bluebird.example")[0] == 0
     assert [line.split(",")[0] for line in path.read_text().splitlines()[1:]] == ["bluebird"]
@@ -60,7 +60,14 @@ def test_partner_add_refuses_a_bad_id_or_email_in_one_line() -> None:
     assert code == 2 and "e-mail" in err
 
 
+def test_a_token_for_an_unknown_partner_is_refused(isolated_home: Path) -> None:
+    code, _, err = onboard("partner", "token", "acme-telecom")
+    assert code == 2 and "unknown partner 'acme-telecom'" in err
+    assert not (isolated_home / "tokens").exists()
+
+
 def test_token_is_printed_once_and_stored_only_hashed(isolated_home: Path) -> None:
+    assert onboard("partner", "add", "acme-telecom", "--name", "Acme", "--email", "orders@acme.example")[0] == 0
     code, out, err = onboard("partner", "token", "acme-telecom")
     assert code == 0, err
     token = out.strip()
@@ -79,6 +86,7 @@ def test_token_is_printed_once_and_stored_only_hashed(isolated_home: Path) -> No
 
 
 def test_token_days_expiry_and_revoke(isolated_home: Path) -> None:
+    assert onboard("partner", "add", "northwind", "--name", "Northwind", "--email", "noc@northwind.example")[0] == 0
     code, out, _ = onboard("partner", "token", "northwind", "--days", "2")
     assert code == 0
     token = out.strip()

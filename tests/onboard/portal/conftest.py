@@ -26,6 +26,16 @@ ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"
 CHROMIUM = Path(os.environ.get("ONBOARD_CHROMIUM", "/usr/bin/chromium"))
 
 
+@pytest.fixture(autouse=True)
+def portal_partners(isolated_home: Path) -> None:
+    """Two partners, added the way an operator adds them (`onboard partner add`): the shipped partners file
+    holds only `default` (DESIGN §3), so every partner a portal test signs in as is registered in the home."""
+    from data.partners import Partner, add_partner
+
+    add_partner(isolated_home, Partner("acme-telecom", "Acme Telecom Partners", "orders@acme-telecom.example.com"))
+    add_partner(isolated_home, Partner("northwind", "Northwind Voice", "noc@northwind.example.net"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
