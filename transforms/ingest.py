@@ -108,13 +108,18 @@ def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
 
-    # calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the
-    # others) are read side by side.
-    workers = max(1, min(len(names), os.cpu_count() or 1, 4))
+    workers = read_workers(len(names))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
         frames = dict(zip(names, pool.map(load, names), strict=True))
     # unknown sheets are reported, not read
     return [(n, frames[n] if n in frames else pd.DataFrame()) for n in reader.sheet_names]
+
+
+def read_workers(sheets: int) -> int:
+    """Threads that read the sheets of a workbook (``bench.ingest`` reads its baseline with as many).
+    calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the others)
+    are read side by side."""
+    return max(1, min(sheets, os.cpu_count() or 1, 4))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -270,6 +275,9 @@ def _header_row(grid: pd.DataFrame, by_key: dict[str, str], label: str, sheet: S
 
 def _strip_marker(col: pd.Series) -> pd.Series:
     # Excel's text marker: our reports prefix one apostrophe to formula-like text, so drop exactly one.
+    # Most columns hold none: one cheap Arrow scan spares a rewrite of every value.
+    if isinstance(col.array, pd.arrays.ArrowStringArray) and not bool(col.str.startswith("'").any()):
+        return col
     return col.str.removeprefix("'")
 
 
