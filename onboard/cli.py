@@ -46,7 +46,9 @@ def validate(
 
     result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        from onboard.jsonout import write_json
+
+        write_json(sys.stdout, result)  # streamed: a million findings never become one string
     else:
         commands.print_validation(out, result)
     errors = any(f["severity"] == "error" for f in result["findings"])
