@@ -17,6 +17,7 @@ from pathlib import Path
 import fastexcel
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
 from transforms.errors import InputError
@@ -219,7 +220,7 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
     rows = np.arange(at + 2, len(data) + at + 2, dtype="int64")[keep]
     kept = data[keep]
     cols: dict[str, pd.Series] = {}
-    blank = pd.Series([""] * len(kept), dtype="str")
+    blank = pd.Series(pd.array(pa.repeat("", len(kept)), dtype="str"))  # not a 1M-item Python list
     for c in sheet.columns:
         pos = mapped.get(c.key)
         # Series stay Arrow strings end to end (a detour through numpy objects costs seconds per 1M rows).
