@@ -146,7 +146,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
     """Positional columns 0..n-1, every value a str, blank = ''."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # pandas 3 copy-on-write: relabelling must not copy a 1M-row sheet
     frame.columns = pd.RangeIndex(frame.shape[1])
     return frame.astype("str").where(frame.notna(), "") if frame.shape[1] else frame
 

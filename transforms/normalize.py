@@ -226,7 +226,7 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
         if src is None or src.empty:
             sheets[sheet.name] = empty_frame(sheet)
             continue
-        frame = src.copy()
+        frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
         for c in sheet.columns:
             frame[c.key] = frame[c.key].astype("str").str.strip()
         ctx = _Ctx(sheet, frame, findings)
