@@ -134,21 +134,13 @@ def _fast_phone(values: list[str]) -> dict[int, str]:
 
 
 def fast_emails(values: list[str]) -> dict[int, str]:
-    """The single plain addresses, in Arrow: ``_EMAIL_ONE`` allows one '@' and ASCII only, so the local part
-    is what precedes it, lengths are characters and ``lower`` is ``casefold`` (what the parser does)."""
-    arr = pa.array(values, type=pa.string())
-    hit = pc.fill_null(pc.match_substring_regex(arr, _EMAIL_ONE), False)
-    idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
-    if not len(idx):
-        return {}
-    one = arr.take(pa.array(idx))
-    parts = pc.extract_regex(one, r"^(?P<local>[^@]*)@(?P<dom>.*\.(?P<tld>[^.]*))$")
-    local, dom, tld = (parts.field(k) for k in ("local", "dom", "tld"))
-    ok = pc.and_(pc.and_(pc.less_equal(pc.utf8_length(local), 64), pc.less_equal(pc.utf8_length(one), 254)),
-                 pc.invert(pc.is_in(pc.utf8_lower(tld), value_set=pa.array(sorted(V.SPECIAL_TLDS)))))
-    ok = pc.fill_null(ok, False)
-    fixed = pc.binary_join_element_wise(local, pc.utf8_lower(dom), "@").filter(ok)
-    return dict(zip(idx[ok.to_numpy(zero_copy_only=False)].tolist(), fixed.to_pylist(), strict=True))
+    out: dict[int, str] = {}
+    for i in _hits(values, _EMAIL_ONE):
+        v = values[i]
+        local, _, dom = v.rpartition("@")
+        if len(local) <= 64 and len(v) <= 254 and dom.rsplit(".", 1)[-1].casefold() not in V.SPECIAL_TLDS:
+            out[i] = f"{local}@{dom.lower()}"
+    return out
 
 
 _FAST: dict[Parser, Callable[[list[str]], dict[int, str]]] = {V.phone: _fast_phone, V.email_list: fast_emails}

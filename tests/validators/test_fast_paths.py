@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.catalog import load_catalog
-from transforms import values as V
 from validators.dids import _qty, package_totals
 from validators.limits import _BAD_RE, has_bad
 
@@ -55,36 +54,6 @@ def test_account_key_is_casefold_and_collapsed_spaces(values: list[str]) -> None
     got = N.account_key(s)
     assert got.index.equals(s.index)
     assert got.tolist() == [_key_reference(v) for v in values]
-
-
-def _emails_reference(values: list[str]) -> dict[int, str]:
-    one = re.compile(N._EMAIL_ONE)
-    out: dict[int, str] = {}
-    for i, v in enumerate(values):
-        if one.search(v):
-            local, _, dom = v.rpartition("@")
-            if len(local) <= 64 and len(v) <= 254 and dom.rsplit(".", 1)[-1].casefold() not in V.SPECIAL_TLDS:
-                out[i] = f"{local}@{dom.lower()}"
-    return out
-
-
-EMAILISH = st.one_of(
-    TEXT,
-    st.builds(lambda a, b, t: f"{a}@{b}.{t}", st.text(alphabet="aB.-_+%é", min_size=1, max_size=70),
-              st.text(alphabet="aBz0-.", min_size=1, max_size=12),
-              st.sampled_from(["com", "CoM", "test", "Local", "org", "x", "museum"])),
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(EMAILISH, max_size=40))
-def test_fast_emails_is_the_per_value_rule(values: list[str]) -> None:
-    assert N.fast_emails(values) == _emails_reference(values)
-
-
-def test_fast_emails_keeps_the_local_part_and_lowers_the_domain() -> None:
-    assert N.fast_emails(["Ann.Lee@Example.COM", "x@y.test", "a" * 65 + "@b.com", "nope"]) == {
-        0: "Ann.Lee@example.com"}
 
 
 @settings(max_examples=200, deadline=None)
