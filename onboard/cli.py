@@ -87,7 +87,9 @@ def validate(
     _settings()
     result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
     if as_json:
-        print_json(result)
+        from onboard.jsonout import write_json
+
+        write_json(sys.stdout, result)  # streamed: a million findings never become one string
     else:
         commands.print_validation(out, result)
     raise typer.Exit(1 if validation_fails(result["customers"], result["findings"]) else EXIT_OK)

@@ -18,6 +18,7 @@ from pathlib import Path
 import fastexcel
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
 from transforms.errors import InputError
@@ -117,13 +118,18 @@ def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
 
-    # calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the
-    # others) are read side by side.
-    workers = max(1, min(len(names), os.cpu_count() or 1, 4))
+    workers = read_workers(len(names))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
         frames = dict(zip(names, pool.map(load, names), strict=True))
     # unknown sheets are reported, not read
     return [(n, frames[n] if n in frames else pd.DataFrame()) for n in reader.sheet_names]
+
+
+def read_workers(sheets: int) -> int:
+    """Threads that read the sheets of a workbook (``bench.ingest`` reads its baseline with as many).
+    calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the others)
+    are read side by side."""
+    return max(1, min(sheets, os.cpu_count() or 1, 4))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -149,7 +155,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
     """Positional columns 0..n-1, every value a str, blank = ''."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # pandas 3 copy-on-write: relabelling must not copy a 1M-row sheet
     frame.columns = pd.RangeIndex(frame.shape[1])
     return frame.astype("str").where(frame.notna(), "") if frame.shape[1] else frame
 
@@ -223,7 +229,7 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
     rows = np.arange(at + 2, len(data) + at + 2, dtype="int64")[keep]
     kept = data[keep]
     cols: dict[str, pd.Series] = {}
-    blank = pd.Series([""] * len(kept), dtype="str")
+    blank = pd.Series(pd.array(pa.repeat("", len(kept)), dtype="str"))  # not a 1M-item Python list
     for c in sheet.columns:
         pos = mapped.get(c.key)
         # Series stay Arrow strings end to end (a detour through numpy objects costs seconds per 1M rows).
@@ -279,6 +285,9 @@ def _header_row(grid: pd.DataFrame, by_key: dict[str, str], label: str, sheet: S
 
 def _strip_marker(col: pd.Series) -> pd.Series:
     # Excel's text marker: our reports prefix one apostrophe to formula-like text, so drop exactly one.
+    # Most columns hold none: one cheap Arrow scan spares a rewrite of every value.
+    if isinstance(col.array, pd.arrays.ArrowStringArray) and not bool(col.str.startswith("'").any()):
+        return col
     return col.str.removeprefix("'")
 
 

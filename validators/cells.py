@@ -8,7 +8,7 @@ import pandera.pandas as pa
 
 from data.sheets import SHEETS, Sheet
 from transforms import values as V
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, isin
 from transforms.regions import CA_PROVINCES, US_STATES
 from validators.findings import Finding
 from validators.schemas import schema
@@ -98,7 +98,9 @@ def _from_failures(sheet: Sheet, frame: pd.DataFrame, cases: pd.DataFrame) -> li
 def _country_checks(sheet: Sheet, frame: pd.DataFrame) -> list[Finding]:
     if "country" not in frame.columns or "zip" not in frame.columns:
         return []
-    state_country = frame["state"].map(lambda s: "CA" if s in CA_PROVINCES else "US" if s in US_STATES else "")
+    state = frame["state"]  # vectorized: CA wins, as the per-value ``"CA" if in CA_PROVINCES else ...`` did
+    state_country = (pd.Series("", index=frame.index, dtype="str").mask(isin(state, US_STATES), "US")
+                     .mask(isin(state, CA_PROVINCES), "CA"))
     zip_country = pd.Series("", index=frame.index, dtype="str")
     zip_country = zip_country.mask(frame["zip"].str.fullmatch(V.US_ZIP.pattern[1:-1]).fillna(False).astype(bool),
                                    "US")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from data.catalog import Catalog
 from transforms import values as V
-from transforms.normalize import NormalizedOrder, isin
+from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from validators.findings import Finding, Severity
 from validators.suggestions import order_type_hint, package_hint
 
@@ -79,14 +81,12 @@ def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
                       if (t := catalog.order_type(o)) is not None and t.status == "orderable")
     # The verdict depends on (order type, package) only: decide once per distinct pair, then visit just the
     # rows with a problem (a 1M-line book has a few dozen distinct pairs).
-    verdicts: dict[tuple[str, str], tuple[str, str, str] | None] = {}
-    for ot, pkg in set(zip(pk["order_type"].tolist(), pk["package"].tolist(), strict=True)):
-        verdicts[(ot, pkg)] = _catalog_verdict(catalog, ot, pkg, names)
-    bad_pairs = {k for k, v in verdicts.items() if v is not None}
-    if not bad_pairs:
+    codes, pairs = factorize_pairs(pk["order_type"], pk["package"])
+    verdicts = {(ot, pkg): _catalog_verdict(catalog, ot, pkg, names) for ot, pkg in pairs}
+    bad_codes = [i for i, k in enumerate(pairs) if verdicts[k] is not None]
+    if not bad_codes:
         return out
-    pair = pk["order_type"] + "\x00" + pk["package"]
-    rows = pk[isin(pair, ["\x00".join(k) for k in bad_pairs])]
+    rows = pk[np.isin(codes, bad_codes)]
     for row, acct, ot, pkg in zip(rows["_row"], rows["account_name"], rows["order_type"], rows["package"],
                                   strict=True):
         v = verdicts[(ot, pkg)]
