@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from connectors.common.simhttp import Faults
+from core.settings import Settings
 from flows.systems import start_simulators
-from onboard.settings import Settings
 
 
 def main(home: Path, latency_ms: float) -> None:

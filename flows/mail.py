@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from connectors.common.errors import ConnectorError
-from connectors.common.order import StepEvent
 from connectors.mail import (
     Attachment,
     HeldCustomer,
@@ -27,6 +26,7 @@ from connectors.mail import (
     batch_summary_body,
     partner_notice_message,
 )
+from core.order import StepEvent
 from data.partners import Partner
 from staging.ledger import LedgerBuffer
 from staging.notices import SUMMARY_KIND, failed_customers, held_customers, queue_notice

@@ -256,7 +256,7 @@ def _write_json(path: Path, payload: Any) -> None:
 
 def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, result_path: Path) -> dict[str, Any]:
     """Ledger events, queued admin credentials and external ids a worker sent back -> staging."""
-    from connectors.common.order import CustomerOrder, SystemResult
+    from core.order import CustomerOrder, StepEvent, SystemResult
     from flows.mail import send_outbox
     from flows.provision import _record_results
 
@@ -267,7 +267,7 @@ def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, re
     data = json.loads(result_path.read_text(encoding="utf-8"))
     ledger = LedgerBuffer(batch_id)
     for e in data["events"]:
-        ledger(_Event(**e))
+        ledger(StepEvent(**e))
     ledger.flush(ctx.store)
     plans = dict(ctx.store.con.execute(
         "SELECT account, plan FROM plans WHERE batch_id = ? AND list_contains(?, account)",
@@ -280,17 +280,6 @@ def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, re
     result_path.unlink()
     result_path.with_name(result_path.name.replace(".out.json", ".in.json")).unlink(missing_ok=True)
     return {"accounts": data["accounts"], "done": data["done"], "failed": data["failed"]}
-
-
-@dataclass(frozen=True)
-class _Event:
-    account: str
-    system: str
-    step: str
-    status: str
-    attempts: int = 1
-    external_id: str | None = None
-    error: str | None = None
 
 
 def _by_account(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -27,12 +27,12 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture, wait
 
+from core.settings import Settings, load_settings
 from flows import migrate as M
 from flows import pipeline, progress
 from flows.provision import SYSTEMS
 from flows.stage import Prepared
 from flows.systems import Systems, open_systems
-from onboard.settings import Settings, load_settings
 
 _settings_override: Settings | None = None  # migrate() hands its Settings to the flow without serializing secrets
 
@@ -168,9 +168,9 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     from connectors.billing.provision import BillingProvisioner
     from connectors.broadworks.client import OcipClient
     from connectors.broadworks.provision import BroadWorksProvisioner
-    from connectors.common.order import CustomerOrder, StepEvent
     from connectors.tickets.client import TicketsClient
     from connectors.tickets.provision import TicketsProvisioner
+    from core.order import CustomerOrder, StepEvent
     from flows.provision import _customer
     from staging.secrets import Vault, load_key
 

@@ -10,43 +10,42 @@ resolved or still open. Read-back always shows the systems as they are now, what
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from connectors.billing.provision import AUTO_PACKAGES, enterprise_account_name
+from connectors.billing.provision import enterprise_account_name
 from connectors.billing.readback import read_customers, read_partner, unexplained
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
-from connectors.common.order import BILL_ENTERPRISE
+from core.errors import UsageError
+from core.order import BILL_ENTERPRISE
+from core.settings import Settings
 from data.catalog import load_catalog
 from flows.pipeline import Context, open_context
 from flows.systems import Systems, open_systems
-from onboard.errors import UsageError
-from onboard.settings import Settings
+from reports import compare
 from reports.nightly import write_nightly
+from staging.readback import load_book, save_readback, staged_tickets
 from staging.store import Store
 
-PROVISIONED_NOT_BILLED = "provisioned-not-billed"
-BILLED_NOT_PROVISIONED = "billed-not-provisioned"
-MISSING_EVERYWHERE = "missing from both systems"
-MISSING_AUTO_PACKAGE = "missing auto-added package"
-PACKAGE_MISMATCH = "package mismatch"
-INVOICER_MISMATCH = "invoicer mismatch"
-BAD_INVOICE_EMAIL = "bad invoice email"
-OPEN_TICKET = "open ticket"
-READ_BACK_FAILED = "read-back failed"
-CLOSED_TICKETS = frozenset({"solved", "closed"})
+# One set of codes with the batch reconciliation (reports.compare); the old names stay for readers.
+PROVISIONED_NOT_BILLED = compare.PROVISIONED_NOT_BILLED
+BILLED_NOT_PROVISIONED = compare.BILLED_NOT_PROVISIONED
+MISSING_EVERYWHERE = compare.NOT_PROVISIONED
+MISSING_AUTO_PACKAGE = compare.AUTO_PACKAGE_MISSING
+PACKAGE_MISMATCH = compare.PACKAGE_MISMATCH
+INVOICER_MISMATCH = compare.INVOICER_MISMATCH
+BAD_INVOICE_EMAIL = compare.BAD_INVOICE_EMAIL
+OPEN_TICKET = compare.TICKET_OPEN
 EXCEPTION_COLUMNS = ["partner", "account", "kind", "detail", "batch_id", "first_seen"]
 CHANGE_COLUMNS = ["change", "partner", "account", "kind", "detail", "first_seen"]
-_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -73,28 +72,6 @@ def _month(d: date, step: int) -> date:
 
 
 # -- gather ---------------------------------------------------------------------------------------
-def load_book(store: Store) -> pd.DataFrame:
-    """Valid customers with a 'complete' step done in BroadWorks or billing: the latest batch of each."""
-    return store.frame(
-        """
-        WITH done AS (
-          SELECT batch_id, account,
-                 max(CASE WHEN system = 'billing' THEN updated_at END) AS billed_at,
-                 max(CASE WHEN system = 'broadworks' THEN updated_at END) AS provisioned_at
-          FROM ledger WHERE step = 'complete' AND status = 'done' GROUP BY batch_id, account)
-        SELECT c.batch_id, c.partner_id, c.account_key, c.account, c.billing_type, c.billing_start,
-               p.plan, d.billed_at, d.provisioned_at
-        FROM customers c
-        JOIN plans p USING (batch_id, account_key)
-        JOIN batches b USING (batch_id)
-        JOIN done d ON d.batch_id = c.batch_id AND d.account = c.account
-        WHERE c.status = 'valid'
-        QUALIFY row_number() OVER (PARTITION BY c.partner_id, c.account_key ORDER BY b.received_at DESC) = 1
-        ORDER BY c.partner_id, c.account
-        """
-    )
-
-
 def _pooled(fn: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="nightly") as pool:
         return list(pool.map(fn, items))
@@ -144,9 +121,7 @@ def find_orphans(systems: Systems, book: pd.DataFrame, concurrency: int) -> list
 
 def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFrame:
     """Every ticket we opened, with its status in the ticket system now."""
-    staged = store.frame(
-        "SELECT batch_id, partner_id, account, kind, external_id, ticket_id, subject FROM tickets ORDER BY external_id"
-    )
+    staged = staged_tickets(store)
 
     def one(external_id: str) -> str:
         try:
@@ -159,18 +134,6 @@ def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFr
     return staged
 
 
-def save_readback(store: Store, readbacks: Iterable[Mapping[str, Any]]) -> None:
-    """Keep tonight's read-back in staging: reports render what staging holds (DESIGN §8)."""
-    now = datetime.now(UTC)
-    rows = [
-        {"batch_id": r["batch_id"], "account": r["account"], "system": s, "data": json.dumps(r[s], default=str),
-         "read_at": now}
-        for r in readbacks for s in ("broadworks", "billing")
-    ]
-    if rows:
-        store.insert("readback", pd.DataFrame(rows), replace=True)
-
-
 # -- compare --------------------------------------------------------------------------------------
 def expected_amounts(plan: Mapping[str, Any], card: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
     mrc = nrc = 0.0
@@ -181,76 +144,16 @@ def expected_amounts(plan: Mapping[str, Any], card: Mapping[str, tuple[float, fl
     return round(mrc, 2), round(nrc, 2)
 
 
-def billed_packages(billing: Mapping[str, Any] | None) -> dict[str, int]:
-    """Package name -> quantity over the customer's two accounts, as billing holds them."""
-    held: dict[str, int] = {}
-    for role in ("enterprise", "customer"):
-        for pk in ((billing or {}).get(role) or {}).get("packages", []):
-            held[pk["name"]] = held.get(pk["name"], 0) + int(pk["quantity"])
-    return held
-
-
 def billed_amounts(billing: Mapping[str, Any] | None, card: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
-    held = billed_packages(billing)
+    held = compare.billed_packages(billing)
     mrc = sum(card.get(n, (0.0, 0.0))[0] * q for n, q in held.items())
     nrc = sum(card.get(n, (0.0, 0.0))[1] * q for n, q in held.items())
     return round(mrc, 2), round(nrc, 2)
 
 
-def package_differences(plan: Mapping[str, Any], billing: Mapping[str, Any]) -> list[str]:
-    ordered: dict[str, int] = {}
-    for line in plan["packages"]:
-        ordered[line["billing_package"]] = ordered.get(line["billing_package"], 0) + int(line["quantity"])
-    held = {n: q for n, q in billed_packages(billing).items() if n not in AUTO_PACKAGES}
-    return [f"{n}: ordered {ordered.get(n, 0)}, billed {held.get(n, 0)}"
-            for n in sorted(set(ordered) | set(held)) if ordered.get(n, 0) != held.get(n, 0)]
-
-
-def email_problem(plan: Mapping[str, Any], billing: Mapping[str, Any]) -> str | None:
-    """Why the invoicer's billing contact cannot receive the invoice as ordered, if it cannot."""
-    contact = billing.get("contact")
-    if not contact:
-        return "the invoicer has no billing contact"
-    emails = [str(e).strip() for e in contact.get("emails") or [] if str(e).strip()]
-    if not emails:
-        return "the billing contact has no e-mail address"
-    bad = [e for e in emails if not _EMAIL.match(e)]
-    if bad:
-        return "not an e-mail address: " + ", ".join(bad)
-    ordered = {str(e).strip().casefold() for e in plan.get("emails") or []}
-    if ordered and {e.casefold() for e in emails} != ordered:
-        return f"billing holds {', '.join(emails)}; the order says {', '.join(sorted(ordered))}"
-    return None
-
-
 def customer_exceptions(plan: Mapping[str, Any], bw: Mapping[str, Any], bl: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(kind, detail) for one onboarded customer, from what both systems hold."""
-    failed = [f"{s}: {d['error']}" for s, d in (("broadworks", bw), ("billing", bl)) if "error" in d]
-    if failed:
-        return [(READ_BACK_FAILED, "; ".join(failed))]
-    provisioned = bool(bw.get("enterprise_exists") and bw.get("group_exists"))
-    billed = bool(bl.get("found") and bl.get("customer"))
-    if not provisioned and not billed:
-        return [(MISSING_EVERYWHERE, "neither BroadWorks nor billing holds the customer")]
-    if not billed:
-        return [(PROVISIONED_NOT_BILLED, "billing holds no customer account" + (
-            " (its enterprise account is there)" if bl.get("enterprise") else ""))]
-    out: list[tuple[str, str]] = []
-    if not provisioned:
-        missing = [w for w, ok in (("enterprise", bw.get("enterprise_exists")), ("group 1", bw.get("group_exists")))
-                   if not ok]
-        out.append((BILLED_NOT_PROVISIONED, f"BroadWorks lacks {' and '.join(missing)} of {plan['enterprise_id']}"))
-    if bl.get("missing_auto_packages"):
-        out.append((MISSING_AUTO_PACKAGE, ", ".join(bl["missing_auto_packages"])))
-    diffs = package_differences(plan, bl)
-    if diffs:
-        out.append((PACKAGE_MISMATCH, "; ".join(diffs)))
-    if bl.get("billing_type") != plan["billing_type"]:
-        out.append((INVOICER_MISMATCH, f"ordered {plan['billing_type']}, billing invoices as {bl.get('billing_type')}"))
-    problem = email_problem(plan, bl)
-    if problem:
-        out.append((BAD_INVOICE_EMAIL, problem))
-    return out
+    """(code, detail) for one onboarded customer: the one comparison of ``reports.compare``."""
+    return [(e.code, e.detail) for e in compare.compare(plan, bw, bl).exceptions]
 
 
 @dataclass
@@ -311,11 +214,8 @@ def assemble(
         money.append((o["partner_id"], bl.get("billing_type") or "unknown", 0, 0.0, bill_mrc, 0.0, bill_nrc))
         exc.append((o["partner_id"], o["account"], BILLED_NOT_PROVISIONED,
                     "billing account with no onboarded order (not provisioned by this pipeline)", ""))
-    for t in tickets.to_dict("records"):
-        if t["status"] not in CLOSED_TICKETS:
-            exc.append((t["partner_id"], t["account"], OPEN_TICKET,
-                        f"{t['kind']} ticket {t['ticket_id'] or '?'} is {t['status']}: {t['subject'] or ''}",
-                        t["batch_id"]))
+    for t, detail in compare.open_tickets(tickets.to_dict("records")):
+        exc.append((t["partner_id"], t["account"], OPEN_TICKET, detail, t["batch_id"]))
     return NightlyFrames(
         new_accounts=pd.DataFrame(new, columns=["partner", "account", "billing_account_id", "billing_type",
                                                 "billing_start", "mrc", "nrc", "batch_id"]),

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.common.order import StepEvent
+from core.order import StepEvent
+from core.settings import Settings
 from data.partners import PartnerError, load_partners, resolve_partner
 from flows.mail import queue_batch_summary, send_outbox
 from flows.provision import SYSTEMS, provision_accounts
 from flows.reconcile import reconcile
 from flows.stage import Prepared, RunOptions, prepare
 from flows.systems import Systems, open_systems
-from onboard.settings import Settings
 from reports.error_workbook import write_error_workbook
 from staging.batches import batch_id as make_batch_id
 from staging.batches import get_batch, input_files, set_batch

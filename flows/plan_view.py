@@ -10,33 +10,31 @@ here may turn out to need no request at all.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from connectors.billing.provision import STEPS as BILLING_STEPS
+from connectors.billing.steps import planned_requests
 from connectors.broadworks import STEPS as BROADWORKS_STEPS
 from connectors.broadworks import plan_services
 from connectors.broadworks.provision import steps_with_work
-from connectors.common.order import CustomerOrder
 from connectors.tickets.provision import follow_up_step
+from core.errors import UsageError
+from core.order import CustomerOrder
+from core.settings import Settings
 from data.catalog import load_catalog
 from data.partners import load_partners, resolve_partner
 from flows.stage import RunOptions, partner_of
-from onboard.errors import UsageError
-from onboard.settings import Settings
 from staging.batches import batch_id as make_batch_id
 from staging.batches import input_files
 from staging.lock import LockedError, RunLock
+from staging.readonly import ReadOnlyStaging, StagedBatch
 from staging.snapshot import read_batches, read_existing
-from staging.store import DB_NAME
 from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
 
 SYSTEMS = ("broadworks", "billing", "tickets", "mail")
@@ -53,14 +51,6 @@ BROADWORKS_REQUESTS = {
     "numbers_assigned": "GroupDnAssignListRequest",
     "calling_line_id": "GroupModifyRequest",
     "admin": "ServiceProviderAdminAddRequest14",
-}
-BILLING_REQUESTS = {
-    "partner_account": "POST Account (Partner, once per partner)",
-    "enterprise_account": "POST Account (Enterprise)",
-    "enterprise_package": "POST Account/Package",
-    "customer_account": "POST Account (Customer)",
-    "billing_contact": "POST Contact (Billing)",
-    "customer_packages": "POST Account/Package",
 }
 TICKETS_REQUEST = "POST /api/v2/tickets.json"
 MAIL_REQUEST = "admin credentials mail"
@@ -86,16 +76,7 @@ def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
     }
     bw = [{"step": s, "request": BROADWORKS_REQUESTS[s], "detail": bw_detail.get(s, "")}
           for s in BROADWORKS_STEPS if bw_work.get(s, True)]
-    lines = len(order.packages) + 2  # the ordered lines plus BroadWorks Group and RetailRates
-    billing_detail = {
-        "partner_account": order.partner_id,
-        "enterprise_account": f"{order.account} Enterprise",
-        "enterprise_package": "BroadWorks Enterprise",
-        "customer_account": f"{order.account} ({order.billing_type})",
-        "billing_contact": "on the invoicer account",
-        "customer_packages": f"{lines} package line(s) from {order.billing_start}",
-    }
-    billing = [{"step": s, "request": BILLING_REQUESTS[s], "detail": billing_detail[s]} for s in BILLING_STEPS]
+    billing = planned_requests(order)
     tickets = [{"step": follow_up_step(f), "request": TICKETS_REQUEST, "detail": f.subject} for f in order.follow_ups]
     mail = ([{"step": "admin_credentials", "request": MAIL_REQUEST, "detail": f"to {order.partner_email}"}]
             if order.admin_user_id else [])
@@ -154,35 +135,12 @@ def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, 
 # ----------------------------------------------------------------------------- sources
 
 
-def _connect_read_only(home: Path) -> duckdb.DuckDBPyConnection | None:
-    db = home / DB_NAME
-    if not db.exists():
-        return None
-    if RunLock(home).is_held():
-        raise LockedError(RunLock(home).describe_holder())
-    return duckdb.connect(str(db), read_only=True)
-
-
-def _staged(con: duckdb.DuckDBPyConnection, batch: str, partners_file: Path) -> dict[str, Any]:
-    row = con.execute("SELECT partner_id, held FROM batches WHERE batch_id = ?", [batch]).fetchall()
-    if not row:
+def _staged(staged: StagedBatch | None, batch: str, partners_file: Path) -> dict[str, Any]:
+    if staged is None:
         raise UsageError(f"no batch {batch} (onboard status lists the batches)")
-    plans = con.execute("SELECT plan FROM plans WHERE batch_id = ? ORDER BY chunk, account", [batch]).fetchall()
-    ledger = {
-        (a, s, st): (status, err)
-        for a, s, st, status, err in con.execute(
-            "SELECT account, system, step, status, error FROM ledger WHERE batch_id = ?", [batch]
-        ).fetchall()
-    }
-    held = con.execute(
-        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
-        [batch],
-    ).fetchall()
-    partner_id = str(row[0][0])
-    partner = resolve_partner(load_partners(partners_file), partner_id)
-    routing = [(str(a), trunking_follow_up(partner, str(a))) for (a,) in held]
-    return _document(batch, partner_id, True, (json.loads(p) for (p,) in plans), ledger, routing,
-                     int(row[0][1] or 0))
+    partner = resolve_partner(load_partners(partners_file), staged.partner_id)
+    routing = [(a, trunking_follow_up(partner, a)) for a in staged.trunking_held]
+    return _document(batch, staged.partner_id, True, staged.plans, staged.ledger, routing, staged.held)
 
 
 def _free_inventory(home: Path) -> pd.DataFrame:
@@ -257,11 +215,11 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
     home = settings.home.resolve()
     path = Path(target)
     if not path.exists():
-        con = _connect_read_only(home)
-        if con is None:
+        ro = ReadOnlyStaging.open(home)
+        if ro is None:
             raise UsageError(f"{target}: no such file, and no batch {target} under {home}")
-        with con:
-            return _staged(con, target, settings.partners_file)
+        with ro:
+            return _staged(ro.batch(target), target, settings.partners_file)
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing)
     from transforms.ingest import read_order
 
@@ -272,11 +230,11 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
         if any(b["batch"] == bid for b in read_batches(home)):  # staged and being run right now
             raise LockedError(RunLock(home).describe_holder())
         return _in_memory(settings, path, options)
-    con = _connect_read_only(home)
-    if con is not None:
-        with con:
-            if con.execute("SELECT count(*) FROM batches WHERE batch_id = ?", [bid]).fetchall()[0][0]:
-                return _staged(con, bid, settings.partners_file)
+    ro = ReadOnlyStaging.open(home)
+    if ro is not None:
+        with ro:
+            if ro.has_batch(bid):
+                return _staged(ro.batch(bid), bid, settings.partners_file)
     return _in_memory(settings, path, options)
 
 

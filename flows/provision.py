@@ -20,8 +20,8 @@ from connectors.billing.provision import BillingProvisioner
 from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
-from connectors.common.order import CustomerOrder, StepEvent, SystemResult
 from connectors.tickets.provision import TicketsProvisioner
+from core.order import CustomerOrder, StepEvent, SystemResult
 from flows.systems import Systems
 from staging import inventory
 from staging.ledger import LedgerBuffer, done_steps

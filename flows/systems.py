@@ -19,11 +19,11 @@ from connectors.common.simhttp import Faults, RunningSim, start_sim
 from connectors.mail import Mailer, mailer_from_url
 from connectors.tickets.client import TicketsClient
 from connectors.tickets.simulator import TicketsSim
+from core.order import AUTO_PACKAGES
+from core.settings import Settings
 from data.catalog import load_catalog
-from onboard.settings import Settings
 
 OCIP_PATH = "/webservice/services/ProvisioningService"
-AUTO_PACKAGES = ("BroadWorks Enterprise", "BroadWorks Group", "RetailRates")
 
 
 def billing_packages() -> list[str]:

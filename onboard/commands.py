@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from onboard.errors import UsageError
-from onboard.settings import Settings, load_settings
+from core.errors import UsageError
+from core.settings import Settings, load_settings
 
 TEMPLATE_VERSION = "2026.11"
 

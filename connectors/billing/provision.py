@@ -23,8 +23,10 @@ from typing import Any
 
 from connectors.billing.client import BillingClient, Cond, Item
 from connectors.common.errors import ConnectorError, InDoubtError, TerminalError
-from connectors.common.order import (
+from core.order import (
     BILL_ENTERPRISE,
+    CUSTOMER_PACKAGES,
+    ENTERPRISE_PACKAGE,
     CustomerOrder,
     StepEvent,
     StepRecorder,
@@ -33,9 +35,6 @@ from connectors.common.order import (
 )
 
 SYSTEM = "billing"
-ENTERPRISE_PACKAGE = "BroadWorks Enterprise"
-CUSTOMER_PACKAGES = ("BroadWorks Group", "RetailRates")
-AUTO_PACKAGES = (ENTERPRISE_PACKAGE, *CUSTOMER_PACKAGES)
 
 STEP_PARTNER = "partner_account"
 STEP_ENTERPRISE = "enterprise_account"
@@ -113,7 +112,7 @@ def find_unlinked(client: BillingClient, name: str, role: str, bw_id: str) -> It
 
 
 class BillingProvisioner:
-    """Implements ``connectors.common.order.Provisioner`` for billing; safe to share between threads."""
+    """Implements ``core.order.Provisioner`` for billing; safe to share between threads."""
 
     system = SYSTEM
 

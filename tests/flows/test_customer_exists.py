@@ -8,10 +8,10 @@ import duckdb
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
+from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import sample_rows, write_xlsx
 from flows.pipeline import run_file
 from flows.stage import RunOptions
-from onboard.settings import SIM_SECRET, SIM_USER
 from tests.flows.conftest import Sims, settings_for
 from transforms.plan import enterprise_id
 

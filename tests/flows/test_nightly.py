@@ -21,14 +21,15 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.billing.provision import BillingProvisioner
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
+from core.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
+from core.settings import Settings
 from data.catalog import load_catalog
 from data.samples.generate import Book, sample_rows, write_xlsx
 from flows import nightly
 from flows.pipeline import open_context, run_file
 from flows.stage import RunOptions
 from flows.systems import open_systems
-from onboard.settings import Settings
+from reports import compare
 
 DAY = date(2026, 4, 15)  # bill runs on the 1st: the last was 2026-04-01, the coming one is 2026-05-01
 # Acme and Delta: Bill Group; Blue and Cedar: Bill Enterprise. Blue ports a number, Delta orders toll
@@ -256,9 +257,10 @@ def test_exception_rules_on_plain_read_back() -> None:
     assert set(got) == {nightly.BILLED_NOT_PROVISIONED, nightly.PACKAGE_MISMATCH}
     assert "group 1" in got[nightly.BILLED_NOT_PROVISIONED]
     assert got[nightly.PACKAGE_MISMATCH] == "Hunt Group: ordered 1, billed 0"
-    assert nightly.customer_exceptions(plan, {"error": "down"}, billed)[0][0] == nightly.READ_BACK_FAILED
-    assert nightly.email_problem(plan, billed) is None  # addresses compare case-insensitively
-    assert nightly.email_problem(plan, {**billed, "contact": {"emails": ["b@else.example.com"]}}) is not None
+    failed = nightly.customer_exceptions(plan, {"error": "down"}, billed)[0]
+    assert failed == (compare.NOT_PROVISIONED, "BroadWorks read-back failed: down")  # never taken as absent
+    assert compare.email_problem(plan, billed) is None  # addresses compare case-insensitively
+    assert compare.email_problem(plan, {**billed, "contact": {"emails": ["b@else.example.com"]}}) is not None
     assert dict(nightly.customer_exceptions(plan, bw_ok, {**billed, "billing_type": BILL_GROUP}))[
         nightly.INVOICER_MISMATCH].startswith("ordered " + BILL_ENTERPRISE)
 
