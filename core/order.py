@@ -20,6 +20,11 @@ ENTERPRISE_PACKAGE = "BroadWorks Enterprise"
 CUSTOMER_PACKAGES = ("BroadWorks Group", "RetailRates")
 AUTO_PACKAGES = (ENTERPRISE_PACKAGE, *CUSTOMER_PACKAGES)
 
+
+def enterprise_account_name(account: str) -> str:
+    """The billing owner account of a customer: "<Account Name> Enterprise" (DESIGN §6)."""
+    return f"{account} Enterprise"
+
 StepStatus = Literal["pending", "in_doubt", "done", "failed"]
 
 

@@ -32,6 +32,7 @@ from core.order import (
     StepRecorder,
     StepStatus,
     SystemResult,
+    enterprise_account_name,
 )
 
 SYSTEM = "billing"
@@ -55,10 +56,6 @@ BROADWORKS_ID = "broadWorksId"
 
 def partner_account_name(partner_id: str, partner_name: str) -> str:
     return f"{partner_name or partner_id} ({partner_id})"
-
-
-def enterprise_account_name(account: str) -> str:
-    return f"{account} Enterprise"
 
 
 def broadworks_id(enterprise_id: str, group_id: str) -> str:

@@ -15,10 +15,9 @@ from connectors.billing.provision import (
     STEP_PACKAGES,
     STEP_PARTNER,
     STEPS,
-    enterprise_account_name,
     wanted_customer_packages,
 )
-from core.order import BILL_ENTERPRISE, ENTERPRISE_PACKAGE, CustomerOrder
+from core.order import BILL_ENTERPRISE, ENTERPRISE_PACKAGE, CustomerOrder, enterprise_account_name
 
 
 def planned_requests(order: CustomerOrder) -> list[dict[str, str]]:

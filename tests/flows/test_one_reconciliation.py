@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 
 from core.order import BILL_GROUP
 from data.catalog import load_catalog
-from flows.nightly import assemble
 from flows.reconcile import EXCEPTION_COLUMNS, exception_rows
 from reports import compare
+from reports.finance import assemble
 from reports.reconciliation import tie_out, write_reconciliation
 from staging.snapshot import batch_summaries
 from staging.store import Store
