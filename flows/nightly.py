@@ -20,10 +20,10 @@ import pandas as pd
 from connectors.billing.readback import read_customers, read_partner, unexplained
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
+from connectors.systems import Systems, open_systems
 from core.errors import UsageError
 from core.settings import Settings
 from flows.pipeline import Context, open_context
-from flows.systems import Systems, open_systems
 from reports.finance import (
     BILLED_NOT_PROVISIONED,
     OPEN_TICKET,

@@ -20,10 +20,10 @@ from prefect.flows import EntrypointType
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from connectors.systems import Systems, open_systems
 from core.settings import load_settings
 from flows import nightly
 from flows.pipeline import Context, open_context
-from flows.systems import Systems, open_systems
 
 FLOW_NAME = "nightly_finance"
 DEPLOYMENT_NAME = "nightly"

@@ -18,7 +18,7 @@ import pandas as pd
 from connectors.billing.readback import read_customers
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
-from flows.systems import Systems
+from connectors.systems import Systems
 from reports.compare import NOT_PROVISIONED, SYSTEM, Check, compare, exc, totals
 from reports.reconciliation import write_reconciliation
 from staging.orders import customer_progress, load_plans

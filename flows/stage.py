@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners
 from flows.ids import claim_ids
-from staging import inventory
+from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
 from staging.ledger import mark_in_doubt_pending
@@ -78,7 +78,7 @@ def adopt_staged(store: Store, bid: str, partners_file: Path) -> Prepared:
 
 
 def ensure_inventory(store: Store) -> None:
-    if store.scalar("SELECT count(*) FROM did_inventory") == 0 and INVENTORY_FILE.exists():
+    if not inventory.has_inventory(store) and INVENTORY_FILE.exists():
         inventory.load_inventory(store, inventory.read_inventory_file(INVENTORY_FILE))
 
 
@@ -231,10 +231,7 @@ def _reserve(
         grants[req.account_key].extend(NumberGrant(n, "inventory", req.purpose, req.fax_email) for n in res.numbers)
         if res.shortfall:
             backorders[req.account_key].append((req.npa, req.nxx, res.shortfall))
-        store.con.execute(
-            "UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
-            [len(res.numbers), res.shortfall, bid, req.account_key, req.row],
-        )
+        plan_rows.set_did_request_outcome(store, bid, req.account_key, req.row, len(res.numbers), res.shortfall)
     return grants, backorders
 
 
@@ -247,22 +244,9 @@ def _plan_totals(store: Store, bid: str, plans: dict[str, dict[str, Any]]) -> No
         nrc = sum(line["nrc"] * line["quantity"] for line in p["packages"])
         rows.append({"account_key": k, "enterprise_id": p["enterprise_id"], "group_id": p["group_id"],
                      "mrc": round(mrc, 2), "nrc": round(nrc, 2), "seats": p["user_limit"]})
-    frame = pd.DataFrame(rows)
-    store.con.register("_pt", frame)
-    try:
-        store.con.execute(
-            "UPDATE customers SET enterprise_id = _pt.enterprise_id, group_id = _pt.group_id, mrc = _pt.mrc, "
-            "nrc = _pt.nrc, seats = _pt.seats FROM _pt WHERE customers.batch_id = ? AND customers.account_key = _pt.account_key",
-            [bid],
-        )
-    finally:
-        store.con.unregister("_pt")
+    plan_rows.set_plan_totals(store, bid, pd.DataFrame(rows))
 
 
 def _routing(store: Store, bid: str, partner: Partner) -> list[dict[str, Any]]:
     """Held customers that ordered SIP Trunking get a trunking-request ticket."""
-    frame = store.frame(
-        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
-        [bid],
-    )
-    return [{"account": a, **trunking_follow_up(partner, a)} for a in frame["account"]]
+    return [{"account": a, **trunking_follow_up(partner, a)} for a in plan_rows.trunking_held_accounts(store, bid)]

@@ -87,9 +87,9 @@ def migrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Migrate whole customer books: chunked, resumable, optionally on a Dask cluster."""
-    from flows.migrate_book import migrate as run_migrate
     from onboard import commands
     from onboard.settings import load_settings
+    from onboard.views import migrate as run_migrate
 
     settings = load_settings()
     settings.external_mode()
@@ -115,8 +115,9 @@ def plan(
     allow_pending_e911: E911Opt = False,
 ) -> None:
     """What a run would still send, step by step, sending nothing."""
-    from flows.plan_view import plan_steps, print_plan
+    from flows.plan_view import plan_steps
     from onboard.settings import load_settings
+    from onboard.views import print_plan
 
     doc = plan_steps(load_settings(), target, partner=partner, allow_pending_e911=allow_pending_e911)
     if as_json:

@@ -293,7 +293,7 @@ def sim(system: str, port: int, state: Path | None, journal: Path | None, fault_
                                  settings.broadworks_password.get_secret_value(), journal=journal)
     elif system == "billing":
         from connectors.billing.simulator import BillingSim
-        from flows.systems import billing_packages
+        from connectors.systems import billing_packages
 
         app = BillingSim(state or home / "sim" / "billing.sqlite", settings.billing_client_id,
                          settings.billing_client_secret.get_secret_value(), packages=billing_packages(),

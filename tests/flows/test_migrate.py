@@ -24,12 +24,12 @@ from prefect.testing.utilities import prefect_test_harness
 
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.state import read_back
+from connectors.systems import open_systems
 from core.settings import SIM_SECRET, SIM_USER, Settings
 from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
 from flows import migrate as M
 from flows import pipeline
 from flows.migrate_book import migrate
-from flows.systems import open_systems
 from tests.flows.conftest import Sims, settings_for
 from transforms.ingest import InputError
 

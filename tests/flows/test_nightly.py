@@ -21,6 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.billing.provision import BillingProvisioner
+from connectors.systems import open_systems
 from core.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
 from core.settings import Settings
 from data.catalog import load_catalog
@@ -28,7 +29,6 @@ from data.samples.generate import Book, sample_rows, write_xlsx
 from flows import nightly
 from flows.pipeline import open_context, run_file
 from flows.stage import RunOptions
-from flows.systems import open_systems
 from reports import compare, finance
 
 DAY = date(2026, 4, 15)  # bill runs on the 1st: the last was 2026-04-01, the coming one is 2026-05-01

@@ -19,11 +19,11 @@ from openpyxl import load_workbook
 
 from connectors.billing.provision import CUSTOMER_PACKAGES, ENTERPRISE_PACKAGE
 from connectors.broadworks.commands import to_bw_dn
+from connectors.systems import start_simulators
 from core.settings import load_settings
 from flows.pipeline import retry_batch, run_file
 from flows.plan_view import plan_steps
 from flows.stage import RunOptions
-from flows.systems import start_simulators
 from staging.snapshot import read_batch
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "orders-sample.xlsx"
