@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from connectors.systems import Systems
+from core.keys import account_key
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
 from flows import pipeline
@@ -125,7 +126,7 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
     grants, backorders = new_numbers(ctx.store, batch_id, partner, frames, wanted)
     plans = build_plans(frames, wanted, PlanInputs(
         partner, load_catalog(), batch_id, numbers=grants, backorders=backorders,
-        pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending),
+        pending_e911=frozenset(account_key(a) for a in pending),
         cutover=options.get("cutover") or None, ids=ids))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
                          "account": [p["account"] for p in plans.values()], "chunk": chunk_no,

@@ -25,15 +25,16 @@ from connectors.tickets.provision import follow_up_step
 from core.errors import UsageError
 from core.order import CustomerOrder
 from core.settings import Settings
-from data.catalog import load_catalog
 from data.partners import load_partners, resolve_partner
 from flows.stage import RunOptions, partner_of
 from staging.batches import batch_id as make_batch_id
 from staging.batches import input_files
+from staging.ids import SnapshotClaims
 from staging.lock import LockedError, RunLock
 from staging.readonly import ReadOnlyStaging, StagedBatch
-from staging.snapshot import read_batches, read_existing
-from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
+from staging.snapshot import free_inventory, read_batches, read_existing, snapshot_dir
+from transforms.plan import NumberGrant, assign_customer_ids, did_requests, own_number_grants, trunking_follow_up
+from validators.check import check_order, plan_valid
 
 SYSTEMS = ("broadworks", "billing", "tickets", "mail")
 
@@ -141,16 +142,6 @@ def _staged(staged: StagedBatch | None, batch: str, partners_file: Path) -> dict
     return _document(batch, staged.partner_id, True, staged.plans, staged.ledger, routing, staged.held)
 
 
-def _free_inventory(home: Path) -> pd.DataFrame:
-    snap = home / "snapshot" / "inventory_free.parquet"
-    if snap.exists():
-        return pd.read_parquet(snap)
-    from flows.stage import INVENTORY_FILE
-    from staging.inventory import read_inventory_file
-
-    return read_inventory_file(INVENTORY_FILE)[["number", "npa", "nxx"]]
-
-
 def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
                        ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
     """What ``flows.stage._reserve`` would give, taken from a local copy of the free numbers."""
@@ -175,28 +166,24 @@ def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free
 def _in_memory(settings: Settings, path: Path, options: RunOptions) -> dict[str, Any]:
     """Validate and plan a workbook whose batch is not staged, writing nothing."""
     from transforms.ingest import read_order
-    from transforms.normalize import normalize
-    from validators import validate_order
 
     home = settings.home.resolve()
     raw = read_order(path)
     partner = partner_of(raw.sheets.get("Customers"), options.partner, settings.partners_file)
     bid = make_batch_id(partner.partner_id, input_files([path]))
-    catalog = load_catalog()
-    order, _ = normalize(raw, catalog)
-    result = validate_order(order, catalog, existing=read_existing(home, partner.partner_id, exclude_batch=bid),
-                            inventory=_free_inventory(home), allow_pending_e911=options.allow_pending_e911)
-    frames = result.order.sheets
-    findings = result.findings_frame()
-    held = set(result.held)
-    if options.all_or_nothing and held:
-        held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
-    valid = list(dict.fromkeys(k for k in frames["Customers"]["_account_key"] if k in result.valid and k not in held))
-    grants, backorders = _reserve_in_memory(frames, valid, _free_inventory(home))
-    pending = findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
-    plans = build_plans(frames, valid, PlanInputs(
-        partner, catalog, bid, numbers=grants, backorders=backorders,
-        pending_e911=frozenset(" ".join(str(a).split()).casefold() for a in pending)))
+    free = free_inventory(home)
+    checked = check_order(raw, existing=read_existing(home, partner.partner_id, exclude_batch=bid), inventory=free,
+                          allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing)
+    result, findings, held = checked.result, checked.findings, set(checked.held)
+    grants, backorders = _reserve_in_memory(checked.frames, checked.valid, free)
+    # The same id assignment as staging, over the snapshot's claims, claiming nothing: near-duplicate
+    # names get the distinct ids the run will give them.
+    claims = SnapshotClaims.load(snapshot_dir(home), partner.partner_id)
+    first = checked.frames["Customers"].drop_duplicates("_account_key")
+    names = dict(zip(first["_account_key"].astype(str), first["account_name"].astype(str), strict=True))
+    ids = assign_customer_ids(partner.partner_id, [(k, names[k]) for k in checked.valid], claims.own,
+                              claims.is_taken, claims.give)
+    plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids)
     errors = findings[findings["severity"] == "error"]
     trunking = sorted(set(errors.loc[errors["code"] == "TRUNKING_NOT_SUPPORTED", "account"].astype(str)))
     routing = [(a, trunking_follow_up(partner, a)) for a in trunking]

@@ -19,6 +19,9 @@ from staging.store import Store
 
 COLUMNS = ("number", "npa", "nxx", "rate_center", "state")
 
+# The DID inventory shipped with the product (data/did_inventory.csv); a path, loaded on first use.
+SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
+
 
 class InventoryFileError(ValueError):
     pass
