@@ -28,6 +28,7 @@ from reports.finance import (
     BILLED_NOT_PROVISIONED,
     OPEN_TICKET,
     PROVISIONED_NOT_BILLED,
+    Night,
     assemble,
     customer_exceptions,
     parse_day,
@@ -103,19 +104,10 @@ def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFr
     return staged
 
 
-def finish_nightly(
-    ctx: Context,
-    day: date,
-    book: pd.DataFrame,
-    readbacks: Sequence[Mapping[str, Any]],
-    orphans: Sequence[Mapping[str, Any]],
-    tickets: pd.DataFrame,
-    *,
-    embedded: bool,
-) -> tuple[Path, dict[str, Any]]:
+def finish_nightly(ctx: Context, day: date, night: Night, *, embedded: bool) -> tuple[Path, dict[str, Any]]:
     """Keep the read-back in staging, then compare, track changes and write the workbook."""
-    save_readback(ctx.store, readbacks)
-    return write_night(ctx.home, ctx.settings.timezone, day, book, readbacks, orphans, tickets, embedded=embedded)
+    save_readback(ctx.store, night.readbacks)
+    return write_night(ctx.home, ctx.settings.timezone, day, night, embedded=embedded)
 
 
 def run_nightly(ctx: Context, systems: Systems, day: date) -> tuple[Path, dict[str, Any]]:
@@ -125,7 +117,7 @@ def run_nightly(ctx: Context, systems: Systems, day: date) -> tuple[Path, dict[s
     readbacks = read_back_customers(systems, book, n)
     orphans = find_orphans(systems, book, n)
     tickets = ticket_status(ctx.store, systems, n)
-    return finish_nightly(ctx, day, book, readbacks, orphans, tickets, embedded=systems.embedded)
+    return finish_nightly(ctx, day, Night(book, readbacks, orphans, tickets), embedded=systems.embedded)
 
 
 def report_nightly(settings: Settings, day: str | None = None) -> dict[str, Any]:

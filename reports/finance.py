@@ -206,19 +206,21 @@ def workbook_path(home: Path, day: date) -> Path:
     return home / "reports" / f"nightly-{day.isoformat()}.xlsx"
 
 
-def write_night(
-    home: Path,
-    tz: str,
-    day: date,
-    book: pd.DataFrame,
-    readbacks: Sequence[Mapping[str, Any]],
-    orphans: Sequence[Mapping[str, Any]],
-    tickets: pd.DataFrame,
-    *,
-    embedded: bool,
-) -> tuple[Path, dict[str, Any]]:
+@dataclass(frozen=True)
+class Night:
+    """What one night gathered: the book (onboarded customers), their read-back, billing accounts no
+    order explains (orphans) and our tickets with their status now."""
+
+    book: pd.DataFrame
+    readbacks: Sequence[Mapping[str, Any]]
+    orphans: Sequence[Mapping[str, Any]]
+    tickets: pd.DataFrame
+
+
+def write_night(home: Path, tz: str, day: date, night: Night, *, embedded: bool) -> tuple[Path, dict[str, Any]]:
     """Compare, track changes and write the workbook; returns (path, summary)."""
-    frames = assemble(book, readbacks, orphans, tickets, day, tz)
+    book = night.book
+    frames = assemble(book, night.readbacks, night.orphans, night.tickets, day, tz)
     exceptions, changes, prev_day = track_changes(home, day, frames.exceptions)
     counts = changes["change"].value_counts()
     evb = frames.expected_vs_billed

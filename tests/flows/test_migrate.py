@@ -238,19 +238,7 @@ def test_a_migration_checks_specific_numbers_against_the_inventory(isolated_home
     """One core function (issue 15): a migration is validated with the inventory too, so a specific number
     that is not free is DID_NOT_AVAILABLE (the customer held), not silently backordered."""
     folder = isolated_home.parent / "book"
-    folder.mkdir()
-    rows: dict[str, list[list[object]]] = {s.name: [] for s in BIG_SHEETS}
-    for sheet, row in big_book_rows(2, 2, start="2020-01-01"):
-        rows[sheet].append(row)
-    names = [r[1] for r in rows["Customers"]]
-    for s in BIG_SHEETS:
-        with (folder / s.csv_name).open("w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows([[c.label for c in s.columns], *rows[s.name]])
-    with (folder / "dids.csv").open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([
-            ["Account Name", "NPA", "NXX", "Quantity", "Numbers", "Purpose", "Fax Email", "Notes"],
-            [names[1], "512", "555", "", "512-555-0999", "Voice", "", ""],  # not in the inventory
-        ])
+    names = _csv_book(folder, 2, lambda names: [[names[1], "512", "555", "", "512-555-0999", "Voice", "", ""]])
     settings = settings_for(isolated_home, sims)
     with pipeline.open_context(settings) as ctx:
         prepared = M.stage_book(ctx, folder, M.MigrateOptions(cutover="2030-02-01"))
@@ -258,3 +246,19 @@ def test_a_migration_checks_specific_numbers_against_the_inventory(isolated_home
         found = ctx.store.frame("SELECT account, code, \"column\" FROM findings WHERE batch_id = ? AND severity = 'error'",
                                 [prepared.batch_id])
         assert found.to_dict("records") == [{"account": names[1], "code": "DID_NOT_AVAILABLE", "column": "Numbers"}]
+
+
+def _csv_book(folder: Path, customers: int, dids: Any) -> list[str]:
+    """A migration folder of CSV files; ``dids(names)`` gives the DIDs rows. Returns the account names."""
+    folder.mkdir()
+    rows: dict[str, list[list[object]]] = {s.name: [] for s in BIG_SHEETS}
+    for sheet, row in big_book_rows(customers, 2, start="2020-01-01"):
+        rows[sheet].append(row)
+    names = [str(r[1]) for r in rows["Customers"]]
+    for s in BIG_SHEETS:
+        with (folder / s.csv_name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([[c.label for c in s.columns], *rows[s.name]])
+    with (folder / "dids.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["Account Name", "NPA", "NXX", "Quantity", "Numbers", "Purpose", "Fax Email", "Notes"], *dids(names)])
+    return names
