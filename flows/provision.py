@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
-from core.order import CustomerOrder, StepEvent, SystemResult
+from core.order import CustomerOrder, Provisioner, StepEvent, SystemResult
 from staging import inventory, plan_rows, results
 from staging.claims import Claims
 from staging.ledger import LedgerBuffer, done_steps
@@ -64,7 +63,7 @@ def _service_ready(order: CustomerOrder, bw: SystemResult, steps_done: set[str])
 
 def _customer(
     order: CustomerOrder,
-    provisioners: Sequence[tuple[str, Any]],
+    provisioners: Sequence[tuple[str, Provisioner]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None = None,
@@ -95,7 +94,7 @@ def _fail_unfinished(order: CustomerOrder, systems: Sequence[str], done: Mapping
 
 def _customer_steps(
     order: CustomerOrder,
-    provisioners: Sequence[tuple[str, Any]],
+    provisioners: Sequence[tuple[str, Provisioner]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None,
