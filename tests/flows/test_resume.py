@@ -160,7 +160,7 @@ def test_half_staged_batch_is_planned_on_resume(isolated_home: Path, monkeypatch
         raise KeyboardInterrupt  # a BaseException: committed work stays, like SIGKILL between transactions
 
     with monkeypatch.context() as m:
-        m.setattr(flows.stage, "build_plans", killed)
+        m.setattr(flows.stage, "plan_valid", killed)  # planning, after the batch row was committed
         with pytest.raises(KeyboardInterrupt):
             _run()
     result = _run()
