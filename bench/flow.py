@@ -27,8 +27,8 @@ def run(book: Path, home: Path, chunk_size: int) -> dict[str, Any]:
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from core.settings import Settings
     from flows.migrate_book import migrate
-    from onboard.settings import Settings
 
     server = SubprocessASGIServer()
     server.start()

@@ -51,9 +51,9 @@ def bare_read(book: Path) -> dict[str, Any]:
 
 
 def stage(book: Path, home: Path) -> dict[str, Any]:
+    from core.settings import Settings
     from flows import migrate as M
     from flows import pipeline
-    from onboard.settings import Settings
 
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from connectors.common.simhttp import Faults
-from flows.systems import start_simulators
-from onboard.settings import Settings
+from connectors.systems import start_simulators
+from core.settings import Settings
 
 
 def main(home: Path, latency_ms: float) -> None:

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connectors.systems import OCIP_PATH, open_systems
+from core.settings import Settings
 from flows import migrate as M
 from flows import pipeline
-from flows.systems import OCIP_PATH, open_systems
-from onboard.settings import Settings
 
 
 def run(book: Path, home: Path, latency_ms: float, concurrency: int) -> dict[str, Any]:

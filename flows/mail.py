@@ -13,12 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.common.errors import ConnectorError
-from connectors.common.order import StepEvent
 from connectors.mail import (
     Attachment,
     HeldCustomer,
@@ -27,7 +25,9 @@ from connectors.mail import (
     batch_summary_body,
     partner_notice_message,
 )
+from core.order import StepEvent
 from data.partners import Partner
+from staging import outbox
 from staging.ledger import LedgerBuffer
 from staging.notices import SUMMARY_KIND, failed_customers, held_customers, queue_notice
 from staging.secrets import Vault
@@ -38,11 +38,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def send_outbox(store: Store, vault: Vault, mailer: Mailer, batch_id: str, mail_from: str) -> tuple[int, int]:
     """(sent, failed) for the batch's queued messages."""
-    rows = store.con.execute(
-        "SELECT id, account, kind, to_addr, payload_enc FROM outbox WHERE batch_id = ? AND status IN ('queued', 'failed') "
-        "ORDER BY created_at",
-        [batch_id],
-    ).fetchall()
+    rows = outbox.to_send(store, batch_id)
     ledger = LedgerBuffer(batch_id)
     sent = failed = 0
     for msg_id, account, kind, to_addr, payload_enc in rows:
@@ -64,15 +60,12 @@ def send_outbox(store: Store, vault: Vault, mailer: Mailer, batch_id: str, mail_
             mailer.send(message)
         except (ConnectorError, OSError) as exc:
             failed += 1
-            store.con.execute("UPDATE outbox SET status = 'failed', error = ? WHERE id = ?", [str(exc), msg_id])
+            outbox.mark_failed(store, msg_id, str(exc))
             if per_customer:
                 ledger(StepEvent(account, "mail", "admin_credentials", "failed", error=str(exc)))
             continue
         sent += 1
-        store.con.execute(
-            "UPDATE outbox SET status = 'sent', payload_enc = NULL, sent_at = ?, error = NULL WHERE id = ?",
-            [datetime.now(UTC), msg_id],
-        )
+        outbox.mark_sent(store, msg_id)
         if per_customer:
             ledger(StepEvent(account, "mail", "admin_credentials", "done", external_id=msg_id))
             ledger(StepEvent(account, "mail", "complete", "done"))

@@ -17,24 +17,27 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from connectors.systems import Systems
+from core.keys import account_key
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
 from flows import pipeline
 from flows.ids import claim_ids
-from flows.provision import SYSTEMS, claim_enterprise
+from flows.provision import SYSTEMS
 from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
-from flows.systems import Systems
-from staging import inventory
+from staging import inventory, plan_rows
 from staging.batches import get_batch, set_batch
+from staging.claims import claim_enterprise
 from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending
 from staging.orders import discard_half_staged
+from staging.outbox import queue_admin_credentials
 from staging.snapshot import refresh_snapshot
 from staging.store import Store
 from transforms.ingest import InputError
@@ -97,18 +100,7 @@ def stage_book(ctx: pipeline.Context, path: Path, opts: MigrateOptions) -> Prepa
 
 def chunks_to_do(ctx: pipeline.Context, batch_id: str, chunk_size: int) -> list[list[str]]:
     """Valid customers (sheet order) not complete in every system, in chunks."""
-    frame = ctx.store.frame(
-        """
-        SELECT c.account FROM customers c
-        WHERE c.batch_id = ? AND c.status = 'valid' AND (
-            SELECT count(*) FROM ledger l
-            WHERE l.batch_id = c.batch_id AND l.account = c.account AND l.step = 'complete'
-              AND l.status = 'done' AND list_contains(?, l.system)) < ?
-        ORDER BY c.row
-        """,
-        [batch_id, list(SYSTEMS), len(SYSTEMS)],
-    )
-    todo = list(frame["account"])
+    todo = plan_rows.valid_accounts_to_finish(ctx.store, batch_id, SYSTEMS)
     return [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
 
 
@@ -117,30 +109,24 @@ def chunks_to_do(ctx: pipeline.Context, batch_id: str, chunk_size: int) -> list[
 
 def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], chunk_no: int) -> int:
     """Build and save the plans of a chunk's customers that have none yet; returns how many."""
-    have = set(ctx.store.frame("SELECT account FROM plans WHERE batch_id = ? AND list_contains(?, account)",
-                               [batch_id, list(accounts)])["account"])
+    have = plan_rows.planned_accounts(ctx.store, batch_id, accounts)
     missing = [a for a in accounts if a not in have]
     if not missing:
         return 0
     batch = get_batch(ctx.store, batch_id)
     if batch is None:
         raise KeyError(batch_id)
-    keyed = ctx.store.frame(
-        "SELECT account, account_key FROM customers WHERE batch_id = ? AND status = 'valid' "
-        "AND list_contains(?, account)", [batch_id, missing])
-    keys = dict(zip(keyed["account"], keyed["account_key"], strict=True))
+    keys = plan_rows.valid_account_keys(ctx.store, batch_id, missing)
     wanted = [keys[a] for a in missing]
     frames = _chunk_frames(work_dir(ctx.home, batch_id), wanted)
     partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]))
     options = json.loads(str(batch["options"] or "{}"))
-    pending = ctx.store.frame(
-        "SELECT DISTINCT account FROM findings WHERE batch_id = ? AND code = 'E911_MISSING' AND severity = 'warning'",
-        [batch_id])
+    pending = plan_rows.pending_e911_accounts(ctx.store, batch_id)
     ids = claim_ids(ctx.store, batch_id, partner.partner_id, frames["Customers"], wanted)  # before any send
     grants, backorders = new_numbers(ctx.store, batch_id, partner, frames, wanted)
     plans = build_plans(frames, wanted, PlanInputs(
         partner, load_catalog(), batch_id, numbers=grants, backorders=backorders,
-        pending_e911=frozenset(" ".join(str(a).casefold().split()) for a in pending["account"]),
+        pending_e911=frozenset(account_key(a) for a in pending),
         cutover=options.get("cutover") or None, ids=ids))
     rows = pd.DataFrame({"batch_id": batch_id, "account_key": list(plans),
                          "account": [p["account"] for p in plans.values()], "chunk": chunk_no,
@@ -149,13 +135,7 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
     with ctx.store.transaction():
         ctx.store.insert("plans", rows.astype({"chunk": "int32"}), replace=True)
         _plan_totals(ctx.store, batch_id, plans)
-        ctx.store.con.register("_pw", sealed)
-        try:
-            ctx.store.con.execute(
-                "UPDATE customers SET password_enc = _pw.password_enc FROM _pw "
-                "WHERE customers.batch_id = ? AND customers.account_key = _pw.account_key", [batch_id])
-        finally:
-            ctx.store.con.unregister("_pw")
+        plan_rows.set_sealed_passwords(ctx.store, batch_id, sealed)
     return len(plans)
 
 
@@ -228,9 +208,7 @@ def snapshot(ctx: pipeline.Context, batch_id: str, *, force: bool = False) -> No
 
 def write_chunk_input(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], chunk_no: int) -> Path:
     """What a remote worker needs for one chunk: plans, sealed portal passwords, steps already done."""
-    frame = ctx.store.frame(
-        "SELECT p.account, p.plan, c.password_enc FROM plans p JOIN customers c USING (batch_id, account_key) "
-        "WHERE p.batch_id = ? AND list_contains(?, p.account)", [batch_id, list(accounts)])
+    frame = plan_rows.plans_with_passwords(ctx.store, batch_id, accounts)
     done = done_steps(ctx.store, batch_id, accounts)
     for plan in map(json.loads, frame["plan"]):  # workers skip the CUSTOMER_EXISTS check: claim before they send
         claim_enterprise(ctx.store.con, batch_id, plan["account"], plan["enterprise_id"])
@@ -258,7 +236,7 @@ def _write_json(path: Path, payload: Any) -> None:
 
 def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, result_path: Path) -> dict[str, Any]:
     """Ledger events, queued admin credentials and external ids a worker sent back -> staging."""
-    from connectors.common.order import CustomerOrder, SystemResult
+    from core.order import CustomerOrder, StepEvent, SystemResult
     from flows.mail import send_outbox
     from flows.provision import _record_results
 
@@ -269,11 +247,9 @@ def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, re
     data = json.loads(result_path.read_text(encoding="utf-8"))
     ledger = LedgerBuffer(batch_id)
     for e in data["events"]:
-        ledger(_Event(**e))
+        ledger(StepEvent(**e))
     ledger.flush(ctx.store)
-    plans = dict(ctx.store.con.execute(
-        "SELECT account, plan FROM plans WHERE batch_id = ? AND list_contains(?, account)",
-        [batch_id, [r["account"] for r in data["results"]]]).fetchall())
+    plans = plan_rows.plan_texts(ctx.store, batch_id, [r["account"] for r in data["results"]])
     for account, results in _by_account(data["results"]).items():
         order = CustomerOrder.from_dict(json.loads(plans[account]))
         _record_results(ctx.store, batch_id, order, [SystemResult(**r) for r in results])
@@ -282,17 +258,6 @@ def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, re
     result_path.unlink()
     result_path.with_name(result_path.name.replace(".out.json", ".in.json")).unlink(missing_ok=True)
     return {"accounts": data["accounts"], "done": data["done"], "failed": data["failed"]}
-
-
-@dataclass(frozen=True)
-class _Event:
-    account: str
-    system: str
-    step: str
-    status: str
-    attempts: int = 1
-    external_id: str | None = None
-    error: str | None = None
 
 
 def _by_account(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -307,13 +272,7 @@ def load_outbox(ctx: pipeline.Context, batch_id: str, path: Path) -> int:
     if not path.exists():
         return 0
     lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    for m in lines:
-        ctx.store.con.execute(
-            "INSERT OR REPLACE INTO outbox (id, batch_id, account, kind, to_addr, subject, payload_enc, status, "
-            "created_at) VALUES (?, ?, ?, 'admin_credentials', ?, ?, ?, 'queued', ?)",
-            [m["id"], batch_id, m["account"], m["to"], m["subject"], m["payload_enc"],
-             datetime.fromisoformat(m["created_at"])],
-        )
+    queue_admin_credentials(ctx.store, batch_id, lines)
     path.unlink()
     return len(lines)
 

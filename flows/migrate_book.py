@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
@@ -27,13 +26,14 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture, wait
 
+from connectors.systems import Systems, open_systems
+from core.settings import Settings, load_settings
 from flows import migrate as M
 from flows import pipeline, progress
 from flows.interrupts import keep_cli_interrupt
 from flows.provision import SYSTEMS
 from flows.stage import Prepared
-from flows.systems import Systems, open_systems
-from onboard.settings import Settings, load_settings
+from staging.outbox import admin_credentials_row
 
 _settings_override: Settings | None = None  # migrate() hands its Settings to the flow without serializing secrets
 
@@ -108,8 +108,7 @@ def migrate_book(
 def _drive_remote(ctx: pipeline.Context, systems: Systems, work: list[tuple[str, list[str]]],
                   opts: M.MigrateOptions, advance: Callable[[int], None]) -> set[int]:
     """Chunks to the task runner's workers, a bounded window in flight; results loaded as they arrive."""
-    endpoints = {"broadworks": systems.broadworks.url, "billing": systems.billing.base_url,
-                 "tickets": systems.tickets.base_url}
+    endpoints = systems.endpoints()
     window = 4  # chunks in flight: enough to keep every worker busy while this process loads results
     inflight: dict[PrefectFuture[dict[str, Any]], tuple[str, int]] = {}
     queue = list(enumerate(work))
@@ -172,13 +171,8 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     """Runs on a Dask worker: provision one chunk, never touching DuckDB. Admin credentials go (sealed,
     fsynced) to the chunk's outbox file before the admin is created; step events and results go to the
     chunk's result file, which the flow loads."""
-    from connectors.billing.client import BillingClient
-    from connectors.billing.provision import BillingProvisioner
-    from connectors.broadworks.client import OcipClient
-    from connectors.broadworks.provision import BroadWorksProvisioner
-    from connectors.common.order import CustomerOrder, StepEvent
-    from connectors.tickets.client import TicketsClient
-    from connectors.tickets.provision import TicketsProvisioner
+    from connectors.systems import connect
+    from core.order import CustomerOrder, StepEvent
     from flows.provision import _customer
     from staging.secrets import Vault, load_key
 
@@ -187,16 +181,8 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     src = Path(input_path)
     data = json.loads(src.read_text(encoding="utf-8"))
     outbox = _FileOutbox(src.with_name(src.name.replace(".in.json", ".outbox.jsonl")), vault)
-    bw = OcipClient(endpoints["broadworks"], settings.broadworks_user, settings.broadworks_password.get_secret_value(),
-                    concurrency=concurrency, timeout=settings.http_timeout)
-    billing = BillingClient(endpoints["billing"], settings.billing_client_id,
-                            settings.billing_client_secret.get_secret_value(), timeout=settings.http_timeout)
-    tickets = TicketsClient(endpoints["tickets"], settings.tickets_token.get_secret_value(), timeout=settings.http_timeout)
-    provisioners: list[tuple[str, Any]] = [
-        ("broadworks", BroadWorksProvisioner(bw, on_admin_credentials=outbox.admin_credentials)),
-        ("billing", BillingProvisioner(billing)),
-        ("tickets", TicketsProvisioner(tickets)),
-    ]
+    systems = connect(endpoints, settings, concurrency=concurrency)
+    provisioners = systems.provisioners(outbox.admin_credentials)
     done = {(a, s): steps for a, s, steps in data["done"]}
     orders = [CustomerOrder.from_dict(c["plan"], portal_password=vault.open(c["password_enc"])) for c in data["customers"]]
     events: list[StepEvent] = []  # list.append is atomic: the threads share it
@@ -204,8 +190,7 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="chunk") as pool:
             results = [r for rs in pool.map(lambda o: _customer(o, provisioners, done, events.append), orders) for r in rs]
     finally:
-        for c in (bw, billing, tickets):
-            c.close()
+        systems.close()
     counts = {k: dict.fromkeys(SYSTEMS, 0) for k in ("done", "failed")}
     for r in results:
         counts["done" if r.status == "done" else "failed"][r.system] += 1
@@ -223,12 +208,9 @@ class _FileOutbox:
         self._lock = threading.Lock()
 
     def admin_credentials(self, order: Any, user_id: str, password: str) -> None:
-        payload = {"user_id": user_id, "password": password, "enterprise_id": order.enterprise_id,
-                   "group_id": order.group_id, "partner_name": order.partner_name}
-        line = json.dumps({"id": f"admin:{order.partner_id}:{order.enterprise_id}", "account": order.account,
-                           "to": order.partner_email, "subject": f"BroadWorks administrator for {order.account}",
-                           "payload_enc": self.vault.seal(json.dumps(payload)),
-                           "created_at": datetime.now(UTC).isoformat()})
+        row = admin_credentials_row(order, user_id, password, self.vault)
+        line = json.dumps({"id": row["id"], "account": row["account"], "to": row["to_addr"], "subject": row["subject"],
+                           "payload_enc": row["payload_enc"], "created_at": row["created_at"].isoformat()})
         with self._lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
             fh.flush()
@@ -259,7 +241,6 @@ def migrate(
     workers: int | None = None,
     dask: str | None = None,
     cutover: str | None = None,
-    show_progress: bool = False,
 ) -> dict[str, Any]:
     """``onboard migrate``: run the flow (raises transforms.ingest.InputError for unusable input or a
     cutover in the past, staging.lock.LockedError when another run holds the data home)."""
@@ -269,7 +250,7 @@ def migrate(
     fn = migrate_book.with_options(task_runner=runner) if runner is not None else migrate_book
     _settings_override = settings
     try:
-        with _shared_api(runner is not None), _terminal_bar(show_progress):
+        with _shared_api(runner is not None):
             return fn([str(p) for p in paths], partner=partner, chunk_size=chunk_size, workers=workers, dask=dask,
                       cutover=cutover)
     finally:
@@ -308,22 +289,6 @@ def _shared_api(needed: bool) -> Iterator[None]:
 
             APILogWorker.drain_all(timeout=5)  # the run's last log lines, before their server goes
             server.stop()
-
-
-@contextmanager
-def _terminal_bar(show: bool) -> Iterator[None]:
-    if not show:
-        yield
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("migrating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
-        tid = bar.add_task("customers", total=None)
-        progress.set_reporter(lambda done, total: bar.update(tid, completed=done, total=total))
-        try:
-            yield
-        finally:
-            progress.set_reporter(None)
 
 
 __all__ = ["migrate", "migrate_book", "provision_remote"]

@@ -20,10 +20,11 @@ from prefect.flows import EntrypointType
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from connectors.systems import Systems, open_systems
+from core.settings import load_settings
 from flows import nightly
 from flows.pipeline import Context, open_context
-from flows.systems import Systems, open_systems
-from onboard.settings import load_settings
+from reports.finance import Night
 
 FLOW_NAME = "nightly_finance"
 DEPLOYMENT_NAME = "nightly"
@@ -52,18 +53,8 @@ def tickets_task(ctx: Context, systems: Systems, concurrency: int) -> pd.DataFra
 
 
 @task(name="compare-and-write", cache_policy=NONE)
-def finish_task(
-    ctx: Context,
-    day: str,
-    book: pd.DataFrame,
-    readbacks: list[dict[str, Any]],
-    orphans: list[dict[str, Any]],
-    tickets: pd.DataFrame,
-    embedded: bool,
-) -> tuple[Path, dict[str, Any]]:
-    return nightly.finish_nightly(
-        ctx, nightly.parse_day(day, ctx.settings.timezone), book, readbacks, orphans, tickets, embedded=embedded
-    )
+def finish_task(ctx: Context, day: str, night: Night, embedded: bool) -> tuple[Path, dict[str, Any]]:
+    return nightly.finish_nightly(ctx, nightly.parse_day(day, ctx.settings.timezone), night, embedded=embedded)
 
 
 @flow(name=FLOW_NAME, log_prints=False)
@@ -80,7 +71,7 @@ def nightly_finance(date: str | None = None) -> dict[str, Any]:
                 readbacks += read_back_task(systems, book.iloc[start : start + size], n, i)
             orphans = orphans_task(systems, book, n)
             tickets = tickets_task(ctx, systems, n)
-            path, summary = finish_task(ctx, day, book, readbacks, orphans, tickets, systems.embedded)
+            path, summary = finish_task(ctx, day, Night(book, readbacks, orphans, tickets), systems.embedded)
     publish_artifacts(path, summary)
     return summary
 

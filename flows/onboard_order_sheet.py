@@ -9,12 +9,12 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
+from connectors.systems import Systems, open_systems
+from core.settings import load_settings
 from flows import pipeline, progress
 from flows.interrupts import keep_cli_interrupt
 from flows.pipeline import Context
 from flows.stage import Prepared, RunOptions, adopt_staged
-from flows.systems import Systems, open_systems
-from onboard.settings import load_settings
 
 
 @task(name="stage", cache_policy=NONE)

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.common.order import StepEvent
+from connectors.systems import Systems, open_systems
+from core.order import StepEvent
+from core.settings import Settings
 from data.partners import PartnerError, load_partners, resolve_partner
 from flows.mail import queue_batch_summary, send_outbox
 from flows.provision import SYSTEMS, provision_accounts
 from flows.reconcile import reconcile
 from flows.stage import Prepared, RunOptions, prepare
-from flows.systems import Systems, open_systems
-from onboard.settings import Settings
 from reports.error_workbook import write_error_workbook
+from staging import results
 from staging.batches import batch_id as make_batch_id
 from staging.batches import get_batch, input_files, set_batch
 from staging.ledger import LedgerBuffer, mark_in_doubt_pending
@@ -89,10 +90,8 @@ def route_held(ctx: Context, systems: Systems, prepared: Prepared) -> None:
         ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "pending"))
         ticket_id, _ = systems.tickets.ensure_ticket(external_id, r["subject"], r["body"], tags=["trunking"])
         ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "done", external_id=str(ticket_id)))
-        ctx.store.con.execute(
-            "INSERT OR REPLACE INTO tickets VALUES (?, ?, ?, 'trunking', '', ?, ?, ?, now())",
-            [prepared.batch_id, prepared.partner.partner_id, r["account"], external_id, str(ticket_id), r["subject"]],
-        )
+        results.record_ticket(ctx.store, prepared.batch_id, prepared.partner.partner_id, r["account"], "trunking", "",
+                              external_id, str(ticket_id), r["subject"])
     ledger.flush(ctx.store)
 
 

@@ -10,34 +10,31 @@ here may turn out to need no request at all.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
-from connectors.billing.provision import STEPS as BILLING_STEPS
+from connectors.billing.steps import planned_requests
 from connectors.broadworks import STEPS as BROADWORKS_STEPS
 from connectors.broadworks import plan_services
 from connectors.broadworks.provision import steps_with_work
-from connectors.common.order import CustomerOrder
 from connectors.tickets.provision import follow_up_step
-from data.catalog import load_catalog
+from core.errors import UsageError
+from core.order import CustomerOrder
+from core.settings import Settings
 from data.partners import load_partners, resolve_partner
 from flows.stage import RunOptions, partner_of
-from onboard.errors import UsageError
-from onboard.settings import Settings
 from staging.batches import batch_id as make_batch_id
 from staging.batches import input_files
+from staging.ids import SnapshotClaims
 from staging.lock import LockedError, RunLock
-from staging.snapshot import read_batches, read_existing
-from staging.store import DB_NAME
-from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
+from staging.readonly import ReadOnlyStaging, StagedBatch
+from staging.snapshot import free_inventory, read_batches, read_existing, snapshot_dir
+from transforms.plan import NumberGrant, assign_customer_ids, did_requests, own_number_grants, trunking_follow_up
+from validators.check import check_order, plan_valid
 
 SYSTEMS = ("broadworks", "billing", "tickets", "mail")
 
@@ -53,14 +50,6 @@ BROADWORKS_REQUESTS = {
     "numbers_assigned": "GroupDnAssignListRequest",
     "calling_line_id": "GroupModifyRequest",
     "admin": "ServiceProviderAdminAddRequest14",
-}
-BILLING_REQUESTS = {
-    "partner_account": "POST Account (Partner, once per partner)",
-    "enterprise_account": "POST Account (Enterprise)",
-    "enterprise_package": "POST Account/Package",
-    "customer_account": "POST Account (Customer)",
-    "billing_contact": "POST Contact (Billing)",
-    "customer_packages": "POST Account/Package",
 }
 TICKETS_REQUEST = "POST /api/v2/tickets.json"
 MAIL_REQUEST = "admin credentials mail"
@@ -86,16 +75,7 @@ def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
     }
     bw = [{"step": s, "request": BROADWORKS_REQUESTS[s], "detail": bw_detail.get(s, "")}
           for s in BROADWORKS_STEPS if bw_work.get(s, True)]
-    lines = len(order.packages) + 2  # the ordered lines plus BroadWorks Group and RetailRates
-    billing_detail = {
-        "partner_account": order.partner_id,
-        "enterprise_account": f"{order.account} Enterprise",
-        "enterprise_package": "BroadWorks Enterprise",
-        "customer_account": f"{order.account} ({order.billing_type})",
-        "billing_contact": "on the invoicer account",
-        "customer_packages": f"{lines} package line(s) from {order.billing_start}",
-    }
-    billing = [{"step": s, "request": BILLING_REQUESTS[s], "detail": billing_detail[s]} for s in BILLING_STEPS]
+    billing = planned_requests(order)
     tickets = [{"step": follow_up_step(f), "request": TICKETS_REQUEST, "detail": f.subject} for f in order.follow_ups]
     mail = ([{"step": "admin_credentials", "request": MAIL_REQUEST, "detail": f"to {order.partner_email}"}]
             if order.admin_user_id else [])
@@ -154,45 +134,12 @@ def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, 
 # ----------------------------------------------------------------------------- sources
 
 
-def _connect_read_only(home: Path) -> duckdb.DuckDBPyConnection | None:
-    db = home / DB_NAME
-    if not db.exists():
-        return None
-    if RunLock(home).is_held():
-        raise LockedError(RunLock(home).describe_holder())
-    return duckdb.connect(str(db), read_only=True)
-
-
-def _staged(con: duckdb.DuckDBPyConnection, batch: str, partners_file: Path) -> dict[str, Any]:
-    row = con.execute("SELECT partner_id, held FROM batches WHERE batch_id = ?", [batch]).fetchall()
-    if not row:
+def _staged(staged: StagedBatch | None, batch: str, partners_file: Path) -> dict[str, Any]:
+    if staged is None:
         raise UsageError(f"no batch {batch} (onboard status lists the batches)")
-    plans = con.execute("SELECT plan FROM plans WHERE batch_id = ? ORDER BY chunk, account", [batch]).fetchall()
-    ledger = {
-        (a, s, st): (status, err)
-        for a, s, st, status, err in con.execute(
-            "SELECT account, system, step, status, error FROM ledger WHERE batch_id = ?", [batch]
-        ).fetchall()
-    }
-    held = con.execute(
-        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
-        [batch],
-    ).fetchall()
-    partner_id = str(row[0][0])
-    partner = resolve_partner(load_partners(partners_file), partner_id)
-    routing = [(str(a), trunking_follow_up(partner, str(a))) for (a,) in held]
-    return _document(batch, partner_id, True, (json.loads(p) for (p,) in plans), ledger, routing,
-                     int(row[0][1] or 0))
-
-
-def _free_inventory(home: Path) -> pd.DataFrame:
-    snap = home / "snapshot" / "inventory_free.parquet"
-    if snap.exists():
-        return pd.read_parquet(snap)
-    from flows.stage import INVENTORY_FILE
-    from staging.inventory import read_inventory_file
-
-    return read_inventory_file(INVENTORY_FILE)[["number", "npa", "nxx"]]
+    partner = resolve_partner(load_partners(partners_file), staged.partner_id)
+    routing = [(a, trunking_follow_up(partner, a)) for a in staged.trunking_held]
+    return _document(batch, staged.partner_id, True, staged.plans, staged.ledger, routing, staged.held)
 
 
 def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
@@ -219,28 +166,24 @@ def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free
 def _in_memory(settings: Settings, path: Path, options: RunOptions) -> dict[str, Any]:
     """Validate and plan a workbook whose batch is not staged, writing nothing."""
     from transforms.ingest import read_order
-    from transforms.normalize import normalize
-    from validators import validate_order
 
     home = settings.home.resolve()
     raw = read_order(path)
     partner = partner_of(raw.sheets.get("Customers"), options.partner, settings.partners_file)
     bid = make_batch_id(partner.partner_id, input_files([path]))
-    catalog = load_catalog()
-    order, _ = normalize(raw, catalog)
-    result = validate_order(order, catalog, existing=read_existing(home, partner.partner_id, exclude_batch=bid),
-                            inventory=_free_inventory(home), allow_pending_e911=options.allow_pending_e911)
-    frames = result.order.sheets
-    findings = result.findings_frame()
-    held = set(result.held)
-    if options.all_or_nothing and held:
-        held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
-    valid = list(dict.fromkeys(k for k in frames["Customers"]["_account_key"] if k in result.valid and k not in held))
-    grants, backorders = _reserve_in_memory(frames, valid, _free_inventory(home))
-    pending = findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
-    plans = build_plans(frames, valid, PlanInputs(
-        partner, catalog, bid, numbers=grants, backorders=backorders,
-        pending_e911=frozenset(" ".join(str(a).split()).casefold() for a in pending)))
+    free = free_inventory(home)
+    checked = check_order(raw, existing=read_existing(home, partner.partner_id, exclude_batch=bid), inventory=free,
+                          allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing)
+    result, findings, held = checked.result, checked.findings, set(checked.held)
+    grants, backorders = _reserve_in_memory(checked.frames, checked.valid, free)
+    # The same id assignment as staging, over the snapshot's claims, claiming nothing: near-duplicate
+    # names get the distinct ids the run will give them.
+    claims = SnapshotClaims.load(snapshot_dir(home), partner.partner_id)
+    first = checked.frames["Customers"].drop_duplicates("_account_key")
+    names = dict(zip(first["_account_key"].astype(str), first["account_name"].astype(str), strict=True))
+    ids = assign_customer_ids(partner.partner_id, [(k, names[k]) for k in checked.valid], claims.own,
+                              claims.is_taken, claims.give)
+    plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids)
     errors = findings[findings["severity"] == "error"]
     trunking = sorted(set(errors.loc[errors["code"] == "TRUNKING_NOT_SUPPORTED", "account"].astype(str)))
     routing = [(a, trunking_follow_up(partner, a)) for a in trunking]
@@ -257,11 +200,11 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
     home = settings.home.resolve()
     path = Path(target)
     if not path.exists():
-        con = _connect_read_only(home)
-        if con is None:
+        ro = ReadOnlyStaging.open(home)
+        if ro is None:
             raise UsageError(f"{target}: no such file, and no batch {target} under {home}")
-        with con:
-            return _staged(con, target, settings.partners_file)
+        with ro:
+            return _staged(ro.batch(target), target, settings.partners_file)
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing)
     from transforms.ingest import read_order
 
@@ -272,35 +215,9 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
         if any(b["batch"] == bid for b in read_batches(home)):  # staged and being run right now
             raise LockedError(RunLock(home).describe_holder())
         return _in_memory(settings, path, options)
-    con = _connect_read_only(home)
-    if con is not None:
-        with con:
-            if con.execute("SELECT count(*) FROM batches WHERE batch_id = ?", [bid]).fetchall()[0][0]:
-                return _staged(con, bid, settings.partners_file)
+    ro = ReadOnlyStaging.open(home)
+    if ro is not None:
+        with ro:
+            if ro.has_batch(bid):
+                return _staged(ro.batch(bid), bid, settings.partners_file)
     return _in_memory(settings, path, options)
-
-
-# ----------------------------------------------------------------------------- printer
-
-
-def print_plan(console: Console, doc: dict[str, Any], limit: int = 40) -> None:
-    t = doc["totals"]
-    state = "staged, resuming" if doc["staged"] else "not staged yet (planned in memory)"
-    console.print(
-        f"batch [bold]{doc['batch']}[/] ({doc['partner']}, {state}): {t['to_send']} customer(s) with steps to send, "
-        f"{t['complete']} complete, {t['held']} held; {t['steps']} step(s): "
-        + ", ".join(f"{s} {n}" for s, n in t["by_system"].items()),
-        highlight=False,
-    )
-    table = Table("account", "system", "step", "request", "state", "detail")
-    for c in doc["customers"][:limit]:
-        for system, items in c["steps"].items():
-            for item in items:
-                state_text = item["state"] + (f": {item['error']}" if item.get("error") else "")
-                table.add_row(c["account"], system, item["step"], item["request"], state_text, item["detail"])
-    if doc["customers"]:
-        console.print(table)
-    if len(doc["customers"]) > limit:
-        console.print(f"... {len(doc['customers']) - limit} more customer(s): use --json")
-    if not doc["customers"]:
-        console.print("nothing left to send")

@@ -7,25 +7,20 @@ before the admin is created and therefore happens on a cursor of the worker's ow
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-from connectors.billing.provision import BillingProvisioner
-from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
-from connectors.common.order import CustomerOrder, StepEvent, SystemResult
-from connectors.tickets.provision import TicketsProvisioner
-from flows.systems import Systems
-from staging import inventory
+from connectors.systems import Systems
+from core.order import CustomerOrder, Provisioner, StepEvent, SystemResult
+from staging import inventory, plan_rows, results
+from staging.claims import Claims
 from staging.ledger import LedgerBuffer, done_steps
 from staging.orders import load_plans
+from staging.outbox import Outbox
 from staging.secrets import Vault
 from staging.store import Store
 
@@ -37,81 +32,6 @@ class ChunkResult:
     accounts: int = 0
     done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
-
-
-class Outbox:
-    """Admin credentials go to the outbox, encrypted, before the admin exists (DESIGN §5)."""
-
-    def __init__(self, store: Store, vault: Vault, batch_id: str) -> None:
-        self.store, self.vault, self.batch_id = store, vault, batch_id
-        self._local = threading.local()
-
-    def _cursor(self) -> Any:
-        cur = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._local.cur = self.store.con.cursor()
-        return cur
-
-    def admin_credentials(self, order: CustomerOrder, user_id: str, password: str) -> None:
-        payload = {"user_id": user_id, "password": password, "enterprise_id": order.enterprise_id,
-                   "group_id": order.group_id, "partner_name": order.partner_name}
-        self._cursor().execute(
-            "INSERT OR REPLACE INTO outbox (id, batch_id, account, kind, to_addr, subject, payload_enc, status, created_at) "
-            "VALUES (?, ?, ?, 'admin_credentials', ?, ?, ?, 'queued', ?)",
-            [f"admin:{order.partner_id}:{order.enterprise_id}", self.batch_id, order.account, order.partner_email,
-             f"BroadWorks administrator for {order.account}", self.vault.seal(json.dumps(payload)), datetime.now(UTC)],
-        )
-
-
-class Claims:
-    """Which enterprises this pipeline may have created, written durably BEFORE the first request.
-
-    BroadWorks holding an enterprise with a customer's id that this same customer (partner + account
-    key) never claimed is CUSTOMER_EXISTS (DESIGN §4): someone else's enterprise, never to be modified,
-    its admin least of all. Because the claim is committed before anything is sent, a run killed after
-    the Add finds its own claim on resume and simply continues; a claim by another customer never
-    counts (that is how a newcomer used to be merged into an older customer's enterprise).
-    """
-
-    def __init__(self, store: Store, batch_id: str, orders: Sequence[CustomerOrder], keys: Mapping[str, str]) -> None:
-        self.store, self.batch_id, self.keys = store, batch_id, keys
-        ids = [o.enterprise_id for o in orders]
-        self._owners: dict[str, set[tuple[str, str]]] = {}
-        for ext, partner, key, batch, account in store.con.execute(
-            "SELECT l.external_id, c.partner_id, c.account_key, l.batch_id, l.account FROM ledger l "
-            "LEFT JOIN customers c ON c.batch_id = l.batch_id AND c.account = l.account "
-            "WHERE l.system = 'broadworks' AND l.step = 'claim' AND list_contains(?, l.external_id)",
-            [ids],
-        ).fetchall():
-            # owner: partner + account key; a claim whose customer row is gone is known by batch + account
-            owner = (str(partner), str(key)) if key is not None else (f"batch:{batch}", str(account))
-            self._owners.setdefault(ext, set()).add(owner)
-        self._local = threading.local()
-
-    def owners(self, order: CustomerOrder) -> set[tuple[str, str]]:
-        """The two ways this customer's own claim may be recorded."""
-        return {(order.partner_id, self.keys.get(order.account, order.account)), (f"batch:{self.batch_id}", order.account)}
-
-    def claimed(self, order: CustomerOrder) -> bool:
-        """Claimed by this very customer."""
-        return bool(self.owners(order) & self._owners.get(order.enterprise_id, set()))
-
-    def claimed_by_other(self, order: CustomerOrder) -> bool:
-        return bool(self._owners.get(order.enterprise_id, set()) - self.owners(order))
-
-    def claim(self, order: CustomerOrder) -> None:
-        cur = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._local.cur = self.store.con.cursor()
-        claim_enterprise(cur, self.batch_id, order.account, order.enterprise_id)
-
-
-def claim_enterprise(con: Any, batch_id: str, account: str, enterprise_id: str) -> None:
-    """Record durably that this pipeline is about to create ``enterprise_id`` (see ``Claims``)."""
-    con.execute(
-        "INSERT OR REPLACE INTO ledger VALUES (?, ?, 'broadworks', 'claim', 'done', 1, ?, NULL, ?)",
-        [batch_id, account, enterprise_id, datetime.now(UTC)],
-    )
 
 
 def _refused(order: CustomerOrder, systems: Systems, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
@@ -143,7 +63,7 @@ def _service_ready(order: CustomerOrder, bw: SystemResult, steps_done: set[str])
 
 def _customer(
     order: CustomerOrder,
-    provisioners: Sequence[tuple[str, Any]],
+    provisioners: Sequence[tuple[str, Provisioner]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None = None,
@@ -174,7 +94,7 @@ def _fail_unfinished(order: CustomerOrder, systems: Sequence[str], done: Mapping
 
 def _customer_steps(
     order: CustomerOrder,
-    provisioners: Sequence[tuple[str, Any]],
+    provisioners: Sequence[tuple[str, Provisioner]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None,
@@ -240,17 +160,11 @@ def provision_accounts(
     kill loses little and ``onboard status`` shows progress during a long chunk.
     """
     plans = load_plans(store, batch_id, accounts)
-    passwords = dict(store.con.execute(
-        "SELECT account, password_enc FROM customers WHERE batch_id = ? AND status = 'valid'", [batch_id]
-    ).fetchall())
+    passwords = plan_rows.sealed_passwords(store, batch_id)
     done = done_steps(store, batch_id, accounts)
     ledger = LedgerBuffer(batch_id)
     outbox = Outbox(store, vault, batch_id)
-    provisioners: list[tuple[str, Any]] = [
-        ("broadworks", BroadWorksProvisioner(systems.broadworks, on_admin_credentials=outbox.admin_credentials)),
-        ("billing", BillingProvisioner(systems.billing)),
-        ("tickets", TicketsProvisioner(systems.tickets)),
-    ]
+    provisioners = systems.provisioners(outbox.admin_credentials)
     orders: list[CustomerOrder] = []
     for _, p in plans:
         try:
@@ -293,37 +207,16 @@ def provision_accounts(
 def _reject(store: Store, batch_id: str, order: CustomerOrder) -> None:
     """A customer finally rejected at run time: its reserved numbers go back, a finding says why."""
     inventory.release(store, batch_id, order.account)
-    row = store.scalar("SELECT row FROM customers WHERE batch_id = ? AND account = ?", [batch_id, order.account])
-    store.con.execute("DELETE FROM findings WHERE batch_id = ? AND account = ? AND code = 'CUSTOMER_EXISTS'",
-                      [batch_id, order.account])
-    store.con.execute(
-        "INSERT INTO findings VALUES (?, 'Customers', ?, 'Account Name', 'CUSTOMER_EXISTS', 'error', ?, ?, ?)",
-        [batch_id, row, f"BroadWorks already holds enterprise {order.enterprise_id}, which this pipeline did not "
-         "create: nothing was sent for this customer. Check the account name, or onboard it by hand.",
-         order.account, order.account],
-    )
-    store.con.execute("UPDATE customers SET codes = 'CUSTOMER_EXISTS' WHERE batch_id = ? AND account = ?",
-                      [batch_id, order.account])
+    results.reject_customer(store, batch_id, order.account, order.enterprise_id)
 
 
-def _record_results(store: Store, batch_id: str, order: CustomerOrder, results: Sequence[SystemResult]) -> None:
-    now = datetime.now(UTC)
-    for r in results:
+def _record_results(store: Store, batch_id: str, order: CustomerOrder, done: Sequence[SystemResult]) -> None:
+    for r in done:
         if r.system == "broadworks" and r.status == "done":
             inventory.mark_assigned(store, [n.number for n in order.numbers if n.source == "inventory"])
         if r.system == "billing" and r.external_ids:
-            for role, key in (("enterprise", "enterprise_account_id"), ("customer", "customer_account_id")):
-                if r.external_ids.get(key):
-                    store.con.execute(
-                        "INSERT OR REPLACE INTO billing_accounts VALUES (?, ?, ?, ?, ?, ?)",
-                        [batch_id, order.partner_id, order.account, role, r.external_ids[key], now],
-                    )
+            results.record_billing_accounts(store, batch_id, order.partner_id, order.account, r.external_ids)
         if r.system == "tickets":
-            for f in order.follow_ups:
-                step = "ticket:" + f.kind + (":" + f.detail if f.detail else "")
-                ext = f"{order.partner_id}:{order.account}:{f.kind}" + (f":{f.detail}" if f.detail else "")
-                store.con.execute(
-                    "INSERT OR REPLACE INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [batch_id, order.partner_id, order.account, f.kind, f.detail, ext,
-                     r.external_ids.get(step), f.subject, now],
-                )
+            results.record_tickets(store, batch_id, order, r.external_ids)
+
+

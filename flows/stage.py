@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from data.catalog import load_catalog
+from core.keys import account_key
 from data.partners import Partner, load_partners
 from flows.ids import claim_ids
-from staging import inventory
+from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
 from staging.ledger import mark_in_doubt_pending
@@ -26,10 +26,10 @@ from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
 from transforms.ingest import InputError, RawOrder, read_order
-from transforms.normalize import isin, normalize
+from transforms.normalize import isin
 from transforms.partner import choose_partner
-from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants, trunking_follow_up
-from validators import validate_order
+from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
+from validators.check import check_order, plan_valid
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -78,7 +78,7 @@ def adopt_staged(store: Store, bid: str, partners_file: Path) -> Prepared:
 
 
 def ensure_inventory(store: Store) -> None:
-    if store.scalar("SELECT count(*) FROM did_inventory") == 0 and INVENTORY_FILE.exists():
+    if not inventory.has_inventory(store) and INVENTORY_FILE.exists():
         inventory.load_inventory(store, inventory.read_inventory_file(INVENTORY_FILE))
 
 
@@ -99,21 +99,14 @@ def prepare(
     if get_batch(store, bid) is not None:
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
     ensure_inventory(store)
-    catalog = load_catalog()
-    order, _ = normalize(raw, catalog)  # its findings travel inside the order
-    result = validate_order(
-        order, catalog, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
-        inventory=None if options.migration else inventory.free_numbers(store),
-        allow_pending_e911=options.allow_pending_e911, migration=options.migration,
-    )
-    frames = result.order.sheets
-    findings = result.findings_frame()
-    held = set(result.held)
-    if options.all_or_nothing and held:
-        held |= set(frames["Customers"]["_account_key"]) - set(result.skipped)
+    # Migrations are checked against the inventory too: a specific number that is not free is
+    # DID_NOT_AVAILABLE for them as for any order (issue 15).
+    checked = check_order(raw, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
+                          inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
+                          all_or_nothing=options.all_or_nothing, migration=options.migration)
+    result, frames, findings = checked.result, checked.frames, checked.findings
+    held, valid_keys = set(checked.held), checked.valid
     cust = frames["Customers"]
-    valid_keys = [k for k in cust["_account_key"] if k in result.valid and k not in held]
-    valid_keys = list(dict.fromkeys(valid_keys))
     deferred = defer_plans_to is not None and options.migration
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-inputs") as side:
         # Parquet (Arrow) and DuckDB both work without the GIL: write the plan inputs beside the loads.
@@ -133,16 +126,8 @@ def prepare(
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
         return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
     grants, backorders = _reserve(store, bid, partner, frames, valid_keys, options)
-    pending_e911 = frozenset(
-        findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
-        .map(_key).tolist()
-    )
     ids = claim_ids(store, bid, partner.partner_id, cust, valid_keys)  # decided and claimed before any send
-    plans = build_plans(
-        frames, valid_keys,
-        PlanInputs(partner, catalog, bid, numbers=grants, backorders=backorders, pending_e911=pending_e911,
-                   cutover=options.cutover, ids=ids),
-    )
+    plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids, cutover=options.cutover)
     with store.transaction():
         save_plans(store, bid, plans, options.chunk_size)
         _plan_totals(store, bid, plans)
@@ -181,7 +166,7 @@ def save_plan_inputs(folder: Path, frames: dict[str, pd.DataFrame], keys: list[s
 
 
 def _key(account: Any) -> str:
-    return " ".join(str(account).split()).casefold()
+    return account_key(str(account))
 
 
 def _stage_customers(
@@ -231,10 +216,7 @@ def _reserve(
         grants[req.account_key].extend(NumberGrant(n, "inventory", req.purpose, req.fax_email) for n in res.numbers)
         if res.shortfall:
             backorders[req.account_key].append((req.npa, req.nxx, res.shortfall))
-        store.con.execute(
-            "UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
-            [len(res.numbers), res.shortfall, bid, req.account_key, req.row],
-        )
+        plan_rows.set_did_request_outcome(store, bid, req.account_key, req.row, len(res.numbers), res.shortfall)
     return grants, backorders
 
 
@@ -247,22 +229,9 @@ def _plan_totals(store: Store, bid: str, plans: dict[str, dict[str, Any]]) -> No
         nrc = sum(line["nrc"] * line["quantity"] for line in p["packages"])
         rows.append({"account_key": k, "enterprise_id": p["enterprise_id"], "group_id": p["group_id"],
                      "mrc": round(mrc, 2), "nrc": round(nrc, 2), "seats": p["user_limit"]})
-    frame = pd.DataFrame(rows)
-    store.con.register("_pt", frame)
-    try:
-        store.con.execute(
-            "UPDATE customers SET enterprise_id = _pt.enterprise_id, group_id = _pt.group_id, mrc = _pt.mrc, "
-            "nrc = _pt.nrc, seats = _pt.seats FROM _pt WHERE customers.batch_id = ? AND customers.account_key = _pt.account_key",
-            [bid],
-        )
-    finally:
-        store.con.unregister("_pt")
+    plan_rows.set_plan_totals(store, bid, pd.DataFrame(rows))
 
 
 def _routing(store: Store, bid: str, partner: Partner) -> list[dict[str, Any]]:
     """Held customers that ordered SIP Trunking get a trunking-request ticket."""
-    frame = store.frame(
-        "SELECT account FROM customers WHERE batch_id = ? AND status = 'held' AND codes LIKE '%TRUNKING_NOT_SUPPORTED%'",
-        [bid],
-    )
-    return [{"account": a, **trunking_follow_up(partner, a)} for a in frame["account"]]
+    return [{"account": a, **trunking_follow_up(partner, a)} for a in plan_rows.trunking_held_accounts(store, bid)]

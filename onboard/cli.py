@@ -156,7 +156,8 @@ def plan(
     settings = _settings()
     if not Path(target).exists() and not looks_like_batch(target):
         raise UsageError(f"{target}: no such file (a batch id is 16 hex digits, as `onboard status` lists them)")
-    from flows.plan_view import plan_steps, print_plan
+    from flows.plan_view import plan_steps
+    from onboard.views import print_plan
 
     doc = plan_steps(settings, target, partner=partner, allow_pending_e911=allow_pending_e911)
     if as_json:

@@ -13,20 +13,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from onboard.errors import UsageError
-from onboard.settings import Settings, load_settings
+from core.errors import UsageError
+from core.settings import Settings, load_settings
 
 TEMPLATE_VERSION = "2026.11"
-
-
-def _free_inventory(home: Path) -> pd.DataFrame:
-    snap = home / "snapshot" / "inventory_free.parquet"
-    if snap.exists():
-        return pd.read_parquet(snap)
-    from data import HERE as DATA_DIR
-    from staging.inventory import read_inventory_file
-
-    return read_inventory_file(DATA_DIR / "did_inventory.csv")[["number", "npa", "nxx"]]
 
 
 def owner_only(*paths: Path) -> None:
@@ -38,12 +28,10 @@ def owner_only(*paths: Path) -> None:
 
 def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
     """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
-    from data.catalog import load_catalog
-    from staging.snapshot import read_existing
+    from staging.snapshot import free_inventory, read_existing
     from transforms.ingest import HeaderError, read_order
-    from transforms.normalize import normalize
     from transforms.partner import choose_partner
-    from validators import validate_order
+    from validators.check import check_order
     from validators.findings import findings_frame
 
     settings = load_settings()
@@ -56,14 +44,11 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         doc = {"customers": {"total": n, "valid": 0, "held": n, "skipped": 0}, "findings": _finding_dicts(findings)}
         return _errors_out(doc, file, findings, errors_out, set())
     p = choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
-    order, _ = normalize(raw, load_catalog())
-    result = validate_order(
-        order, load_catalog(), existing=read_existing(home, p.partner_id), inventory=_free_inventory(home),
-        allow_pending_e911=allow_pending_e911,
-    )
-    findings = result.findings_frame()
-    doc = {"customers": result.totals.as_dict(), "findings": _finding_dicts(findings)}
-    return _errors_out(doc, file, findings, errors_out, set(result.held))
+    checked = check_order(raw, existing=read_existing(home, p.partner_id), inventory=free_inventory(home),
+                          allow_pending_e911=allow_pending_e911)
+    findings = checked.findings
+    doc = {"customers": checked.result.totals.as_dict(), "findings": _finding_dicts(findings)}
+    return _errors_out(doc, file, findings, errors_out, set(checked.result.held))
 
 
 def _finding_dicts(findings: pd.DataFrame) -> list[dict[str, Any]]:
@@ -209,7 +194,7 @@ def migrate(settings: Settings, paths: list[Path], *, partner: str | None, chunk
         progress.set_reporter(bar.reporter())
         try:
             result: dict[str, Any] = run_migrate(settings, paths, partner=partner, chunk_size=chunk_size,
-                                                 workers=workers, dask=dask, cutover=cutover, show_progress=False)
+                                                 workers=workers, dask=dask, cutover=cutover)
         finally:
             progress.set_reporter(None)
     return result
@@ -348,7 +333,7 @@ def sim(system: str, port: int, state: Path | None, journal: Path | None, fault_
                                  settings.broadworks_password.get_secret_value(), journal=journal)
     elif system == "billing":
         from connectors.billing.simulator import BillingSim
-        from flows.systems import billing_packages
+        from connectors.systems import billing_packages
 
         app = BillingSim(state or home / "sim" / "billing.sqlite", settings.billing_client_id,
                          settings.billing_client_secret.get_secret_value(), packages=billing_packages(),

@@ -15,23 +15,21 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from core.errors import UsageError, UserError
+
+__all__ = ["UsageError", "clean_errors", "fail"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_HELD, EXIT_UNUSABLE = 0, 1, 2
 
 
-class UsageError(ValueError):
-    """Bad arguments or input the user can fix."""
-
-
 def _expected() -> tuple[type[BaseException], ...]:
     from data.partners import PartnerError
-    from onboard.settings import ConfigError
     from staging.inventory import InventoryFileError
     from staging.lock import LockedError
-    from transforms.ingest import InputError
 
-    return (InputError, LockedError, ConfigError, PartnerError, InventoryFileError, UsageError, FileNotFoundError)
+    return (UserError, LockedError, PartnerError, InventoryFileError, FileNotFoundError)
 
 
 def fail(message: str, as_json: bool, code: int = EXIT_UNUSABLE) -> None:
@@ -90,7 +88,7 @@ READ_ONLY = frozenset({"validate", "status", "plan", "template"})
 
 
 def _log_traceback(*, read_only: bool = False) -> Path:
-    from onboard.settings import load_settings
+    from core.settings import load_settings
 
     try:
         home = load_settings().home

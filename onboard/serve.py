@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from onboard.errors import UsageError
-from onboard.settings import Settings
+from core.errors import UsageError
+from core.settings import Settings
 
 HOST = "127.0.0.1"  # loopback only: the local server has no authentication
 DEFAULT_PORT = 4200

@@ -9,8 +9,8 @@ columns the flow is expected to pass:
 * expected_vs_billed (required: partner, expected_mrc, billed_mrc; optional billing_type, expected_nrc,
   billed_nrc): one row per partner and billing type;
 * first_invoices: partner, account, billing_account_id, invoicer, first_invoice_date, mrc;
-* exceptions: partner, account, kind (provisioned-not-billed, billed-not-provisioned, missing auto-added
-  package, invoicer mismatch, bad invoice email), detail;
+* exceptions: partner, account, kind (the UPPER_SNAKE codes of ``reports.compare``: PROVISIONED_NOT_BILLED,
+  BILLED_NOT_PROVISIONED, NOT_PROVISIONED, AUTO_PACKAGE_MISSING, PACKAGE_MISMATCH, ...), detail;
 * changes: metric, previous, current, change.
 """
 

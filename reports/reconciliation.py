@@ -32,19 +32,31 @@ from reports.tables import fit_to_width, header_cells, make_cell, write_frame, w
 SUMMARY_COLUMNS = ("Control total", "Count", "Dropped since previous", "Exceptions listed", "Ties out", "Note")
 
 
-def tie_out(summary: Sequence[tuple[str, int, str]], exceptions: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """(label, count, dropped, listed, ties, note) per control total; ``listed`` counts exceptions whose
-    ``stage`` is that label (None when the frame has no stage column)."""
-    stages: pd.Series | None = None
+def tie_out(summary: Sequence[tuple[Any, ...]], exceptions: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """(label, count, dropped, listed, ties, note) per control total.
+
+    A summary row is (label, count, note) and ties to the row before it, or (label, count, note, base)
+    and ties to the row labelled ``base`` (provisioned and billed each tie to Valid: one system may hold
+    a customer the other does not). ``listed`` counts the accounts with an exception whose ``stage`` names
+    that label (a stage may name several, ``"Provisioned; Billed"``); None without a stage column.
+    """
+    staged: list[tuple[str, set[str]]] | None = None
     if "stage" in exceptions.columns:
-        stages = exceptions["stage"].astype("string").str.strip().str.casefold()
+        accounts = exceptions["account"] if "account" in exceptions.columns else pd.Series(range(len(exceptions)))
+        staged = [(str(a), {p.strip().casefold() for p in str(st).split(";")})
+                  for a, st in zip(accounts, exceptions["stage"].fillna(""), strict=True)]
     rows: list[tuple[Any, ...]] = []
+    counts: dict[str, int] = {}
     prev: int | None = None
-    for label, count, note in summary:
-        dropped = None if prev is None else prev - count
-        listed = None if stages is None or prev is None else int((stages == label.strip().casefold()).sum())
+    for label, count, note, *rest in summary:
+        base = counts.get(rest[0]) if rest and rest[0] else (None if rest else prev)
+        dropped = None if base is None else base - count
+        listed = None
+        if staged is not None and base is not None:
+            listed = len({a for a, st in staged if label.strip().casefold() in st})
         ties = None if dropped is None or listed is None else ("yes" if dropped == listed else "NO")
         rows.append((label, count, dropped, listed, ties, note))
+        counts[label] = count
         prev = count
     return rows
 
@@ -52,14 +64,14 @@ def tie_out(summary: Sequence[tuple[str, int, str]], exceptions: pd.DataFrame) -
 def write_reconciliation(
     out: Path,
     *,
-    summary: Sequence[tuple[str, int, str]],
+    summary: Sequence[tuple[Any, ...]],
     customers: pd.DataFrame,
     dids: pd.DataFrame,
     tickets: pd.DataFrame,
     exceptions: pd.DataFrame,
     meta: Mapping[str, str],
 ) -> Path:
-    """Write the reconciliation workbook to ``out``; ``summary`` is (label, count, note) in order."""
+    """Write the reconciliation workbook to ``out``; ``summary`` rows as ``tie_out`` takes them, in order."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Summary")
     fit_to_width(ws)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -112,6 +113,56 @@ def record_ids(store: Store, batch_id: str, accounts: Mapping[str, str], ids: Ma
     frame["error"] = frame["error"].astype("string")
     store.con.register("_ids_in", frame)
     try:
-        store.con.execute("INSERT OR REPLACE INTO ledger SELECT * FROM _ids_in")
+        cols = ", ".join(frame.columns)
+        store.con.execute(f"INSERT OR REPLACE INTO ledger ({cols}) SELECT {cols} FROM _ids_in")
     finally:
         store.con.unregister("_ids_in")
+
+
+# -- read-only, from the snapshot (``onboard plan`` of a file not staged yet) ------------------------
+CLAIMS_FILE = "claims.parquet"
+
+
+def write_claims_snapshot(store: Store, path: Path) -> None:
+    """Every id ever claimed, with its owner (partner, account key) where staging knows it."""
+    frame = store.frame(
+        """
+        SELECT DISTINCT l.external_id AS id, l.step, c.partner_id, c.account_key
+        FROM ledger l LEFT JOIN customers c ON c.batch_id = l.batch_id AND c.account = l.account
+        WHERE l.system = 'broadworks' AND (starts_with(l.step, 'id:') OR l.step = ?) AND l.external_id IS NOT NULL
+        """,
+        [RUN_CLAIM],
+    )
+    tmp = path.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+@dataclass
+class SnapshotClaims:
+    """``Claims`` read from the snapshot: the same id assignment as staging, claiming nothing."""
+
+    own: dict[str, dict[str, str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    given: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, folder: Path, partner_id: str) -> SnapshotClaims:
+        path = folder / CLAIMS_FILE
+        out = cls()
+        if not path.exists():
+            return out
+        frame = pd.read_parquet(path)
+        for ext, step, partner, key in frame[["id", "step", "partner_id", "account_key"]].itertuples(index=False):
+            kind = KIND_OF_STEP.get(str(step))
+            if kind is None or kind != "group_id":
+                out.used.add(str(ext))  # enterprise and admin ids, and run-time claims, are taken for everyone
+            if kind and partner == partner_id and isinstance(key, str):
+                out.own.setdefault(key, {})[kind] = str(ext)
+        return out
+
+    def is_taken(self, some_id: str) -> bool:
+        return some_id in self.used or some_id in self.given
+
+    def give(self, some_id: str) -> None:
+        self.given.add(some_id)

@@ -19,6 +19,9 @@ from staging.store import Store
 
 COLUMNS = ("number", "npa", "nxx", "rate_center", "state")
 
+# The DID inventory shipped with the product (data/did_inventory.csv); a path, loaded on first use.
+SHIPPED_INVENTORY = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
+
 
 class InventoryFileError(ValueError):
     pass
@@ -193,3 +196,8 @@ def record_request(con: duckdb.DuckDBPyConnection, batch_id: str, account_key: s
     """What one DIDs row got: numbers reserved, numbers backordered."""
     con.execute("UPDATE did_requests SET reserved = ?, backordered = ? WHERE batch_id = ? AND account_key = ? AND row = ?",
                 [reserved, backordered, batch_id, account_key, row])
+
+
+def has_inventory(store: Store) -> bool:
+    """Whether any number was ever loaded into ``did_inventory``."""
+    return bool(store.scalar("SELECT count(*) FROM did_inventory"))

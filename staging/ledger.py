@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from core.order import StepEvent
 from staging.store import Store
 
 STATUSES = ("pending", "in_doubt", "done", "failed")
@@ -26,18 +27,18 @@ class LedgerBuffer:
         self._rows: dict[tuple[str, str, str], dict[str, object]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, event: object) -> None:
-        e = event  # a connectors.common.order.StepEvent; duck-typed so staging imports no connector
-        key = (e.account, e.system, e.step)  # type: ignore[attr-defined]
+    def __call__(self, event: StepEvent) -> None:
+        e = event
+        key = (e.account, e.system, e.step)
         row = {
             "batch_id": self.batch_id,
-            "account": e.account,  # type: ignore[attr-defined]
-            "system": e.system,  # type: ignore[attr-defined]
-            "step": e.step,  # type: ignore[attr-defined]
-            "status": e.status,  # type: ignore[attr-defined]
-            "attempts": int(e.attempts),  # type: ignore[attr-defined]
-            "external_id": e.external_id,  # type: ignore[attr-defined]
-            "error": e.error,  # type: ignore[attr-defined]
+            "account": e.account,
+            "system": e.system,
+            "step": e.step,
+            "status": e.status,
+            "attempts": int(e.attempts),
+            "external_id": e.external_id,
+            "error": e.error,
             "updated_at": datetime.now(UTC),
         }
         with self._lock:

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from staging.ids import CLAIMS_FILE, write_claims_snapshot
 from staging.orders import customer_progress
 from staging.store import Store
 
@@ -75,6 +76,7 @@ def write_snapshot(store: Store, batch_id: str | None = None) -> None:
     _atomic_parquet(
         store, "SELECT number, npa, nxx FROM did_inventory WHERE status = 'free'", [], d / "inventory_free.parquet"
     )
+    write_claims_snapshot(store, d / CLAIMS_FILE)
     tmp = d / "batches.json.tmp"
     tmp.write_text(json.dumps(batch_summaries(store), indent=1), encoding="utf-8")
     os.replace(tmp, d / "batches.json")
@@ -150,3 +152,17 @@ def refresh_snapshot(store: Store, batch_id: str | None = None, *, force: bool =
         return
     write_snapshot(store, batch_id)
     _last[key] = (now, time.monotonic() - now)
+
+
+def free_inventory(home: Path) -> pd.DataFrame:
+    """Free numbers (number, npa, nxx) as the last run left them; the shipped inventory before any run."""
+    snap = home / DIR / "inventory_free.parquet"
+    if snap.exists():
+        return pd.read_parquet(snap)
+    from staging.inventory import SHIPPED_INVENTORY, read_inventory_file
+
+    return read_inventory_file(SHIPPED_INVENTORY)[["number", "npa", "nxx"]]
+
+
+def snapshot_dir(home: Path) -> Path:
+    return home / DIR

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.transaction import transaction
 from staging.lock import RunLock
 from staging.schema import DDL, SCHEMA_VERSION
 
@@ -98,13 +99,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.con.execute):
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
 
 
 def close_open_stores() -> None:

@@ -1,11 +1,7 @@
-"""The user-error type of the reading stage (its own module so that the guard and ingest share it)."""
+"""The user-error type of the reading stage; the class itself lives in ``core.errors`` (the user-error base)."""
 
 from __future__ import annotations
 
+from core.errors import InputError
 
-class InputError(Exception):
-    """Unusable input: the message is one line that says what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+__all__ = ["InputError"]

@@ -29,6 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.limits import Limits
 from transforms.errors import InputError
 
 MIB = 1 << 20
@@ -50,26 +51,6 @@ _DIM = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["']([A-Za-z]+)([0-9]+)(?
 _COUNT = re.compile(rb"""\b(uniqueCount|count)\s*=\s*["']([0-9]+)["']""")
 _SHEET_REL = re.compile(rb"""Target\s*=\s*["']([^"']+)["'][^>]*?Type\s*=\s*["'][^"']*/worksheet["']"""
                         rb"""|Type\s*=\s*["'][^"']*/worksheet["'][^>]*?Target\s*=\s*["']([^"']+)["']""")
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_unzipped_mb: int = 1024
-    max_cells: int = 50_000_000
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        """The limits from ``ONBOARD_MAX_UNZIPPED_MB`` / ``ONBOARD_MAX_CELLS`` (the CLI passes its settings)."""
-        d = cls()
-        return cls(_env_int("ONBOARD_MAX_UNZIPPED_MB", d.max_unzipped_mb), _env_int("ONBOARD_MAX_CELLS", d.max_cells))
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise InputError(f"setting {name}={raw!r} is not a whole number") from None
 
 
 def require_regular(path: Path) -> os.stat_result:

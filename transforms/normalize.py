@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.keys import account_key as core_account_key
 from data.catalog import Catalog
 from data.sheets import SHEETS, Sheet, find_sheet
 from transforms import values as V
@@ -67,9 +67,7 @@ def account_key(s: pd.Series) -> pd.Series:
 _ASCII_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 
 
-@lru_cache(maxsize=262144)  # the same names recur on every sheet of a book
-def _key_of(v: str) -> str:
-    return _SPACES.sub(" ", v.casefold()).strip()
+_key_of = core_account_key  # the one account key (core.keys), mapped over a column above
 
 
 _SPACES = re.compile(r"\s+")

@@ -1,5 +1,5 @@
 """Order -> plans: one JSON-ready dict per valid customer, in the shape of
-``connectors.common.order.CustomerOrder.to_dict()`` (transforms may not import connectors, so the
+``core.order.CustomerOrder.to_dict()`` (transforms may not import connectors, so the
 shape is the contract; a test round-trips it through ``CustomerOrder.from_dict``).
 """
 

@@ -37,7 +37,3 @@ def _lookup() -> dict[str, str]:
 
 
 STATE_LOOKUP = _lookup()
-
-
-def country_of_state(code: str) -> str:
-    return "CA" if code in CA_PROVINCES else "US" if code in US_STATES else ""

@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 
+from core.keys import account_key
 from data.catalog import Catalog
 from transforms.normalize import NormalizedOrder, isin
 from validators import dids as D
@@ -50,8 +51,7 @@ class ValidationResult:
         return [f for f in self.findings if f.severity == "error"]
 
 
-def _key(account: str) -> str:
-    return " ".join(account.casefold().split())
+_key = account_key  # the one account key (core.keys)
 
 
 def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:

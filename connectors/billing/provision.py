@@ -23,19 +23,19 @@ from typing import Any
 
 from connectors.billing.client import BillingClient, Cond, Item
 from connectors.common.errors import ConnectorError, InDoubtError, TerminalError
-from connectors.common.order import (
+from core.order import (
     BILL_ENTERPRISE,
+    CUSTOMER_PACKAGES,
+    ENTERPRISE_PACKAGE,
     CustomerOrder,
     StepEvent,
     StepRecorder,
     StepStatus,
     SystemResult,
+    enterprise_account_name,
 )
 
 SYSTEM = "billing"
-ENTERPRISE_PACKAGE = "BroadWorks Enterprise"
-CUSTOMER_PACKAGES = ("BroadWorks Group", "RetailRates")
-AUTO_PACKAGES = (ENTERPRISE_PACKAGE, *CUSTOMER_PACKAGES)
 
 STEP_PARTNER = "partner_account"
 STEP_ENTERPRISE = "enterprise_account"
@@ -56,10 +56,6 @@ BROADWORKS_ID = "broadWorksId"
 
 def partner_account_name(partner_id: str, partner_name: str) -> str:
     return f"{partner_name or partner_id} ({partner_id})"
-
-
-def enterprise_account_name(account: str) -> str:
-    return f"{account} Enterprise"
 
 
 def broadworks_id(enterprise_id: str, group_id: str) -> str:
@@ -113,7 +109,7 @@ def find_unlinked(client: BillingClient, name: str, role: str, bw_id: str) -> It
 
 
 class BillingProvisioner:
-    """Implements ``connectors.common.order.Provisioner`` for billing; safe to share between threads."""
+    """Implements ``core.order.Provisioner`` for billing; safe to share between threads."""
 
     system = SYSTEM
 

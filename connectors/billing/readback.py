@@ -16,7 +16,6 @@ from typing import Any
 
 from connectors.billing.client import MAX_PAGE, BillingClient, Cond, Item
 from connectors.billing.provision import (
-    AUTO_PACKAGES,
     CUSTOMER_PACKAGES,
     ENTERPRISE_PACKAGE,
     account_broadworks_id,
@@ -25,7 +24,7 @@ from connectors.billing.provision import (
     find_partner,
     split_broadworks_id,
 )
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP
+from core.order import AUTO_PACKAGES, BILL_ENTERPRISE, BILL_GROUP
 
 
 @dataclass

@@ -17,8 +17,8 @@ from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
 from connectors.broadworks.state import CustomerState, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
-from connectors.common.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
 from connectors.common.retry import call_with_retry
+from core.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
 
 SYSTEM = "broadworks"
 STEPS = (

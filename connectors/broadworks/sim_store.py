@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from core.transaction import transaction
+
 UNLIMITED = -1
 
 _SCHEMA = """
@@ -55,14 +57,8 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db.execute, "BEGIN IMMEDIATE"):
+            yield self._db
 
     def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         with self._lock:

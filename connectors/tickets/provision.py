@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.common.errors import AuthError, ConnectorError, InDoubtError
-from connectors.common.order import CustomerOrder, FollowUp, StepEvent, StepRecorder, StepStatus, SystemResult
 from connectors.common.retry import RetryStats
 from connectors.tickets.client import TicketsClient
+from core.order import CustomerOrder, FollowUp, StepEvent, StepRecorder, StepStatus, SystemResult
 
 SYSTEM = "tickets"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from data.sheets import CUSTOMERS, DIDS, LOCATIONS, NUMBERS, PACKAGES, PORTING, TOLL_FREE, Sheet
 
@@ -217,12 +218,7 @@ def _xml_row(r: int, values: Sequence[object]) -> str:
 
 
 def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+    return get_column_letter(i + 1)  # 0 -> "A"
 
 
 def _content_types(n: int) -> str:

@@ -11,10 +11,10 @@ import pytest
 from connectors.billing.simulator import BillingSim
 from connectors.broadworks.simulator import ENDPOINT, BroadWorksSim
 from connectors.common.simhttp import Faults, RunningSim, start_sim
+from connectors.systems import billing_packages
 from connectors.tickets.simulator import TicketsSim
+from core.settings import SIM_SECRET, SIM_USER, Settings
 from data.samples.generate import sample_rows, write_xlsx
-from flows.systems import billing_packages
-from onboard.settings import SIM_SECRET, SIM_USER, Settings
 
 
 @dataclass

@@ -14,10 +14,10 @@ from lxml import etree
 from connectors.billing.provision import BillingProvisioner
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
+from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import Book, sample_rows, write_xlsx
 from flows.pipeline import retry_batch, run_file
 from flows.stage import RunOptions
-from onboard.settings import SIM_SECRET, SIM_USER
 from tests.flows.conftest import Sims, settings_for
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

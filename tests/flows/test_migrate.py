@@ -24,12 +24,12 @@ from prefect.testing.utilities import prefect_test_harness
 
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.state import read_back
+from connectors.systems import open_systems
+from core.settings import SIM_SECRET, SIM_USER, Settings
 from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
 from flows import migrate as M
 from flows import pipeline
 from flows.migrate_book import migrate
-from flows.systems import open_systems
-from onboard.settings import SIM_SECRET, SIM_USER, Settings
 from tests.flows.conftest import Sims, settings_for
 from transforms.ingest import InputError
 
@@ -232,3 +232,33 @@ def test_a_migration_with_dids_rows_gets_its_new_numbers_from_inventory(isolated
         bw.close()
     backorder = sims.tk.tickets(external_id=f"default:{names[2]}:did_backorder:999-555")
     assert len(backorder) == 1
+
+
+def test_a_migration_checks_specific_numbers_against_the_inventory(isolated_home: Path, sims: Sims) -> None:
+    """One core function (issue 15): a migration is validated with the inventory too, so a specific number
+    that is not free is DID_NOT_AVAILABLE (the customer held), not silently backordered."""
+    folder = isolated_home.parent / "book"
+    names = _csv_book(folder, 2, lambda names: [[names[1], "512", "555", "", "512-555-0999", "Voice", "", ""]])
+    settings = settings_for(isolated_home, sims)
+    with pipeline.open_context(settings) as ctx:
+        prepared = M.stage_book(ctx, folder, M.MigrateOptions(cutover="2030-02-01"))
+        assert (prepared.totals["valid"], prepared.totals["held"]) == (1, 1)
+        found = ctx.store.frame("SELECT account, code, \"column\" FROM findings WHERE batch_id = ? AND severity = 'error'",
+                                [prepared.batch_id])
+        assert found.to_dict("records") == [{"account": names[1], "code": "DID_NOT_AVAILABLE", "column": "Numbers"}]
+
+
+def _csv_book(folder: Path, customers: int, dids: Any) -> list[str]:
+    """A migration folder of CSV files; ``dids(names)`` gives the DIDs rows. Returns the account names."""
+    folder.mkdir()
+    rows: dict[str, list[list[object]]] = {s.name: [] for s in BIG_SHEETS}
+    for sheet, row in big_book_rows(customers, 2, start="2020-01-01"):
+        rows[sheet].append(row)
+    names = [str(r[1]) for r in rows["Customers"]]
+    for s in BIG_SHEETS:
+        with (folder / s.csv_name).open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([[c.label for c in s.columns], *rows[s.name]])
+    with (folder / "dids.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["Account Name", "NPA", "NXX", "Quantity", "Numbers", "Purpose", "Fax Email", "Notes"], *dids(names)])
+    return names

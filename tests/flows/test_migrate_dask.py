@@ -12,12 +12,12 @@ from typing import Any, cast
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from connectors.systems import Systems
+from core.settings import Settings
 from data.samples.generate import write_big_book
 from flows import migrate as M
 from flows import pipeline
 from flows.migrate_book import _FileOutbox, migrate
-from flows.systems import Systems
-from onboard.settings import Settings
 from tests.flows.test_migrate import _assert_exactly_once, _task_runs
 
 

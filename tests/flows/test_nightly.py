@@ -21,21 +21,22 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.billing.provision import BillingProvisioner
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
+from connectors.systems import open_systems
+from core.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
+from core.settings import Settings
 from data.catalog import load_catalog
 from data.samples.generate import Book, sample_rows, write_xlsx
 from flows import nightly
 from flows.pipeline import open_context, run_file
 from flows.stage import RunOptions
-from flows.systems import open_systems
-from onboard.settings import Settings
+from reports import compare, finance
 
 DAY = date(2026, 4, 15)  # bill runs on the 1st: the last was 2026-04-01, the coming one is 2026-05-01
 # Acme and Delta: Bill Group; Blue and Cedar: Bill Enterprise. Blue ports a number, Delta orders toll
 # free: each has a follow-up ticket, open in the ticket system.
 STARTS = {"Acme Dental": "2026-04-20", "Blue Dental": "2026-03-10", "Cedar Dental": "2026-05-01",
           "Delta Dental": "2026-04-02"}
-OPEN_TICKETS = {("Blue Dental", nightly.OPEN_TICKET), ("Delta Dental", nightly.OPEN_TICKET)}
+OPEN_TICKETS = {("Blue Dental", compare.TICKET_OPEN), ("Delta Dental", compare.TICKET_OPEN)}
 
 
 def sample_book() -> Book:
@@ -146,7 +147,7 @@ def test_new_accounts_are_those_billed_on_the_day(settings: Settings) -> None:
 def test_customer_deleted_from_billing_is_provisioned_not_billed(settings: Settings) -> None:
     delete_billing_account(settings, "Cedar Dental")
     path, summary = night(settings)
-    assert kinds(path) == OPEN_TICKETS | {("Cedar Dental", nightly.PROVISIONED_NOT_BILLED)}
+    assert kinds(path) == OPEN_TICKETS | {("Cedar Dental", compare.PROVISIONED_NOT_BILLED)}
     lost = expected_mrc(sample_book(), "Cedar Dental")
     assert summary["billed_mrc"] == round(summary["expected_mrc"] - lost, 2)
     evb = sheet(path, "Expected vs Billed").set_index("Billing Type")
@@ -157,11 +158,11 @@ def test_missing_retailrates_is_reported(settings: Settings) -> None:
     delete_billing_package(settings, "Acme Dental", "RetailRates")
     path, summary = night(settings)
     exc = sheet(path, "Exceptions")
-    exc = exc[exc["Kind"] != nightly.OPEN_TICKET]
+    exc = exc[exc["Kind"] != compare.TICKET_OPEN]
     assert list(zip(exc["Account"], exc["Kind"], exc["Detail"], strict=True)) == [
-        ("Acme Dental", nightly.MISSING_AUTO_PACKAGE, "RetailRates")
+        ("Acme Dental", compare.AUTO_PACKAGE_MISSING, "RetailRates")
     ]
-    assert summary["by_kind"] == {nightly.MISSING_AUTO_PACKAGE: 1, nightly.OPEN_TICKET: 2}
+    assert summary["by_kind"] == {compare.AUTO_PACKAGE_MISSING: 1, compare.TICKET_OPEN: 2}
     assert summary["expected_mrc"] == summary["billed_mrc"]  # RetailRates carries no charge
 
 
@@ -179,11 +180,11 @@ def test_changes_since_previous_night(settings: Settings) -> None:
     changes = {(r["Change"], r["Account"], r["Kind"], r["First Seen"])
                for r in sheet(path, "Changes").to_dict("records")}
     assert changes == {
-        ("new", "Cedar Dental", nightly.PROVISIONED_NOT_BILLED, "2026-04-16"),
-        ("still open", "Acme Dental", nightly.MISSING_AUTO_PACKAGE, "2026-04-15"),
-        ("still open", "Blue Dental", nightly.OPEN_TICKET, "2026-04-15"),
-        ("still open", "Delta Dental", nightly.OPEN_TICKET, "2026-04-15"),
-        ("resolved", "Blue Dental", nightly.PACKAGE_MISMATCH, "2026-04-15"),
+        ("new", "Cedar Dental", compare.PROVISIONED_NOT_BILLED, "2026-04-16"),
+        ("still open", "Acme Dental", compare.AUTO_PACKAGE_MISSING, "2026-04-15"),
+        ("still open", "Blue Dental", compare.TICKET_OPEN, "2026-04-15"),
+        ("still open", "Delta Dental", compare.TICKET_OPEN, "2026-04-15"),
+        ("resolved", "Blue Dental", compare.PACKAGE_MISMATCH, "2026-04-15"),
     }
     # the same night again replaces its own file; it still compares with the night before
     _, again = night(settings, date(2026, 4, 16))
@@ -200,13 +201,13 @@ def test_invoicer_and_email_problems(settings: Settings) -> None:
                       (SELECT id FROM accounts WHERE name = 'Acme Dental' AND role = 'Customer')""")
     path, _ = night(settings)
     assert kinds(path) - OPEN_TICKETS == {
-        ("Blue Dental", nightly.INVOICER_MISMATCH),
-        ("Blue Dental", nightly.BAD_INVOICE_EMAIL),  # the customer account holds no billing contact
-        ("Acme Dental", nightly.BAD_INVOICE_EMAIL),
+        ("Blue Dental", compare.INVOICER_MISMATCH),
+        ("Blue Dental", compare.BAD_INVOICE_EMAIL),  # the customer account holds no billing contact
+        ("Acme Dental", compare.BAD_INVOICE_EMAIL),
     }
     detail = sheet(path, "Exceptions").set_index(["Account", "Kind"])["Detail"]
-    assert "billing at acmedental" in detail[("Acme Dental", nightly.BAD_INVOICE_EMAIL)]
-    assert detail[("Blue Dental", nightly.OPEN_TICKET)].startswith("lnp_order ticket ")
+    assert "billing at acmedental" in detail[("Acme Dental", compare.BAD_INVOICE_EMAIL)]
+    assert detail[("Blue Dental", compare.TICKET_OPEN)].startswith("lnp_order ticket ")
 
 
 def test_billing_account_nobody_onboarded(settings: Settings) -> None:
@@ -216,7 +217,7 @@ def test_billing_account_nobody_onboarded(settings: Settings) -> None:
     with open_context(settings, "test") as ctx, open_systems(ctx.home, settings) as systems:
         assert BillingProvisioner(systems.billing).provision(stray, {}, lambda e: None).status == "done"
     path, summary = night(settings)
-    assert kinds(path) - OPEN_TICKETS == {("Stray Clinic", nightly.BILLED_NOT_PROVISIONED)}
+    assert kinds(path) - OPEN_TICKETS == {("Stray Clinic", compare.BILLED_NOT_PROVISIONED)}
     acme = expected_mrc(sample_book(), "Acme Dental")
     assert summary["billed_mrc"] == round(summary["expected_mrc"] + acme, 2)
 
@@ -236,11 +237,11 @@ def test_workbook_opens_with_every_sheet_and_a_chart(settings: Settings) -> None
     (date(2026, 12, 31), (date(2026, 12, 1), date(2027, 1, 1))),
 ])
 def test_bill_runs(day: date, runs: tuple[date, date]) -> None:
-    assert nightly.bill_runs(day) == runs
+    assert finance.bill_runs(day) == runs
 
 
 def test_bill_runs_mid_month() -> None:
-    assert nightly.bill_runs(date(2026, 1, 10), 15) == (date(2025, 12, 15), date(2026, 1, 15))
+    assert finance.bill_runs(date(2026, 1, 10), 15) == (date(2025, 12, 15), date(2026, 1, 15))
 
 
 def test_exception_rules_on_plain_read_back() -> None:
@@ -248,19 +249,20 @@ def test_exception_rules_on_plain_read_back() -> None:
             "packages": [{"billing_package": "Hunt Group", "quantity": 1, "mrc": 1.0, "nrc": 0.0}]}
     bw_ok = {"enterprise_exists": True, "group_exists": True}
     assert nightly.customer_exceptions(plan, {"enterprise_exists": False, "group_exists": False}, {"found": False}) == [
-        (nightly.MISSING_EVERYWHERE, "neither BroadWorks nor billing holds the customer")]
+        (compare.NOT_PROVISIONED, "neither BroadWorks nor billing holds the customer")]
     billed = {"found": True, "customer": {"packages": []}, "enterprise": {"packages": []},
               "billing_type": BILL_ENTERPRISE, "missing_auto_packages": [],
               "contact": {"emails": ["A@acme.example.com"]}}
     got = dict(nightly.customer_exceptions(plan, {"enterprise_exists": True, "group_exists": False}, billed))
-    assert set(got) == {nightly.BILLED_NOT_PROVISIONED, nightly.PACKAGE_MISMATCH}
-    assert "group 1" in got[nightly.BILLED_NOT_PROVISIONED]
-    assert got[nightly.PACKAGE_MISMATCH] == "Hunt Group: ordered 1, billed 0"
-    assert nightly.customer_exceptions(plan, {"error": "down"}, billed)[0][0] == nightly.READ_BACK_FAILED
-    assert nightly.email_problem(plan, billed) is None  # addresses compare case-insensitively
-    assert nightly.email_problem(plan, {**billed, "contact": {"emails": ["b@else.example.com"]}}) is not None
+    assert set(got) == {compare.BILLED_NOT_PROVISIONED, compare.PACKAGE_MISMATCH}
+    assert "group 1" in got[compare.BILLED_NOT_PROVISIONED]
+    assert got[compare.PACKAGE_MISMATCH] == "Hunt Group: ordered 1, billed 0"
+    failed = nightly.customer_exceptions(plan, {"error": "down"}, billed)[0]
+    assert failed == (compare.NOT_PROVISIONED, "BroadWorks read-back failed: down")  # never taken as absent
+    assert compare.email_problem(plan, billed) is None  # addresses compare case-insensitively
+    assert compare.email_problem(plan, {**billed, "contact": {"emails": ["b@else.example.com"]}}) is not None
     assert dict(nightly.customer_exceptions(plan, bw_ok, {**billed, "billing_type": BILL_GROUP}))[
-        nightly.INVOICER_MISMATCH].startswith("ordered " + BILL_ENTERPRISE)
+        compare.INVOICER_MISMATCH].startswith("ordered " + BILL_ENTERPRISE)
 
 
 def test_parse_day() -> None:

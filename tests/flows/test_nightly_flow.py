@@ -13,14 +13,14 @@ from prefect.client.schemas.objects import Artifact, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.testing.utilities import prefect_test_harness
 
+from core.errors import UsageError
+from core.settings import ConfigError, Settings
 from data.samples.generate import write_xlsx
-from flows import nightly
 from flows.nightly_finance import SUMMARY_KEY, WORKBOOK_KEY, nightly_deployment, nightly_finance
 from flows.pipeline import run_file
 from flows.stage import RunOptions
-from onboard.errors import UsageError
 from onboard.serve import check_schedule, healthy, port_in_use, prefect_server
-from onboard.settings import ConfigError, Settings
+from reports import compare
 from tests.flows.test_nightly import DAY, STARTS, delete_billing_account, expected_mrc, sample_book
 
 
@@ -45,14 +45,14 @@ def test_flow_writes_workbook_and_artifacts(isolated_home: Path, harness: None) 
     summary = nightly_finance(date=DAY.isoformat())
     workbook = Path(summary["workbook"])
     assert workbook == isolated_home / "reports" / "nightly-2026-04-15.xlsx" and workbook.exists()
-    assert summary["by_kind"] == {nightly.OPEN_TICKET: 2, nightly.PROVISIONED_NOT_BILLED: 1}
+    assert summary["by_kind"] == {compare.TICKET_OPEN: 2, compare.PROVISIONED_NOT_BILLED: 1}
     assert summary["expected_mrc"] == round(sum(expected_mrc(book, a) for a in STARTS), 2)
     assert summary["billed_mrc"] == round(summary["expected_mrc"] - expected_mrc(book, "Cedar Dental"), 2)
     assert (isolated_home / "nightly" / "exceptions-2026-04-15.parquet").exists()
 
     table = artifact(SUMMARY_KEY)
     assert table.type == "table"
-    assert "provisioned-not-billed" in str(table.data) and "billed mrc" in str(table.data)
+    assert "PROVISIONED_NOT_BILLED" in str(table.data) and "billed mrc" in str(table.data)
     link = artifact(WORKBOOK_KEY)
     assert link.type == "markdown"  # Prefect stores a link artifact as markdown
     assert f"({workbook.as_uri()})" in str(link.data)

@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.tickets.client import Ticket, TicketsClient
+from core.settings import SIM_SECRET, SIM_USER
 from flows.pipeline import run_file
 from flows.stage import RunOptions
-from onboard.settings import SIM_SECRET, SIM_USER
 from tests.flows.conftest import Sims, settings_for
 
 

@@ -12,12 +12,12 @@ from connectors.billing.client import BillingClient
 from connectors.billing.readback import read_back as billing_read_back
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.state import read_back as bw_read_back
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP
 from connectors.common.simhttp import Faults
 from connectors.tickets.client import TicketsClient
+from core.order import BILL_ENTERPRISE, BILL_GROUP
+from core.settings import SIM_SECRET, SIM_USER
 from flows.pipeline import run_file
 from flows.stage import RunOptions
-from onboard.settings import SIM_SECRET, SIM_USER
 from tests.flows.conftest import Sims, settings_for, start_sims
 from tests.support.ocip_schema import validate_document
 

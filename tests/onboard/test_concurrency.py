@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import load_settings
 from flows.pipeline import run_file
 from flows.stage import RunOptions
-from onboard.settings import load_settings
 from staging.lock import LockedError, RunLock
 from staging.store import Store
 
@@ -126,7 +126,7 @@ def test_stale_lock_after_a_crash_is_free_and_helpers_do_not_block(
 
 def test_two_plain_runs_at_once_one_waits_out(isolated_home: Path) -> None:
     """Two runs started together: exactly one works, the other is refused before touching anything."""
-    code = ("import sys; from pathlib import Path; from onboard.settings import load_settings; "
+    code = ("import sys; from pathlib import Path; from core.settings import load_settings; "
             "from flows.pipeline import run_file; from flows.stage import RunOptions; from staging.lock import LockedError\n"
             "try:\n    run_file(load_settings(), Path(sys.argv[1]), RunOptions())\n"
             "except LockedError as e:\n    print('LOCKED', e); sys.exit(2)\n")
@@ -146,7 +146,7 @@ def test_status_shows_progress_during_a_run(isolated_home: Path) -> None:
     """The run keeps the snapshot current mid-chunk: status shows done and pending customers at once."""
     from onboard import commands
 
-    code = ("import sys; from pathlib import Path; from onboard.settings import load_settings; "
+    code = ("import sys; from pathlib import Path; from core.settings import load_settings; "
             "from flows.pipeline import run_file; from flows.stage import RunOptions; "
             "run_file(load_settings(), Path(sys.argv[1]), RunOptions())")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ONBOARD_SIM_LATENCY_MS": "30", "ONBOARD_CONCURRENCY": "2"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.common.order import StepEvent
+from core.order import StepEvent
 from staging import inventory
 from staging.batches import batch_id, input_files
 from staging.ledger import LedgerBuffer, done_steps, mark_in_doubt_pending

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from connectors.common.order import CustomerOrder
+from core.order import CustomerOrder
 from data.catalog import load_catalog
 from data.partners import Partner
 from transforms.plan import MAX_ID_BYTES, NumberGrant, PlanInputs, build_plans, enterprise_id, group_id

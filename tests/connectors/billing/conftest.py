@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from connectors.billing.client import BillingClient
-from connectors.billing.provision import AUTO_PACKAGES
 from connectors.billing.simulator import BillingSim
-from connectors.common.order import (
+from connectors.common.retry import RetryPolicy
+from connectors.common.simhttp import Faults, RunningSim, start_sim
+from core.order import (
+    AUTO_PACKAGES,
     BILL_ENTERPRISE,
     Address,
     CustomerOrder,
@@ -20,8 +22,6 @@ from connectors.common.order import (
     PackageLine,
     StepEvent,
 )
-from connectors.common.retry import RetryPolicy
-from connectors.common.simhttp import Faults, RunningSim, start_sim
 from data.catalog import load_catalog
 from transforms.plan import enterprise_id, group_id
 

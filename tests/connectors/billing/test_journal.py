@@ -17,7 +17,7 @@ from connectors.billing.client import BillingClient
 from connectors.billing.provision import BillingProvisioner
 from connectors.billing.readback import read_partner
 from connectors.billing.simstore import SimStore
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP
+from core.order import BILL_ENTERPRISE, BILL_GROUP
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, FAST_RETRY, Recorder, make_order
 

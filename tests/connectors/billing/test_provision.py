@@ -11,8 +11,8 @@ from connectors.billing.client import BillingClient
 from connectors.billing.provision import BROADWORKS_ID, STEPS, BillingProvisioner, broadworks_id
 from connectors.billing.readback import list_partner_accounts, read_back, read_customers, read_partner, unexplained
 from connectors.billing.simulator import BillingSim
-from connectors.common.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
 from connectors.common.simhttp import Faults, RunningSim
+from core.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
 
 from .conftest import Recorder, line, make_order
 

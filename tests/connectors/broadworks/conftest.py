@@ -10,7 +10,9 @@ import pytest
 
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.simulator import ENDPOINT, BroadWorksSim
-from connectors.common.order import (
+from connectors.common.retry import RetryPolicy
+from connectors.common.simhttp import Faults, RunningSim, start_sim
+from core.order import (
     BILL_ENTERPRISE,
     Address,
     BroadWorksService,
@@ -20,8 +22,6 @@ from connectors.common.order import (
     PackageLine,
     StepEvent,
 )
-from connectors.common.retry import RetryPolicy
-from connectors.common.simhttp import Faults, RunningSim, start_sim
 from data.catalog import load_catalog
 
 USER, PASSWORD = "sysadmin", "Sim-Pa55word!"

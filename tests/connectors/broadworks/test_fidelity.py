@@ -18,8 +18,8 @@ from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import CustomerState, _present, enterprise_exists, expand_dns, read_back, read_state
 from connectors.common.errors import TerminalError
-from connectors.common.order import CustomerOrder
 from connectors.common.simhttp import Faults, RunningSim
+from core.order import CustomerOrder
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, make_order, url_of
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,8 +9,8 @@ from connectors.broadworks.provision import STEPS, BroadWorksProvisioner, plan_s
 from connectors.broadworks.sim_store import password_hash
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import enterprise_exists, read_back
-from connectors.common.order import CustomerOrder
 from connectors.common.simhttp import Faults, RunningSim
+from core.order import CustomerOrder
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, make_order, url_of
 
 

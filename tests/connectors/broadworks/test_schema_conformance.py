@@ -21,8 +21,8 @@ from connectors.broadworks.sim_schema import SPECS, Choice, Item
 from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
-from connectors.common.order import CustomerOrder
 from connectors.common.simhttp import RunningSim
+from core.order import CustomerOrder
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, url_of
 from tests.support.ocip_schema import schema_dir, service_enumerations, validate_document
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from connectors.common.order import BILL_GROUP, Address, CustomerOrder, FollowUp, PackageLine, StepEvent
 from connectors.common.simhttp import Faults
 from connectors.tickets.provision import TicketsProvisioner, follow_up_external_id, follow_up_step
+from core.order import BILL_GROUP, Address, CustomerOrder, FollowUp, PackageLine, StepEvent
 
 from .conftest import SimEnv, StartSim
 

@@ -1,29 +1,46 @@
-"""The external systems of one run: real endpoints from settings, or the embedded simulators.
+"""The one ``Systems`` factory: clients (and provisioners) for every external system of a run.
 
-With no URLs configured, the simulators start on loopback inside this process, their state in files
-under the data home (``sim/``), so they outlive the run the way real systems do.
+Real endpoints come from settings; with no URLs configured, the simulators start on loopback inside
+this process, their state in files under the data home (``sim/``), so they outlive the run the way
+real systems do. The flow's thread (``open_systems``) and Dask workers (``connect``, given the
+endpoints the flow hands them) build their clients and provisioners here and nowhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 from connectors.billing.client import BillingClient
+from connectors.billing.provision import BillingProvisioner
 from connectors.billing.simulator import BillingSim
 from connectors.broadworks.client import OcipClient
+from connectors.broadworks.provision import AdminCallback as AdminCredentials
+from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.common.simhttp import Faults, RunningSim, start_sim
 from connectors.mail import Mailer, mailer_from_url
 from connectors.tickets.client import TicketsClient
+from connectors.tickets.provision import TicketsProvisioner
 from connectors.tickets.simulator import TicketsSim
+from core.order import AUTO_PACKAGES, Provisioner
+from core.settings import Settings
 from data.catalog import load_catalog
-from onboard.settings import Settings
 
 OCIP_PATH = "/webservice/services/ProvisioningService"
-AUTO_PACKAGES = ("BroadWorks Enterprise", "BroadWorks Group", "RetailRates")
+
+
+class _NoMail:
+    """A worker's systems send no mail: credentials go to its outbox file, the flow's thread sends them."""
+
+    def send(self, message: EmailMessage) -> None:
+        raise RuntimeError("this process has no mailer: mail is sent from the flow's outbox")
+
+
+NO_MAIL: Mailer = _NoMail()
 
 
 def billing_packages() -> list[str]:
@@ -43,6 +60,44 @@ class Systems:
     def close(self) -> None:
         for closer in (self.broadworks.close, self.billing.close, self.tickets.close):
             closer()
+
+
+    def endpoints(self) -> dict[str, str]:
+        """The URLs a worker process connects to (``connect``): the same systems, its own sessions."""
+        return {"broadworks": self.broadworks.url, "billing": self.billing.base_url, "tickets": self.tickets.base_url}
+
+    def provisioners(self, on_admin_credentials: AdminCredentials) -> list[tuple[str, Provisioner]]:
+        """One provisioner per system, in the order a customer goes through them."""
+        return [
+            ("broadworks", BroadWorksProvisioner(self.broadworks, on_admin_credentials=on_admin_credentials)),
+            ("billing", BillingProvisioner(self.billing)),
+            ("tickets", TicketsProvisioner(self.tickets)),
+        ]
+
+
+def connect(endpoints: Mapping[str, str], settings: Settings, *, mailer: Mailer | None = None,
+            sims: dict[str, RunningSim] | None = None, embedded: bool = False,
+            concurrency: int | None = None) -> Systems:
+    """Clients for the systems at ``endpoints`` (keys broadworks, billing, tickets), with settings' credentials."""
+    return Systems(
+        broadworks=OcipClient(
+            endpoints["broadworks"],
+            settings.broadworks_user,
+            settings.broadworks_password.get_secret_value(),
+            concurrency=concurrency or settings.concurrency,
+            timeout=settings.http_timeout,
+        ),
+        billing=BillingClient(
+            endpoints["billing"],
+            settings.billing_client_id,
+            settings.billing_client_secret.get_secret_value(),
+            timeout=settings.http_timeout,
+        ),
+        tickets=TicketsClient(endpoints["tickets"], settings.tickets_token.get_secret_value(), timeout=settings.http_timeout),
+        mailer=mailer or NO_MAIL,
+        sims=sims or {},
+        embedded=embedded,
+    )
 
 
 def sim_faults(settings: Settings) -> Faults:
@@ -115,26 +170,10 @@ def open_systems(home: Path, settings: Settings) -> Iterator[Systems]:
             bw_url = sims["broadworks"].base_url + OCIP_PATH
             billing_url = sims["billing"].base_url
             tickets_url = sims["tickets"].base_url
-        systems = Systems(
-            broadworks=OcipClient(
-                bw_url,
-                settings.broadworks_user,
-                settings.broadworks_password.get_secret_value(),
-                concurrency=settings.concurrency,
-                timeout=settings.http_timeout,
-            ),
-            billing=BillingClient(
-                billing_url,
-                settings.billing_client_id,
-                settings.billing_client_secret.get_secret_value(),
-                timeout=settings.http_timeout,
-            ),
-            tickets=TicketsClient(tickets_url, settings.tickets_token.get_secret_value(), timeout=settings.http_timeout),
-            mailer=mailer_from_url(
-                settings.smtp_url.get_secret_value() if settings.smtp_url else None, home / "mail"
-            ),
-            sims=sims,
-            embedded=not settings.external_mode(),
+        systems = connect(
+            {"broadworks": bw_url, "billing": billing_url, "tickets": tickets_url}, settings,
+            mailer=mailer_from_url(settings.smtp_url.get_secret_value() if settings.smtp_url else None, home / "mail"),
+            sims=sims, embedded=not settings.external_mode(),
         )
         stack.callback(systems.close)
         yield systems

@@ -14,6 +14,17 @@ from typing import Any, Literal, Protocol
 BILL_ENTERPRISE = "Multi-Group - Bill Enterprise"
 BILL_GROUP = "Multi-Group - Bill Group"
 
+# The packages billing carries for every customer beside what was ordered: "BroadWorks Enterprise" on
+# the enterprise account, "BroadWorks Group" and "RetailRates" on the customer account (DESIGN §6).
+ENTERPRISE_PACKAGE = "BroadWorks Enterprise"
+CUSTOMER_PACKAGES = ("BroadWorks Group", "RetailRates")
+AUTO_PACKAGES = (ENTERPRISE_PACKAGE, *CUSTOMER_PACKAGES)
+
+
+def enterprise_account_name(account: str) -> str:
+    """The billing owner account of a customer: "<Account Name> Enterprise" (DESIGN §6)."""
+    return f"{account} Enterprise"
+
 StepStatus = Literal["pending", "in_doubt", "done", "failed"]
 
 

@@ -1,0 +1,43 @@
+"""What each billing step sends when its look-up finds the work missing, for ``onboard plan``.
+
+Kept beside ``provision.py`` so the preview and the provisioner cannot drift: each account is a
+``POST Account`` then an ``Account/Parent`` link; the Billing contact is a ``POST Contact`` and one
+``POST ContactPoint`` per postal address and e-mail address (see ``BillingProvisioner``).
+"""
+
+from __future__ import annotations
+
+from connectors.billing.provision import (
+    STEP_CONTACT,
+    STEP_CUSTOMER,
+    STEP_ENTERPRISE,
+    STEP_ENTERPRISE_PACKAGE,
+    STEP_PACKAGES,
+    STEP_PARTNER,
+    STEPS,
+    wanted_customer_packages,
+)
+from core.order import BILL_ENTERPRISE, ENTERPRISE_PACKAGE, CustomerOrder, enterprise_account_name
+
+
+def planned_requests(order: CustomerOrder) -> list[dict[str, str]]:
+    """(step, request, detail) of every billing step, in the provisioner's order."""
+    invoicer = enterprise_account_name(order.account) if order.billing_type == BILL_ENTERPRISE else order.account
+    points = 1 + len(order.emails)
+    request = {
+        STEP_PARTNER: "POST Account (Partner, once per partner)",
+        STEP_ENTERPRISE: "POST Account (Enterprise) + POST Account/Parent",
+        STEP_ENTERPRISE_PACKAGE: "POST Account/Package",
+        STEP_CUSTOMER: "POST Account (Customer) + POST Account/Parent",
+        STEP_CONTACT: f"POST Contact (Billing) + {points} x POST ContactPoint",
+        STEP_PACKAGES: "POST Account/Package",
+    }
+    detail = {
+        STEP_PARTNER: order.partner_id,
+        STEP_ENTERPRISE: f"{enterprise_account_name(order.account)} under the partner",
+        STEP_ENTERPRISE_PACKAGE: ENTERPRISE_PACKAGE,
+        STEP_CUSTOMER: f"{order.account} ({order.billing_type}) under its enterprise",
+        STEP_CONTACT: f"on {invoicer}: postal address + {len(order.emails)} e-mail address(es)",
+        STEP_PACKAGES: f"{len(wanted_customer_packages(order))} package line(s) from {order.billing_start}",
+    }
+    return [{"step": s, "request": request[s], "detail": detail[s]} for s in STEPS]
