@@ -19,7 +19,7 @@ from connectors.billing.provision import BillingProvisioner
 from connectors.billing.simulator import BillingSim
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.provision import AdminCallback as AdminCredentials
-from connectors.broadworks.provision import BroadWorksProvisioner
+from connectors.broadworks.provision import BroadWorksProvisioner, OcipRequests
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.common.simhttp import Faults, RunningSim, start_sim
 from connectors.mail import Mailer, mailer_from_url
@@ -56,6 +56,7 @@ class Systems:
     mailer: Mailer
     sims: dict[str, RunningSim] = field(default_factory=dict)
     embedded: bool = False
+    ocip_requests: OcipRequests = "classic"  # ONBOARD_OCIP_REQUESTS
 
     def close(self) -> None:
         for closer in (self.broadworks.close, self.billing.close, self.tickets.close):
@@ -69,7 +70,9 @@ class Systems:
     def provisioners(self, on_admin_credentials: AdminCredentials) -> list[tuple[str, Provisioner]]:
         """One provisioner per system, in the order a customer goes through them."""
         return [
-            ("broadworks", BroadWorksProvisioner(self.broadworks, on_admin_credentials=on_admin_credentials)),
+            ("broadworks", BroadWorksProvisioner(
+                self.broadworks, on_admin_credentials=on_admin_credentials, requests=self.ocip_requests
+            )),
             ("billing", BillingProvisioner(self.billing)),
             ("tickets", TicketsProvisioner(self.tickets)),
         ]
@@ -97,6 +100,7 @@ def connect(endpoints: Mapping[str, str], settings: Settings, *, mailer: Mailer 
         mailer=mailer or NO_MAIL,
         sims=sims or {},
         embedded=embedded,
+        ocip_requests=settings.ocip_requests,
     )
 
 

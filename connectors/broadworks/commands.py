@@ -246,3 +246,95 @@ def to_bw_dn(e164: str) -> str:
     if len(digits) != 10:
         raise ValueError(f"not a NANP number: {e164!r}")
     return f"+1-{digits}"
+
+
+# ---------------------------------------------------------------- consolidated adds (ONBOARD_OCIP_REQUESTS=consolidated)
+# One command creates the object with what hangs off it, all or nothing (the XSD documentation: "Should any
+# of the following elements be rejected ... the service provider/group will not be added").
+
+
+def sp_consolidated_add(
+    sp_id: str,
+    default_domain: str,
+    name: str,
+    *,
+    contact: Fields | None = None,
+    address: Fields | None = None,
+    group_services: Mapping[str, int | None] | None = None,
+    user_services: Mapping[str, int | None] | None = None,
+    packs: Mapping[str, tuple[int | None, Sequence[str]]] | None = None,
+    numbers: Sequence[str] = (),
+) -> Command:
+    """ServiceProviderConsolidatedAddRequest (OCISchemaServiceProvider.xsd): isEnterprise, serviceProviderId,
+    defaultDomain, serviceProviderName, contact, address, then groupServiceAuthorization,
+    userServiceAuthorization, servicePack (ServicePack, OCISchemaDataTypes.xsd), phoneNumber, in that order."""
+    fields: list[tuple[str, Value]] = [
+        ("isEnterprise", True),
+        ("serviceProviderId", sp_id),
+        ("defaultDomain", default_domain),
+        ("serviceProviderName", name[:80] or None),
+        ("contact", contact),
+        ("address", address),
+    ]
+    for svc, q in (group_services or {}).items():
+        fields.append(("groupServiceAuthorization", [("serviceName", svc), ("authorizedQuantity", _qty(q))]))
+    for svc, q in (user_services or {}).items():
+        fields.append(("userServiceAuthorization", [("serviceName", svc), ("authorizedQuantity", _qty(q))]))
+    for pack, (q, services) in (packs or {}).items():
+        body: list[tuple[str, Value]] = [
+            ("servicePackName", pack),
+            ("servicePackDescription", pack[:256] or None),
+            ("isAvailableForUse", True),
+            ("servicePackQuantity", _qty(q)),
+        ]
+        body.extend(("serviceName", s) for s in services)
+        fields.append(("servicePack", body))
+    fields.extend(("phoneNumber", n) for n in numbers)
+    return Command("ServiceProviderConsolidatedAddRequest", fields)
+
+
+def group_consolidated_add(
+    sp_id: str,
+    group_id: str,
+    default_domain: str,
+    user_limit: int,
+    *,
+    name: str = "",
+    clid_name: str = "",
+    time_zone: str = "",
+    contact: Fields | None = None,
+    address: Fields | None = None,
+    group_services: Mapping[str, int | None] | None = None,
+    assign: Sequence[str] = (),
+    user_services: Mapping[str, int | None] | None = None,
+    packs: Mapping[str, int | None] | None = None,
+    numbers: Sequence[str] = (),
+) -> Command:
+    """GroupConsolidatedAddRequest (OCISchemaGroup.xsd): serviceProviderId, groupId, defaultDomain, userLimit,
+    groupName, callingLineIdName, timeZone, contact, address, then groupServiceAuthorizationAndAssignment
+    (serviceName, authorizedQuantity, assign), userServiceAuthorization, servicePackAuthorization,
+    activatablePhoneNumber (ActivatableDN: DN, activate), in that order (user before pack, unlike
+    GroupServiceModifyAuthorizationListRequest)."""
+    fields: list[tuple[str, Value]] = [
+        ("serviceProviderId", sp_id),
+        ("groupId", group_id),
+        ("defaultDomain", default_domain),
+        ("userLimit", max(1, user_limit)),
+        ("groupName", name[:80] or None),
+        ("callingLineIdName", clid_name[:80] or None),
+        ("timeZone", time_zone or None),
+        ("contact", contact),
+        ("address", address),
+    ]
+    for svc, q in (group_services or {}).items():
+        item: list[tuple[str, Value]] = [("serviceName", svc), ("authorizedQuantity", _qty(q))]
+        if svc in assign:
+            item.append(("assign", True))
+        fields.append(("groupServiceAuthorizationAndAssignment", item))
+    for svc, q in (user_services or {}).items():
+        fields.append(("userServiceAuthorization", [("serviceName", svc), ("authorizedQuantity", _qty(q))]))
+    for pack, q in (packs or {}).items():
+        fields.append(("servicePackAuthorization", [("servicePackName", pack), ("authorizedQuantity", _qty(q))]))
+    # ASSUMPTION: activate=true makes the numbers live at once, as GroupDnAssignListRequest leaves them.
+    fields.extend(("activatablePhoneNumber", [("DN", n), ("activate", True)]) for n in numbers)
+    return Command("GroupConsolidatedAddRequest", fields)

@@ -11,8 +11,10 @@ import secrets
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from connectors.broadworks import commands as C
+from connectors.broadworks import provision_consolidated as consolidated
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
 from connectors.broadworks.state import CustomerState, read_state
@@ -22,10 +24,10 @@ from core.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
 
 SYSTEM = "broadworks"
 STEPS = (
-    "enterprise",  # ServiceProviderAddRequest13mp2
+    "enterprise",  # ServiceProviderAddRequest13mp2 (consolidated: ServiceProviderConsolidatedAddRequest)
     "enterprise_services",  # ServiceProviderServiceModifyAuthorizationListRequest
     "service_packs",  # ServiceProviderServicePackAddRequest, one per seat package
-    "group",  # GroupAddRequest
+    "group",  # GroupAddRequest (consolidated: GroupConsolidatedAddRequest)
     "group_services_authorized",  # GroupServiceModifyAuthorizationListRequest
     "group_services_assigned",  # GroupServiceAssignListRequest
     "numbers_added",  # ServiceProviderDnAddListRequest
@@ -35,6 +37,7 @@ STEPS = (
 )
 
 AdminCallback = Callable[[CustomerOrder, str, str], None]
+OcipRequests = Literal["classic", "consolidated"]  # ONBOARD_OCIP_REQUESTS (DESIGN §6, §7)
 
 
 def generate_password(length: int = 16) -> str:
@@ -124,9 +127,14 @@ class _Run:
 class BroadWorksProvisioner:
     system = SYSTEM
 
-    def __init__(self, client: OcipClient, *, on_admin_credentials: AdminCallback) -> None:
+    def __init__(
+        self, client: OcipClient, *, on_admin_credentials: AdminCallback, requests: OcipRequests = "classic"
+    ) -> None:
         self.client = client
         self.on_admin_credentials = on_admin_credentials
+        if requests not in ("classic", "consolidated"):
+            raise ValueError(f"ocip requests must be classic or consolidated, not {requests!r}")
+        self.requests = requests
 
     def provision(self, order: CustomerOrder, done: Mapping[str, str | None], record: StepRecorder) -> SystemResult:
         run = _Run(order, done, record, plan_services(order))
@@ -150,6 +158,8 @@ class BroadWorksProvisioner:
     def _step(self, run: _Run, step: str) -> None:
         build: Callable[[_Run, CustomerState], list[Command]] = getattr(self, f"_build_{step}")
         apply: Callable[[_Run, CustomerState], None] = getattr(self, f"_apply_{step}")
+        if self.requests == "consolidated" and step in consolidated.CONSOLIDATED_STEPS:
+            build, apply = getattr(self, f"_build_{step}_consolidated"), getattr(self, f"_apply_{step}_consolidated")
         ext = self._external_id(run, step)
         if step in run.done:
             if run.done[step] or ext:
@@ -242,6 +252,18 @@ class BroadWorksProvisioner:
 
     def _apply_enterprise(self, run: _Run, st: CustomerState) -> None:
         st.sp_exists = True
+
+    def _build_enterprise_consolidated(self, run: _Run, st: CustomerState) -> list[Command]:
+        return consolidated.build_enterprise(run.order, run.plan, st)
+
+    def _apply_enterprise_consolidated(self, run: _Run, st: CustomerState) -> None:
+        consolidated.apply_enterprise(run.plan, st)
+
+    def _build_group_consolidated(self, run: _Run, st: CustomerState) -> list[Command]:
+        return consolidated.build_group(run.order, run.plan, st)
+
+    def _apply_group_consolidated(self, run: _Run, st: CustomerState) -> None:
+        consolidated.apply_group(run.order, run.plan, st)
 
     def _build_enterprise_services(self, run: _Run, st: CustomerState) -> list[Command]:
         g, u = _short(run.plan.group, st.sp_group), _short(run.plan.user, st.sp_user)

@@ -338,4 +338,6 @@ ADDS = {
     "ServiceProviderDnAddListRequest",
     "GroupDnAssignListRequest",
     "ServiceProviderAdminAddRequest14",
+    "ServiceProviderConsolidatedAddRequest",
+    "GroupConsolidatedAddRequest",
 }

@@ -33,6 +33,7 @@ from connectors.broadworks.ocip import (
     unwrap_request,
     xsi_type,
 )
+from connectors.broadworks.sim_consolidated import CONSOLIDATED_WRITES
 from connectors.broadworks.sim_gets import GETS
 from connectors.broadworks.sim_handlers import ADDS, WRITES, Duplicate, SimError
 from connectors.broadworks.sim_schema import Invalid, check_document_size, validate_command
@@ -41,7 +42,7 @@ from connectors.common.simhttp import Journal, Request, Response, SimApp
 
 ENDPOINT = "/webservice/services/ProvisioningService"
 _LOGINS = {"AuthenticationRequest", "LoginRequest14sp4", "LoginRequest22V5"}
-HANDLERS = {**WRITES, **GETS}
+HANDLERS = {**WRITES, **CONSOLIDATED_WRITES, **GETS}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from lxml import etree
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
-from connectors.broadworks.provision import BroadWorksProvisioner, generate_password
+from connectors.broadworks.provision import BroadWorksProvisioner, OcipRequests, generate_password
 from connectors.broadworks.sim_schema import SPECS, Choice, Item
 from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.simulator import BroadWorksSim
@@ -69,6 +69,33 @@ EVERY_REQUEST: list[Command] = [
     C.group_dn_assign("e1", "g1", ["+1-5125550100"]),
     C.group_dn_list("e1", "g1"),
     C.group_modify_clid("e1", "g1", "+1-5125550100"),
+    C.sp_consolidated_add(
+        "e1",
+        "acme.example.com",
+        "Acme",
+        contact=CONTACT,
+        address=ADDRESS,
+        group_services={"Auto Attendant": 1},
+        user_services={"Authentication": 5, "Voice Messaging User": None},
+        packs={"Enterprise Standard": (5, ["Authentication", "Voice Messaging User"]), "Unlimited": (None, [])},
+        numbers=["+1-5125550100", "+1-5125550101"],
+    ),
+    C.group_consolidated_add(
+        "e1",
+        "g1",
+        "acme.example.com",
+        5,
+        name="Acme",
+        clid_name="Acme",
+        time_zone="America/Chicago",
+        contact=CONTACT,
+        address=ADDRESS,
+        group_services={"Auto Attendant": 1, "Hunt Group": None},
+        assign=["Auto Attendant"],
+        user_services={"Authentication": 5},
+        packs={"Enterprise Standard": 5},
+        numbers=["+1-5125550100"],
+    ),
 ]
 
 
@@ -109,19 +136,24 @@ def test_simulator_services_are_schema_enumerations() -> None:
     assert enums["user"] >= USER_SERVICES and enums["group"] >= GROUP_SERVICES
 
 
-def test_documents_actually_sent_validate(sim_factory: SimFactory, tmp_path: Path, order: CustomerOrder) -> None:
+@pytest.mark.parametrize("requests", ["classic", "consolidated"])
+def test_documents_actually_sent_validate(
+    sim_factory: SimFactory, tmp_path: Path, order: CustomerOrder, requests: OcipRequests
+) -> None:
     """Everything the provisioner sent to the simulator, as journaled, is schema-valid."""
     journal = tmp_path / "bw.jsonl"
     sim: RunningSim = sim_factory(journal=journal)
     with OcipClient(url_of(sim), USER, PASSWORD, retry=FAST) as c:
-        prov = BroadWorksProvisioner(c, on_admin_credentials=Credentials())
+        prov = BroadWorksProvisioner(c, on_admin_credentials=Credentials(), requests=requests)
         assert prov.provision(order, {}, Recorder()).status == "done"
         assert prov.provision(order, {}, Recorder()).status == "done"  # the re-run's modify path too
         read_back(c, order.enterprise_id, order.group_id)
     assert isinstance(sim.app, BroadWorksSim)
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     sent = {e["request"] for e in entries}
-    assert len(sent) > 10
+    assert len(sent) > 5
+    consolidated = [d for d in sent if "ConsolidatedAddRequest" in d]
+    assert len(consolidated) == (2 if requests == "consolidated" else 0)
     for doc in sent:
         assert validate_document(doc) == [], doc[:300]
     # and the simulator answers like the schema says the server does
@@ -170,6 +202,7 @@ def test_simulator_knows_each_request_as_the_schema_defines_it() -> None:
     for xsd in sorted(schema_dir().glob("*.xsd")):
         for ct in etree.parse(str(xsd)).getroot().findall(f"{XS}complexType"):
             types.setdefault(ct.get("name", ""), ct)
+    assert {"ServiceProviderConsolidatedAddRequest", "GroupConsolidatedAddRequest"} <= set(SPECS)
     for typ, spec in SPECS.items():
         ext = types[typ].find(f".//{XS}extension")
         assert ext is not None, typ
