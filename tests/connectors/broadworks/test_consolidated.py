@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from connectors.broadworks.provision import STEPS, BroadWorksProvisioner, OcipRe
 from connectors.broadworks.sim_errors import SCHEMA_SUMMARY
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
-from connectors.common.simhttp import RunningSim
+from connectors.common.simhttp import Faults, RunningSim
 from connectors.systems import connect
 from core.order import CustomerOrder, SystemResult
 from core.settings import Settings
@@ -232,3 +233,23 @@ def test_two_customers_in_consolidated(sim: RunningSim, client: OcipClient) -> N
         result, _, _ = _provision(client, o, "consolidated")
         assert result.status == "done", result.error
         assert len(read_back(client, o.enterprise_id, o.group_id)["numbers"]) == 5
+
+
+def test_commit_timeouts_and_faults_in_consolidated_end_like_clean_classic(sim_factory: SimFactory, tmp_path: Path) -> None:
+    """The simulator's commit-timeout knob (applied, answer lost) and transient faults: no add twice."""
+    orders = [make_order(f"Cust {i}", f"c{i}", block=100 + 10 * i) for i in range(4)]
+    clean = sim_factory(state=tmp_path / "clean.sqlite")
+    with OcipClient(url_of(clean), USER, PASSWORD, retry=FAST) as c:
+        for o in orders:
+            assert _provision(c, o, "classic")[0].status == "done"
+    chaos = sim_factory(Faults(fault_rate=0.2, commit_timeout_rate=0.2, seed=11), state=tmp_path / "chaos.sqlite")
+    with OcipClient(url_of(chaos), USER, PASSWORD, retry=dataclasses.replace(FAST, attempts=12), timeout=5.0) as c:
+        for o in orders:
+            result = _provision(c, o, "consolidated")[0]
+            assert result.status == "done", result.error
+        assert c.stats.in_doubt > 0
+    assert chaos.faults.counts["commit_timeouts"] > 0
+    for o in orders:
+        assert _app(chaos).store.snapshot(o.enterprise_id) == _app(clean).store.snapshot(o.enterprise_id)
+    assert _app(chaos).accepted_adds(SP_ADD) == len(orders) == _app(chaos).accepted_adds(GROUP_ADD)
+    assert _app(chaos).rejected_duplicates() == 0
