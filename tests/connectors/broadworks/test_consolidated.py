@@ -253,3 +253,21 @@ def test_commit_timeouts_and_faults_in_consolidated_end_like_clean_classic(sim_f
         assert _app(chaos).store.snapshot(o.enterprise_id) == _app(clean).store.snapshot(o.enterprise_id)
     assert _app(chaos).accepted_adds(SP_ADD) == len(orders) == _app(chaos).accepted_adds(GROUP_ADD)
     assert _app(chaos).rejected_duplicates() == 0
+
+
+def test_resume_after_the_enterprise_add_sends_only_what_is_left(
+    sim: RunningSim, client: OcipClient, order: CustomerOrder
+) -> None:
+    """A run crashed right after its enterprise add: the ledger holds ``enterprise`` done, nothing else."""
+    first, rec, _ = _provision(client, order, "consolidated", {s: None for s in STEPS if s != "enterprise"})
+    assert first.status == "done" and set(rec.final()) == {"enterprise"}
+    app = _app(sim)
+    assert app.accepted_adds(SP_ADD) == 1 and app.accepted_adds(GROUP_ADD) == 0
+    result, rec, _ = _provision(client, order, "consolidated", {"enterprise": order.enterprise_id})
+    assert result.status == "done", result.error
+    assert rec.final() == {s: "done" for s in STEPS if s != "enterprise"}
+    # services, packs and numbers came with the enterprise: looked up, never re-sent
+    assert app.accepted_adds(SP_ADD) == 1 and app.accepted_adds(GROUP_ADD) == 1 and app.rejected_duplicates() == 0
+    assert all(app.accepted_adds(t) == 0 for t in CLASSIC_ADDS)
+    rb = read_back(client, order.enterprise_id, order.group_id)
+    assert len(rb["numbers"]) == 5 and rb["calling_line_id"] == "+1-5125550100"
