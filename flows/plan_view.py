@@ -51,6 +51,19 @@ BROADWORKS_REQUESTS = {
     "calling_line_id": "GroupModifyRequest",
     "admin": "ServiceProviderAdminAddRequest14",
 }
+# With ONBOARD_OCIP_REQUESTS=consolidated the two Consolidated adds carry what the classic steps send one by one
+# (connectors/broadworks/commands.py); the later steps then look up, find nothing missing and send nothing.
+CONSOLIDATED_REQUESTS = {
+    **BROADWORKS_REQUESTS,
+    "enterprise": "ServiceProviderConsolidatedAddRequest",
+    "enterprise_services": "(in ServiceProviderConsolidatedAddRequest)",
+    "service_packs": "(in ServiceProviderConsolidatedAddRequest)",
+    "numbers_added": "(in ServiceProviderConsolidatedAddRequest)",
+    "group": "GroupConsolidatedAddRequest",
+    "group_services_authorized": "(in GroupConsolidatedAddRequest)",
+    "group_services_assigned": "(in GroupConsolidatedAddRequest)",
+    "numbers_assigned": "(in GroupConsolidatedAddRequest)",
+}
 TICKETS_REQUEST = "POST /api/v2/tickets.json"
 MAIL_REQUEST = "admin credentials mail"
 
@@ -60,7 +73,7 @@ Ledger = Mapping[tuple[str, str, str], tuple[str, str | None]]  # (account, syst
 # ----------------------------------------------------------------------------- steps of one customer
 
 
-def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
+def customer_steps(order: CustomerOrder, ocip_requests: str = "classic") -> dict[str, list[dict[str, str]]]:
     """Every step a first run sends for one planned customer, per system, in order."""
     p = plan_services(order)
     bw_work = steps_with_work(p, order)  # the steps BroadWorksProvisioner skips for want of anything to ask
@@ -73,7 +86,8 @@ def customer_steps(order: CustomerOrder) -> dict[str, list[dict[str, str]]]:
         "calling_line_id": p.main or "",
         "admin": order.admin_user_id,
     }
-    bw = [{"step": s, "request": BROADWORKS_REQUESTS[s], "detail": bw_detail.get(s, "")}
+    names = CONSOLIDATED_REQUESTS if ocip_requests == "consolidated" else BROADWORKS_REQUESTS
+    bw = [{"step": s, "request": names[s], "detail": bw_detail.get(s, "")}
           for s in BROADWORKS_STEPS if bw_work.get(s, True)]
     billing = planned_requests(order)
     tickets = [{"step": follow_up_step(f), "request": TICKETS_REQUEST, "detail": f.subject} for f in order.follow_ups]
@@ -102,13 +116,13 @@ def _remaining(account: str, steps: dict[str, list[dict[str, str]]], ledger: Led
 
 
 def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, Any]], ledger: Ledger,
-              routing: Iterable[tuple[str, dict[str, str]]], held: int) -> dict[str, Any]:
+              routing: Iterable[tuple[str, dict[str, str]]], held: int, ocip_requests: str = "classic") -> dict[str, Any]:
     customers: list[dict[str, Any]] = []
     complete = 0
     by_system: dict[str, int] = dict.fromkeys(SYSTEMS, 0)
     for plan in plans:
         order = CustomerOrder.from_dict(plan)
-        left = _remaining(order.account, customer_steps(order), ledger)
+        left = _remaining(order.account, customer_steps(order, ocip_requests), ledger)
         if not left:
             complete += 1
             continue
@@ -134,12 +148,13 @@ def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, 
 # ----------------------------------------------------------------------------- sources
 
 
-def _staged(staged: StagedBatch | None, batch: str, partners_file: Path) -> dict[str, Any]:
+def _staged(staged: StagedBatch | None, batch: str, partners_file: Path, ocip_requests: str) -> dict[str, Any]:
     if staged is None:
         raise UsageError(f"no batch {batch} (onboard status lists the batches)")
     partner = resolve_partner(load_partners(partners_file), staged.partner_id)
     routing = [(a, trunking_follow_up(partner, a)) for a in staged.trunking_held]
-    return _document(batch, staged.partner_id, True, staged.plans, staged.ledger, routing, staged.held)
+    return _document(batch, staged.partner_id, True, staged.plans, staged.ledger, routing, staged.held,
+                     ocip_requests)
 
 
 def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
@@ -187,7 +202,8 @@ def _in_memory(settings: Settings, path: Path, options: RunOptions) -> dict[str,
     errors = findings[findings["severity"] == "error"]
     trunking = sorted(set(errors.loc[errors["code"] == "TRUNKING_NOT_SUPPORTED", "account"].astype(str)))
     routing = [(a, trunking_follow_up(partner, a)) for a in trunking]
-    return _document(bid, partner.partner_id, False, plans.values(), {}, routing, len(held - set(result.skipped)))
+    return _document(bid, partner.partner_id, False, plans.values(), {}, routing, len(held - set(result.skipped)),
+                     settings.ocip_requests)
 
 
 def plan_steps(settings: Settings, target: str, *, partner: str | None = None, allow_pending_e911: bool = False,
@@ -204,7 +220,7 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
         if ro is None:
             raise UsageError(f"{target}: no such file, and no batch {target} under {home}")
         with ro:
-            return _staged(ro.batch(target), target, settings.partners_file)
+            return _staged(ro.batch(target), target, settings.partners_file, settings.ocip_requests)
     options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing)
     from transforms.ingest import read_order
 
@@ -219,5 +235,5 @@ def plan_steps(settings: Settings, target: str, *, partner: str | None = None, a
     if ro is not None:
         with ro:
             if ro.has_batch(bid):
-                return _staged(ro.batch(bid), bid, settings.partners_file)
+                return _staged(ro.batch(bid), bid, settings.partners_file, settings.ocip_requests)
     return _in_memory(settings, path, options)

@@ -45,3 +45,18 @@ def test_preview_lists_the_billing_link_and_contact_points(isolated_home: Path, 
     billing = {s["step"]: s["request"] for s in doc["customers"][0]["steps"]["billing"]}
     assert "Account/Parent" in billing["enterprise_account"] and "Account/Parent" in billing["customer_account"]
     assert "ContactPoint" in billing["billing_contact"]
+
+
+def test_preview_names_the_consolidated_requests_when_the_setting_says_so(
+        isolated_home: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    from core.settings import load_settings
+
+    path = write_xlsx(sample_rows(1, invalid=False), tmp_path / "o.xlsx")
+    classic = {s["step"]: s["request"] for s in plan_steps(load_settings(), str(path))["customers"][0]["steps"]["broadworks"]}
+    assert classic["enterprise"] == "ServiceProviderAddRequest13mp2" and classic["group"] == "GroupAddRequest"
+    monkeypatch.setenv("ONBOARD_OCIP_REQUESTS", "consolidated")
+    doc = plan_steps(load_settings(), str(path))
+    bw = {s["step"]: s["request"] for s in doc["customers"][0]["steps"]["broadworks"]}
+    assert bw["enterprise"] == "ServiceProviderConsolidatedAddRequest" and bw["group"] == "GroupConsolidatedAddRequest"
+    assert bw["admin"] == "ServiceProviderAdminAddRequest14"  # the admin stays its own step (credentials first)
+    assert all(r.startswith("(in ") for s, r in bw.items() if s in ("service_packs", "numbers_assigned"))
