@@ -119,6 +119,20 @@ def start_portal_run(parameters: dict[str, Any], deployment: str, api_url: str |
     return str(getattr(run, "id", run))
 
 
+def deployment_ready(deployment: str, api_url: str) -> bool:
+    """Whether the server knows ``deployment`` ("flow/name") yet: ``prefect.serve`` registers it only after it
+    starts, and a run submitted before then fails with ObjectNotFound."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+            client.read_deployment_by_name(deployment)
+    except Exception:  # not registered yet, or the server busy starting: ask again
+        return False
+    return True
+
+
 def serve_with_nightly(cron: str, timezone: str, api_url: str) -> None:
     """Serve the nightly deployment and the portal's deployment in one runner, one flow run at a time."""
     import prefect

@@ -146,6 +146,33 @@ def start_portal(settings: Settings, host: str, port: int, api_url: str) -> thre
     return thread
 
 
+def start_portal_when_ready(settings: Settings, host: str, port: int, api_url: str) -> threading.Thread:
+    """The portal opens once the order-sheet deployment is registered, so its first submit cannot fail
+    with "deployment not found" while ``prefect.serve`` is still starting (it registers, then runs)."""
+    from flows.onboard_order_sheet import deployment_ready
+    from onboard.portal.submit import DEPLOYMENT
+
+    if port_in_use(port, host if host not in ("0.0.0.0", "::") else HOST):  # noqa: S104 - compared, not bound
+        raise UsageError(f"the partner portal cannot listen on {host}:{port}: the port is in use")
+
+    def wait_then_start() -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not deployment_ready(DEPLOYMENT, api_url):
+            if time.monotonic() > deadline:
+                print(f"the partner portal did not start: deployment {DEPLOYMENT} was not registered within "
+                      f"{STARTUP_TIMEOUT:.0f} s (see the Prefect server log)", file=sys.stderr, flush=True)
+                return
+            time.sleep(0.5)
+        try:
+            start_portal(settings, host, port, api_url)
+        except UsageError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=wait_then_start, name="portal-start", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(settings: Settings, *, port: int = DEFAULT_PORT, portal_host: str = HOST) -> None:
     """Run until interrupted: local Prefect server + the deployments + the partner portal."""
     check_schedule(settings)  # also imports flows: PREFECT_HOME and DO_NOT_TRACK are set from here on
@@ -159,7 +186,7 @@ def serve(settings: Settings, *, port: int = DEFAULT_PORT, portal_host: str = HO
     os.environ["ONBOARD_TIMEZONE"] = settings.timezone
     with prefect_server(home / "logs" / "prefect-server.log", port) as url, announce_api(home, url):
         os.environ["PREFECT_API_URL"] = url  # the runner's flow-run subprocesses talk to this server too
-        start_portal(settings, portal_host, web_port, url)
+        start_portal_when_ready(settings, portal_host, web_port, url)
         print(
             f"Prefect UI: {url.removesuffix('/api')}  nightly_finance: '{settings.nightly_cron}' "
             f"({settings.timezone}), one run at a time.\n"
