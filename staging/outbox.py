@@ -67,9 +67,17 @@ class Outbox:
 
 
 def to_send(store: Store, batch_id: str) -> list[Queued]:
-    """The batch's messages still to send (queued, or failed before), oldest first."""
+    """The batch's messages still to send (queued, or failed before), oldest first.
+
+    Credentials are sealed before the admin is created, so a row whose creation then failed (the id
+    taken, a terminal fault) holds a password that logs in nowhere: it waits until the ledger says the
+    admin exists with it (a retry re-seals the row with the password it sets), and is never mailed before.
+    """
     rows = store.con.execute(
-        "SELECT id, account, kind, to_addr, payload_enc FROM outbox WHERE batch_id = ? AND status IN ('queued', 'failed') "
+        "SELECT id, account, kind, to_addr, payload_enc FROM outbox o WHERE batch_id = ? "
+        "AND status IN ('queued', 'failed') AND (kind <> 'admin_credentials' OR EXISTS ("
+        "  SELECT 1 FROM ledger l WHERE l.batch_id = o.batch_id AND l.account = o.account"
+        "  AND l.system = 'broadworks' AND l.step = 'admin' AND l.status = 'done')) "
         "ORDER BY created_at",
         [batch_id],
     ).fetchall()
