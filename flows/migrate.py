@@ -237,7 +237,6 @@ def _write_json(path: Path, payload: Any) -> None:
 def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, result_path: Path) -> dict[str, Any]:
     """Ledger events, queued admin credentials and external ids a worker sent back -> staging."""
     from core.order import CustomerOrder, StepEvent, SystemResult
-    from flows.mail import send_outbox
     from flows.provision import _record_results
 
     outbox = result_path.with_name(result_path.name.replace(".out.json", ".outbox.jsonl"))
@@ -253,7 +252,6 @@ def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, re
     for account, results in _by_account(data["results"]).items():
         order = CustomerOrder.from_dict(json.loads(plans[account]))
         _record_results(ctx.store, batch_id, order, [SystemResult(**r) for r in results])
-    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
     snapshot(ctx, batch_id)
     result_path.unlink()
     result_path.with_name(result_path.name.replace(".out.json", ".in.json")).unlink(missing_ok=True)

@@ -77,7 +77,6 @@ def provision_chunk(
         ctx.store, systems, ctx.vault, batch_id, accounts, concurrency=ctx.settings.concurrency, on_progress=on_progress,
         on_flush=lambda: refresh_snapshot(ctx.store, batch_id),
     )
-    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
     refresh_snapshot(ctx.store, batch_id)
     return {"accounts": res.accounts, "done": res.done, "failed": res.failed}
 
@@ -96,6 +95,8 @@ def route_held(ctx: Context, systems: Systems, prepared: Prepared) -> None:
 
 
 def finish_batch(ctx: Context, systems: Systems, batch_id: str) -> dict[str, Any]:
+    # provisioning of the run is over: the partner gets its admin logins, all in one message (flows.mail)
+    send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
     report = reconcile(ctx.store, systems, batch_id, ctx.home, concurrency=ctx.settings.concurrency)
     left = incomplete_accounts(ctx.store, batch_id, SYSTEMS)
     set_batch(ctx.store, batch_id, status="partial" if left else "done", report_path=str(report))

@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE TABLE IF NOT EXISTS outbox (
     id VARCHAR PRIMARY KEY,             -- also the Message-ID key: a re-send replaces
     batch_id VARCHAR, account VARCHAR,
-    kind VARCHAR NOT NULL,              -- admin_credentials | notice
+    kind VARCHAR NOT NULL,              -- admin_credentials (per customer) | credentials_message (one sent) | notice
     to_addr VARCHAR NOT NULL,
     subject VARCHAR,
     payload_enc VARCHAR,                -- Fernet token of the JSON payload; erased once sent

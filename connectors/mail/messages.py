@@ -1,4 +1,4 @@
-"""The mails we send partners: admin credentials for a new customer, and notices (batch summaries).
+"""The mails we send partners: admin credentials (one message per batch run), and notices (batch summaries).
 
 Plain text on purpose: it reads the same in every client and nothing in it is hidden. Header values
 come partly from partner input, so line breaks are flattened (a newline in a header would let a
@@ -112,6 +112,84 @@ porting, toll free, E911) are tracked as tickets and you will hear from us about
         to=to,
         from_addr=from_addr,
         subject=f"Hosted voice customer {account}: administrator login",
+        message_id=message_id,
+    )
+    msg.set_content(body + _SIGNATURE)
+    return msg
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    """One customer's BroadWorks administrator, as listed in a batch's credentials message."""
+
+    account: str
+    enterprise_id: str
+    group_id: str
+    admin_user_id: str
+    password: str
+
+
+_LOGIN_COLUMNS = ("Customer", "Enterprise ID", "Group ID", "Administrator user", "Password")
+
+
+def login_table(logins: Sequence[AdminLogin]) -> str:
+    """Fixed-width columns under a header and a dash rule (the rule marks where each column starts).
+
+    Generated passwords and BroadWorks ids hold no spaces; an account name may, which is why the
+    columns are padded to the widest value rather than split on blanks.
+    """
+    rows = [(_header(x.account), x.enterprise_id, x.group_id, x.admin_user_id, x.password) for x in logins]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(_LOGIN_COLUMNS)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(_LOGIN_COLUMNS), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def admin_logins_message(
+    *,
+    to: str,
+    from_addr: str,
+    partner_name: str,
+    batch_id: str,
+    logins: Sequence[AdminLogin],
+    message_id: str,
+    login_url: str = "",
+) -> EmailMessage:
+    """Every administrator login created for a batch run, in ONE message to the partner.
+
+    A table in the plain-text body, never an attachment: a file is easily forwarded or saved on its own,
+    wider than the message it came in, whereas the body goes wherever the partner's own mail policy sends
+    this message and nowhere else. Plain text also reads the same in every client and hides nothing.
+    """
+    where = f" at {login_url}" if login_url else ""
+    n = len(logins)
+    body = f"""Hello {partner_name},
+
+{n} new hosted voice customer{"s are" if n != 1 else " is"} set up in BroadWorks (order batch {batch_id}).
+Each has its own enterprise, group (group 1) and administrator; the logins are:
+
+{login_table(logins)}
+
+To log in, open the BroadWorks web portal{where} and sign in with a customer's administrator user
+and its password above. From there you can manage the enterprise, its group, users and numbers.
+
+Which password is which: each password above was generated for that BroadWorks administrator and
+is used nowhere else. The Password column of your order workbook set the customer's billing
+portal password (invoices and payments), which is unchanged and not repeated here.
+
+Please change these passwords after the first login, keep them somewhere safe, and delete this
+message once you have done so. We do not keep a readable copy of them.
+
+Billing accounts for the customers are created separately; any open follow-ups (number backorders,
+porting, toll free, E911) are tracked as tickets and you will hear from us about them.
+
+"""
+    msg = _base(
+        to=to,
+        from_addr=from_addr,
+        subject=f"Order batch {batch_id}: administrator logins for {n} customer{'s' if n != 1 else ''}",
         message_id=message_id,
     )
     msg.set_content(body + _SIGNATURE)

@@ -18,6 +18,7 @@ from data.samples.generate import write_big_book
 from flows import migrate as M
 from flows import pipeline
 from flows.migrate_book import _FileOutbox, migrate
+from tests.flows.mailbox import credential_files, logins_in, read_message
 from tests.flows.test_migrate import _assert_exactly_once, _task_runs
 
 
@@ -38,7 +39,8 @@ def test_small_migration_on_two_dask_workers(isolated_home: Path, harness: None)
     # the connector work ran in the two worker processes, not here (this process alone holds DuckDB)
     assert len(result["worker_pids"]) == 2 and os.getpid() not in result["worker_pids"]
     _assert_exactly_once(isolated_home, n)
-    assert len(list((isolated_home / "mail").glob("admin.*.eml"))) == n
+    [mail] = credential_files(isolated_home)  # one message for the whole migration's logins
+    assert len({x.admin_user_id for x in logins_in(read_message(mail))}) == n
     with pipeline.open_context(settings) as ctx:
         bid = result["batches"][0]["batch"]
         assert ctx.store.scalar(

@@ -15,6 +15,7 @@ from data.samples.generate import sample_rows, write_xlsx
 from flows.pipeline import retry_batch, run_file
 from flows.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
+from tests.flows.mailbox import all_logins
 
 
 def summaries(home: Path) -> list[EmailMessage]:
@@ -58,11 +59,7 @@ def test_one_summary_per_run_with_held_customers_files_and_no_password(sims: Sim
     # no password in it: neither a portal password the partner typed nor a generated admin password
     book = load_workbook(sample_book, read_only=True)
     portal = {str(r[5]) for r in book["Customers"].iter_rows(min_row=2, values_only=True) if r[5]}
-    admin = set()
-    for p in (isolated_home / "mail").glob("admin.*.eml"):
-        m = email.message_from_bytes(p.read_bytes(), policy=policy.default)
-        text = m.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        admin |= {ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.strip().startswith("Password:")}
+    admin = {x.password for x in all_logins(isolated_home)}
     assert len(portal) == 24 and len(admin) == 18
     everything = _text_of(msg)
     assert not [pw for pw in portal | admin if pw in everything]

@@ -132,14 +132,12 @@ def test_no_password_reaches_our_logs_staging_or_reports(sims: Sims, sample_book
     assert len(held_pw) == 6 and held_pw <= passwords
     passwords -= held_pw
     # the generated admin passwords exist in one place only: the mail to the partner
-    import email
-    from email import policy
+    from tests.flows.mailbox import all_logins, credential_files
 
-    mails = list((isolated_home / "mail").glob("admin.*.eml"))
-    assert len(mails) == 18
-    for m in mails:
-        body = email.message_from_bytes(m.read_bytes(), policy=policy.default).get_body().get_content()
-        passwords |= {line.split(":", 1)[1].strip() for line in body.splitlines() if line.strip().startswith("Password:")}
+    assert len(credential_files(isolated_home)) == 1  # one message for the batch, not one per customer
+    logins = all_logins(isolated_home)
+    assert len(logins) == 18
+    passwords |= {x.password for x in logins}
     assert len(passwords) >= 18 + 18
     exempt = {"mail", "sim"}  # the partner's mail drop and the external systems' own state
     scanned = 0
