@@ -70,54 +70,6 @@ def _base(*, to: str, from_addr: str, subject: str, message_id: str) -> EmailMes
     return msg
 
 
-def admin_credentials_message(
-    *,
-    to: str,
-    from_addr: str,
-    partner_name: str,
-    account: str,
-    enterprise_id: str,
-    group_id: str,
-    admin_user_id: str,
-    password: str,
-    message_id: str,
-    login_url: str = "",
-) -> EmailMessage:
-    """The partner's login for the customer we created. The only place the password is ever written."""
-    where = f" at {login_url}" if login_url else ""
-    body = f"""Hello {partner_name},
-
-Your new hosted voice customer "{account}" is set up in BroadWorks:
-
-  Enterprise ID:        {enterprise_id}
-  Group ID:             {group_id} (group 1)
-  Administrator user:   {admin_user_id}
-  Password:             {password}
-
-To log in, open the BroadWorks web portal{where} and sign in with the administrator user and the
-password above. From there you can manage the enterprise, its group, users and numbers.
-
-Which password is which: the password above was generated for the BroadWorks administrator and
-is used nowhere else. The Password column of your order workbook set the customer's billing
-portal password (invoices and payments), which is unchanged and not repeated here.
-
-Please change this password after your first login, keep it somewhere safe, and delete this
-message once you have done so. We do not keep a readable copy of it.
-
-Billing accounts for the customer are created separately; any open follow-ups (number backorders,
-porting, toll free, E911) are tracked as tickets and you will hear from us about them.
-
-"""
-    msg = _base(
-        to=to,
-        from_addr=from_addr,
-        subject=f"Hosted voice customer {account}: administrator login",
-        message_id=message_id,
-    )
-    msg.set_content(body + _SIGNATURE)
-    return msg
-
-
 @dataclass(frozen=True)
 class AdminLogin:
     """One customer's BroadWorks administrator, as listed in a batch's credentials message."""

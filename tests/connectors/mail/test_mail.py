@@ -23,11 +23,12 @@ from cryptography.x509.oid import NameOID
 from connectors.common.errors import AuthError, TerminalError, TransientError
 from connectors.common.retry import RetryPolicy
 from connectors.mail import (
+    AdminLogin,
     Attachment,
     HeldCustomer,
     MailDrop,
     SmtpMailer,
-    admin_credentials_message,
+    admin_logins_message,
     batch_summary_body,
     mailer_from_url,
     normalize_message_id,
@@ -39,15 +40,13 @@ NO_WAIT = RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0)
 
 
 def credentials(message_id: str = "batch1:acme:admin") -> EmailMessage:
-    return admin_credentials_message(
+    return admin_logins_message(
         to="noc@partner.example; ops@partner.example",
         from_addr="onboarding@reseller.example",
         partner_name="Partner 42",
-        account="Acme Dental",
-        enterprise_id="p42-acme",
-        group_id="p42-acme-g1",
-        admin_user_id="acme.admin",
-        password=PASSWORD,
+        batch_id="batch1",
+        logins=[AdminLogin(account="Acme Dental", enterprise_id="p42-acme", group_id="p42-acme-g1",
+                           admin_user_id="acme.admin", password=PASSWORD)],
         message_id=message_id,
         login_url="https://portal.reseller.example",
     )
@@ -101,7 +100,7 @@ def test_admin_credentials_reach_a_real_smtp_server(smtp_server: tuple[Controlle
     got = email.message_from_bytes(env.original_content, policy=email.policy.default)
     assert got["Message-ID"] == normalize_message_id("batch1:acme:admin")
     assert got["Message-ID"].startswith("<batch1.acme.admin.") and got["Message-ID"].endswith("@hosted-onboard>")
-    assert got["Subject"] == "Hosted voice customer Acme Dental: administrator login"
+    assert got["Subject"] == "Order batch batch1: administrator logins for 1 customer"
     assert got.get_content_type() == "text/plain"
     text = got.get_content()
     for expected in ("p42-acme", "p42-acme-g1", "acme.admin", PASSWORD, "https://portal.reseller.example"):
