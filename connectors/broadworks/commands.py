@@ -166,20 +166,24 @@ def group_add(
     contact: Fields | None = None,
     address: Fields | None = None,
 ) -> Command:
-    return Command(
-        "GroupAddRequest",
-        [
-            ("serviceProviderId", sp_id),
-            ("groupId", group_id),
-            ("defaultDomain", default_domain),
-            ("userLimit", max(1, user_limit)),
-            ("groupName", name[:80] or None),
-            ("callingLineIdName", clid_name[:80] or None),
-            ("timeZone", time_zone or None),
-            ("contact", contact),
-            ("address", address),
-        ],
-    )
+    return Command("GroupAddRequest", _group_fields(sp_id, group_id, default_domain, user_limit, name, clid_name,
+                                                   time_zone, contact, address))
+
+
+def _group_fields(sp_id: str, group_id: str, default_domain: str, user_limit: int, name: str, clid_name: str,
+                  time_zone: str, contact: Fields | None, address: Fields | None) -> list[tuple[str, Value]]:
+    """The group's own elements, in the order both GroupAddRequest and GroupConsolidatedAddRequest declare them."""
+    return [
+        ("serviceProviderId", sp_id),
+        ("groupId", group_id),
+        ("defaultDomain", default_domain),
+        ("userLimit", max(1, user_limit)),
+        ("groupName", name[:80] or None),
+        ("callingLineIdName", clid_name[:80] or None),
+        ("timeZone", time_zone or None),
+        ("contact", contact),
+        ("address", address),
+    ]
 
 
 def group_list_exact(sp_id: str, group_id: str) -> Command:
@@ -315,17 +319,7 @@ def group_consolidated_add(
     (serviceName, authorizedQuantity, assign), userServiceAuthorization, servicePackAuthorization,
     activatablePhoneNumber (ActivatableDN: DN, activate), in that order (user before pack, unlike
     GroupServiceModifyAuthorizationListRequest)."""
-    fields: list[tuple[str, Value]] = [
-        ("serviceProviderId", sp_id),
-        ("groupId", group_id),
-        ("defaultDomain", default_domain),
-        ("userLimit", max(1, user_limit)),
-        ("groupName", name[:80] or None),
-        ("callingLineIdName", clid_name[:80] or None),
-        ("timeZone", time_zone or None),
-        ("contact", contact),
-        ("address", address),
-    ]
+    fields = _group_fields(sp_id, group_id, default_domain, user_limit, name, clid_name, time_zone, contact, address)
     for svc, q in (group_services or {}).items():
         item: list[tuple[str, Value]] = [("serviceName", svc), ("authorizedQuantity", _qty(q))]
         if svc in assign:

@@ -286,21 +286,7 @@ class BroadWorksProvisioner:
     def _build_group(self, run: _Run, st: CustomerState) -> list[Command]:
         if st.group is not None:
             return []
-        o = run.order
-        a = o.e911[0].address if o.e911 else o.address
-        return [
-            C.group_add(
-                o.enterprise_id,
-                o.group_id,
-                o.default_domain,
-                max(1, o.user_limit),
-                name=o.company or o.account,
-                clid_name=o.company or o.account,
-                time_zone=o.time_zone,
-                contact=C.contact_fields(f"{o.first_name} {o.last_name}".strip(), o.main_number, o.emails[0] if o.emails else ""),
-                address=C.address_fields(a.line1, a.line2, a.city, a.state, a.zip, a.country),
-            )
-        ]
+        return [C.group_add(**consolidated.group_of(run.order))]
 
     def _apply_group(self, run: _Run, st: CustomerState) -> None:
         st.group = {"user_limit": run.order.user_limit, "calling_line_id": None}

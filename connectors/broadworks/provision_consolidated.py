@@ -13,7 +13,7 @@ sent after the credentials are handed over) stay separate steps, as in classic.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connectors.broadworks import commands as C
 from connectors.broadworks.ocip import Command
@@ -65,23 +65,30 @@ def _group_numbers(plan: ServicePlan, st: CustomerState) -> list[str]:
     return [n for n in plan.numbers if st.dns.get(n) == ""]
 
 
+def group_of(order: CustomerOrder) -> dict[str, Any]:
+    """The group's own elements from the order, the same for GroupAddRequest and GroupConsolidatedAddRequest:
+    its address is the primary E911 location (DESIGN §6), else the billing address."""
+    a = order.e911[0].address if order.e911 else order.address
+    return {
+        "sp_id": order.enterprise_id,
+        "group_id": order.group_id,
+        "default_domain": order.default_domain,
+        "user_limit": max(1, order.user_limit),
+        "name": order.company or order.account,
+        "clid_name": order.company or order.account,
+        "time_zone": order.time_zone,
+        "contact": C.contact_fields(f"{order.first_name} {order.last_name}".strip(), order.main_number,
+                                    order.emails[0] if order.emails else ""),
+        "address": C.address_fields(a.line1, a.line2, a.city, a.state, a.zip, a.country),
+    }
+
+
 def build_group(order: CustomerOrder, plan: ServicePlan, st: CustomerState) -> list[Command]:
     if st.group is not None:
         return []
-    a = order.e911[0].address if order.e911 else order.address
     return [
         C.group_consolidated_add(
-            order.enterprise_id,
-            order.group_id,
-            order.default_domain,
-            max(1, order.user_limit),
-            name=order.company or order.account,
-            clid_name=order.company or order.account,
-            time_zone=order.time_zone,
-            contact=C.contact_fields(
-                f"{order.first_name} {order.last_name}".strip(), order.main_number, order.emails[0] if order.emails else ""
-            ),
-            address=C.address_fields(a.line1, a.line2, a.city, a.state, a.zip, a.country),
+            **group_of(order),
             group_services=plan.group,
             assign=list(plan.group),
             user_services=plan.user,

@@ -15,14 +15,27 @@ from lxml import etree
 
 from connectors.broadworks import sim_errors as E
 from connectors.broadworks.ocip import success_command
-from connectors.broadworks.sim_handlers import Duplicate, Handler, SimError, _auth_items, _need_sp, _over, _qty, _req, _sub, _t
+from connectors.broadworks.sim_handlers import (
+    Duplicate,
+    Handler,
+    SimError,
+    _auth_items,
+    _over,
+    _qty,
+    _req,
+    _sub,
+    _t,
+    insert_group,
+)
 from connectors.broadworks.sim_schema import (
+    _PLACEMENT,
     ADDRESS,
     BOOL,
     CONTACT,
     DN,
     DN_RANGE,
     GROUP_AUTH,
+    GROUP_BODY,
     INT_POS,
     NAME_80,
     NET_ADDRESS,
@@ -40,7 +53,6 @@ from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.sim_store import UNLIMITED, Store
 
 _ANY = ()
-_PLACEMENT = ("servicePolicy", "callProcessingSliceId", "provisioningSliceId", "subscriberPartition", "preferredDataCenter")
 _SP_OPT = El("serviceProviderId", 0, 1, length=30, in_bytes=True)  # optional in the consolidated add (generated)
 _G_OPT = El("groupId", 0, 1, length=30, in_bytes=True)
 _SP = El("serviceProviderId", length=30, in_bytes=True)
@@ -89,16 +101,7 @@ CONSOLIDATED_SPECS: dict[str, tuple[Item, ...]] = {
         Choice(((_SP,), (El("serviceProviderExternalId"),))),
         _G_OPT,
         _opt("groupExternalId"),
-        El("defaultDomain", length=NET_ADDRESS),
-        El("userLimit", pattern=INT_POS),
-        _opt("groupName", length=NAME_80),
-        _opt("callingLineIdName", length=NAME_80),
-        _opt("timeZone", length=127),
-        _opt("locationDialingCode"),
-        _opt("contact", sub=CONTACT),
-        _opt("address", sub=ADDRESS),
-        *(_opt(n) for n in _PLACEMENT),
-        _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN),
+        *GROUP_BODY,
         _many("domain", length=NET_ADDRESS),
         _many("admin", sub=_ANY),
         _opt("minExtensionLength", pattern=INT_POS),
@@ -190,24 +193,7 @@ def group_consolidated_add(st: Store, el: etree._Element) -> str:
         raise SimError(E.ERR_INVALID_REQUEST, "serviceProviderId and groupId are required by the simulator")
     _unsupported(el, "domain", "admin", "activatableDNRange", "routingProfile", "defaultUserCallingLineIdPhoneNumber")
     with st.tx() as db:
-        _need_sp(db, sp)
-        if db.execute("SELECT 1 FROM grp WHERE sp=? AND id=?", (sp, grp)).fetchone():
-            raise Duplicate(f"Group {grp}")
-        db.execute(
-            "INSERT INTO grp VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                sp,
-                grp,
-                _req(el, "defaultDomain"),
-                int(_req(el, "userLimit")),
-                _t(el, "groupName"),
-                _t(el, "callingLineIdName"),
-                None,
-                _t(el, "timeZone") or "America/New_York",
-                _sub(el, "contact"),
-                _sub(el, "address"),
-            ),
-        )
+        insert_group(db, sp, grp, el)
         for item in el.findall("groupServiceAuthorizationAndAssignment"):
             name = _req(item, "serviceName")
             _authorize(db, sp, grp, "group", name, _qty(item.find("authorizedQuantity")) or UNLIMITED)

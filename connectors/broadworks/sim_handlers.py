@@ -143,25 +143,31 @@ def pack_add(st: Store, el: etree._Element) -> str:
 def group_add(st: Store, el: etree._Element) -> str:
     sp, grp = _req(el, "serviceProviderId"), _req(el, "groupId")
     with st.tx() as db:
-        _need_sp(db, sp)
-        if db.execute("SELECT 1 FROM grp WHERE sp=? AND id=?", (sp, grp)).fetchone():
-            raise Duplicate(f"Group {grp}")
-        db.execute(
-            "INSERT INTO grp VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                sp,
-                grp,
-                _req(el, "defaultDomain"),
-                int(_req(el, "userLimit")),
-                _t(el, "groupName"),
-                _t(el, "callingLineIdName"),
-                None,
-                _t(el, "timeZone") or "America/New_York",
-                _sub(el, "contact"),
-                _sub(el, "address"),
-            ),
-        )
+        insert_group(db, sp, grp, el)
     return success_command()
+
+
+def insert_group(db: sqlite3.Connection, sp: str, grp: str, el: etree._Element) -> None:
+    """The group row of GroupAddRequest or GroupConsolidatedAddRequest (same elements), inside the caller's
+    transaction; a duplicate is refused like the real server."""
+    _need_sp(db, sp)
+    if db.execute("SELECT 1 FROM grp WHERE sp=? AND id=?", (sp, grp)).fetchone():
+        raise Duplicate(f"Group {grp}")
+    db.execute(
+        "INSERT INTO grp VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            sp,
+            grp,
+            _req(el, "defaultDomain"),
+            int(_req(el, "userLimit")),
+            _t(el, "groupName"),
+            _t(el, "callingLineIdName"),
+            None,
+            _t(el, "timeZone") or "America/New_York",
+            _sub(el, "contact"),
+            _sub(el, "address"),
+        ),
+    )
 
 
 def group_auth_modify(st: Store, el: etree._Element) -> str:

@@ -86,6 +86,20 @@ PACK_AUTH = (E("servicePackName", length=NAME_80), _AUTHQ)
 DN_RANGE = (E("minPhoneNumber", pattern=DN), E("maxPhoneNumber", pattern=DN))
 _ANY = ()  # complex content we accept without looking inside
 _PLACEMENT = ("servicePolicy", "callProcessingSliceId", "provisioningSliceId", "subscriberPartition", "preferredDataCenter")
+# A group's own elements after its ids, as GroupAddRequest and GroupConsolidatedAddRequest both declare them
+# (OCISchemaGroup.xsd).
+GROUP_BODY: tuple[E, ...] = (
+    E("defaultDomain", length=NET_ADDRESS),
+    E("userLimit", pattern=INT_POS),
+    _opt("groupName", length=NAME_80),
+    _opt("callingLineIdName", length=NAME_80),
+    _opt("timeZone", length=127),
+    _opt("locationDialingCode"),
+    _opt("contact", sub=CONTACT),
+    _opt("address", sub=ADDRESS),
+    *(_opt(n) for n in _PLACEMENT),
+    _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN),
+)
 
 SPECS: dict[str, tuple[Item, ...]] = {
     "AuthenticationRequest": (USER_ID,),
@@ -127,20 +141,7 @@ SPECS: dict[str, tuple[Item, ...]] = {
     ),
     "ServiceProviderServicePackGetListRequest": (SP,),
     "ServiceProviderServicePackGetDetailListRequest": (SP, E("servicePackName", length=NAME_80)),
-    "GroupAddRequest": (
-        SP,
-        G,
-        E("defaultDomain", length=NET_ADDRESS),
-        E("userLimit", pattern=INT_POS),
-        _opt("groupName", length=NAME_80),
-        _opt("callingLineIdName", length=NAME_80),
-        _opt("timeZone", length=127),
-        _opt("locationDialingCode"),
-        _opt("contact", sub=CONTACT),
-        _opt("address", sub=ADDRESS),
-        *(_opt(n) for n in _PLACEMENT),
-        _opt("defaultUserCallingLineIdPhoneNumber", pattern=DN),
-    ),
+    "GroupAddRequest": (SP, G, *GROUP_BODY),
     "GroupGetListInServiceProviderRequest": (
         SP,
         _opt("responseSizeLimit", pattern=INT_POS),
