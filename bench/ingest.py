@@ -2,7 +2,7 @@
 
     python -m bench.ingest read BOOK          bare fastexcel read of the sheets the pipeline reads, every
                                               sheet as strings, with the pipeline's threads (the floor)
-    python -m bench.ingest stage BOOK HOME    ingest + normalize + validate + stage (flows.migrate.stage_book)
+    python -m bench.ingest stage BOOK HOME    ingest + normalize + validate + stage (pipeline.migrate.stage_book)
     python -m bench.ingest validate BOOK HOME ``onboard validate --json BOOK`` as a whole process (start-up,
                                               imports and the JSON on stdout included), timed from outside
 
@@ -52,8 +52,8 @@ def bare_read(book: Path) -> dict[str, Any]:
 
 def stage(book: Path, home: Path) -> dict[str, Any]:
     from core.settings import Settings
-    from flows import migrate as M
-    from flows import pipeline
+    from pipeline import batch as pipeline
+    from pipeline import migrate as M
 
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)

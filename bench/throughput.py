@@ -16,8 +16,8 @@ from typing import Any
 
 from connectors.systems import OCIP_PATH, open_systems
 from core.settings import Settings
-from flows import migrate as M
-from flows import pipeline
+from pipeline import batch as pipeline
+from pipeline import migrate as M
 
 
 def run(book: Path, home: Path, latency_ms: float, concurrency: int) -> dict[str, Any]:

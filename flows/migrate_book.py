@@ -4,7 +4,7 @@ Tasks: one ``stage-book`` per book, one ``provision-chunk`` per chunk of custome
 default 500), one ``reconcile`` per book: at most one task run per 500 customers per stage. Tasks carry
 paths and ids. On the default runner a chunk runs on this process's thread pool; on a ``DaskTaskRunner``
 (``--dask ADDRESS`` or ``local:N``) chunks fan out to the workers, which talk to the systems and hand
-results back as files (``flows.migrate``): only this process writes DuckDB.
+results back as files (``pipeline.migrate``): only this process writes DuckDB.
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ from prefect.futures import PrefectFuture, wait
 
 from connectors.systems import Systems, open_systems
 from core.settings import Settings, load_settings
-from flows import migrate as M
-from flows import pipeline, progress
-from flows.interrupts import keep_cli_interrupt
-from flows.provision import SYSTEMS
-from flows.stage import Prepared
+from pipeline import batch as pipeline
+from pipeline import migrate as M
+from pipeline import progress
+from pipeline.interrupts import keep_cli_interrupt
+from pipeline.provision import SYSTEMS
+from pipeline.stage import Prepared
 from staging.outbox import admin_credentials_row
-
-_settings_override: Settings | None = None  # migrate() hands its Settings to the flow without serializing secrets
 
 
 @task(name="stage-book", cache_policy=NONE)
@@ -68,9 +67,12 @@ def migrate_book(
     workers: int | None = None,
     dask: str | None = None,
     cutover: str | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    keep_cli_interrupt()  # SIGTERM as Ctrl-C under the command line (flows.interrupts)
-    settings = _settings_override or load_settings()
+    """``settings``: the caller's (``migrate``), else the environment's. Prefect records parameters as JSON,
+    where pydantic's ``SecretStr`` is written as ``**********``: the secret key never reaches its database."""
+    keep_cli_interrupt()  # SIGTERM as Ctrl-C under the command line (pipeline.interrupts)
+    settings = settings or load_settings()
     if workers:
         settings = settings.model_copy(update={"concurrency": workers})
     opts = M.MigrateOptions(partner=partner, chunk_size=chunk_size or settings.chunk_size,
@@ -134,7 +136,7 @@ def _drive_remote(ctx: pipeline.Context, systems: Systems, work: list[tuple[str,
 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[..., None]]:
-    """Per chunk: the terminal bar (flows.progress) and a Prefect progress artifact."""
+    """Per chunk: the terminal bar (pipeline.progress) and a Prefect progress artifact."""
     done = 0
     artifact: UUID | None = None
     try:
@@ -173,7 +175,7 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     chunk's result file, which the flow loads."""
     from connectors.systems import connect
     from core.order import CustomerOrder, StepEvent
-    from flows.provision import _customer
+    from pipeline.provision import _customer
     from staging.secrets import Vault, load_key
 
     settings = load_settings()
@@ -244,17 +246,12 @@ def migrate(
 ) -> dict[str, Any]:
     """``onboard migrate``: run the flow (raises transforms.ingest.InputError for unusable input or a
     cutover in the past, staging.lock.LockedError when another run holds the data home)."""
-    global _settings_override
     M.resolve_cutover(cutover)  # fail before Prefect starts
     runner = task_runner_for(dask)
     fn = migrate_book.with_options(task_runner=runner) if runner is not None else migrate_book
-    _settings_override = settings
-    try:
-        with _shared_api(runner is not None):
-            return fn([str(p) for p in paths], partner=partner, chunk_size=chunk_size, workers=workers, dask=dask,
-                      cutover=cutover)
-    finally:
-        _settings_override = None
+    with _shared_api(runner is not None):
+        return fn([str(p) for p in paths], partner=partner, chunk_size=chunk_size, workers=workers, dask=dask,
+                  cutover=cutover, settings=settings)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Prefect flow: the nightly finance workbook, scheduled by ``onboard serve``.
 
-A thin wrapper over ``flows.nightly``: the read-back runs in chunks of customers (one task each,
+A thin wrapper over ``pipeline.nightly``: the read-back runs in chunks of customers (one task each,
 never one per row), and each run leaves two artifacts: a summary table and a link to the workbook.
 """
 
@@ -22,8 +22,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from connectors.systems import Systems, open_systems
 from core.settings import load_settings
-from flows import nightly
-from flows.pipeline import Context, open_context
+from pipeline import nightly
+from pipeline.batch import Context, open_context
 from reports.finance import Night
 
 FLOW_NAME = "nightly_finance"

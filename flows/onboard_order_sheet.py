@@ -11,10 +11,11 @@ from prefect.cache_policies import NONE
 
 from connectors.systems import Systems, open_systems
 from core.settings import load_settings
-from flows import pipeline, progress
-from flows.interrupts import keep_cli_interrupt
-from flows.pipeline import Context
-from flows.stage import Prepared, RunOptions, adopt_staged
+from pipeline import batch as pipeline
+from pipeline import progress
+from pipeline.batch import Context
+from pipeline.interrupts import keep_cli_interrupt
+from pipeline.stage import Prepared, RunOptions, adopt_staged
 
 
 @task(name="stage", cache_policy=NONE)

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from onboard.errors import EXIT_OK, UsageError, clean_errors
 from onboard.output import exit_code, help_style, print_json, print_migrate, print_nightly
+from onboard.prefect_env import configure_prefect
 
 help_style()
 # Plain help (click's layout): switches as switches, every placeholder one UPPERCASE word, defaults shown.
@@ -156,8 +157,8 @@ def plan(
     settings = _settings()
     if not Path(target).exists() and not looks_like_batch(target):
         raise UsageError(f"{target}: no such file (a batch id is 16 hex digits, as `onboard status` lists them)")
-    from flows.plan_view import plan_steps
     from onboard.views import print_plan
+    from pipeline.plan_view import plan_steps
 
     doc = plan_steps(settings, target, partner=partner, allow_pending_e911=allow_pending_e911)
     if as_json:
@@ -263,7 +264,7 @@ def report_nightly(
 ) -> None:
     """The nightly finance workbook: expected vs billed, first invoices, exceptions, changes."""
     settings = _settings()
-    from flows.nightly import report_nightly as run_report
+    from pipeline.nightly import report_nightly as run_report
 
     result = run_report(settings, date)
     if as_json:
@@ -327,6 +328,7 @@ def main(argv: list[str] | None = None) -> Any:
     # Every file this process creates (database, snapshots, reports, mail drop, simulator state and journals,
     # --errors-out workbooks) holds customer data: owner-only (DESIGN §5), whichever library writes it.
     os.umask(0o077)
+    configure_prefect()  # before any command imports flows (and Prefect)
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="onboard")
 
 

@@ -117,8 +117,8 @@ def run(
         prefetch.start()
         bar.phase("validating and staging", 1)
         held.staged = True
-        from flows import pipeline
-        from flows.stage import RunOptions
+        from pipeline import batch as pipeline
+        from pipeline.stage import RunOptions
         from staging.store import watch_home
 
         options = RunOptions(partner=partner, allow_pending_e911=allow_pending_e911, all_or_nothing=all_or_nothing,
@@ -131,8 +131,8 @@ def run(
         del raw
         bar.phase("starting Prefect", 1)
         prefetch.join()
-        from flows import progress
         from flows.onboard_order_sheet import onboard_order_sheet
+        from pipeline import progress
 
         progress.set_reporter(bar.reporter())
         try:
@@ -161,8 +161,8 @@ def refuse_if_locked(settings: Settings) -> None:
 
 
 def retry(batch: str, *, show_progress: bool) -> dict[str, Any]:
-    from flows.pipeline import retry_batch
     from onboard.progress import Progress
+    from pipeline.batch import retry_batch
 
     settings = load_settings()
     settings.external_mode()
@@ -188,8 +188,8 @@ def migrate(settings: Settings, paths: list[Path], *, partner: str | None, chunk
     with hold_home(settings.home.resolve(), "onboard migrate"), Progress(show_progress, verb="migrating") as bar:
         bar.phase("reading, validating and staging", 1)
         use_running_prefect(settings.home.resolve())
-        from flows import progress
         from flows.migrate_book import migrate as run_migrate
+        from pipeline import progress
 
         progress.set_reporter(bar.reporter())
         try:
@@ -259,7 +259,7 @@ def template(out_path: Path, *, force: bool = False) -> Path:
 
 
 def _with_store(settings: Settings, command: str) -> Any:
-    from flows.pipeline import open_context
+    from pipeline.batch import open_context
 
     return open_context(settings, command)
 
@@ -291,7 +291,7 @@ def inventory_show(npa: str, nxx: str) -> dict[str, Any]:
         doc = _inventory_doc(npa, nxx, frame)
         doc["note"] = "a run holds the data home: free numbers as of its last snapshot"
         return doc
-    from flows.stage import ensure_inventory
+    from pipeline.stage import ensure_inventory
     from staging.inventory import show
 
     with _with_store(settings, "onboard inventory show") as ctx:

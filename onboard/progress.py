@@ -2,7 +2,7 @@
 
 ``phase(name, total)`` starts a labelled phase with its total known from the start (a bar that says
 ``0/?`` for a minute tells the operator nothing); ``advance(n)`` moves it. ``reporter()`` adapts the
-``(done, total)`` callback the flows report through (``flows.progress``) to the provisioning phase, and
+``(done, total)`` callback the flows report through (``pipeline.progress``) to the provisioning phase, and
 switches to the reconciliation phase once every customer is through. The bar goes to stderr, so stdout
 stays clean for ``--json``; with ``enabled=False`` (``--json``, tests) nothing is drawn at all.
 """
@@ -59,7 +59,7 @@ class Progress:
             self._bar.update(self._task, completed=done)
 
     def reporter(self) -> Callable[[int, int], None]:
-        """The ``(done, total)`` callback of ``flows.progress``: provisioning N customers, then reconciling."""
+        """The ``(done, total)`` callback of ``pipeline.progress``: provisioning N customers, then reconciling."""
 
         def report(done: int, total: int) -> None:
             label = f"{self.verb} {total} {self.noun}"

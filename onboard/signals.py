@@ -47,7 +47,7 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 
 # Prefect's flow engine replaces the SIGTERM handler with its own (raising TerminationSignal, then minutes of
-# unwinding); a flow puts ours back when it sees this mark on the SIGINT handler (flows.interrupts).
+# unwinding); a flow puts ours back when it sees this mark on the SIGINT handler (pipeline.interrupts).
 _handler.onboard_interrupt = True  # type: ignore[attr-defined]
 
 

@@ -1,6 +1,6 @@
 """What the command line prints for the flows' plain results: the plan table.
 
-Flows report progress through ``flows.progress`` (a callback) and Prefect artifacts; drawing is here.
+Flows report progress through ``pipeline.progress`` (a callback) and Prefect artifacts; drawing is here.
 """
 
 from __future__ import annotations

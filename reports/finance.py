@@ -1,6 +1,6 @@
 """The nightly finance report's comparison, change tracking and workbook (DESIGN §8), as plain functions.
 
-``flows.nightly`` gathers the read-back into staging and calls these; the per-customer rules are the
+``pipeline.nightly`` gathers the read-back into staging and calls these; the per-customer rules are the
 one comparison of ``reports.compare``, shared with the batch reconciliation. Tonight's exceptions are
 kept in ``<home>/nightly/exceptions-<date>.parquet`` so tomorrow can say what is new, resolved or
 still open.

@@ -22,7 +22,7 @@ from staging.store import Store
 
 ID_STEPS = {"enterprise_id": "id:enterprise", "group_id": "id:group", "admin_user_id": "id:admin"}
 KIND_OF_STEP = {v: k for k, v in ID_STEPS.items()}
-RUN_CLAIM = "claim"  # flows.provision: "about to create this enterprise", written before the first request
+RUN_CLAIM = "claim"  # pipeline.provision: "about to create this enterprise", written before the first request
 
 
 # Candidates and keys are joined as registered Arrow tables: a hash join, where list_contains with a

@@ -2,7 +2,7 @@
 
 Admin credentials are queued, encrypted, one row per customer, before the admin exists in BroadWorks,
 so a crash between the two never loses the password the partner needs. They are sent together, one
-message per batch run (``flows.mail``); the rows it listed are marked sent and erased in the
+message per batch run (``pipeline.mail``); the rows it listed are marked sent and erased in the
 transaction that records that message (a ``credentials_message`` row).
 """
 

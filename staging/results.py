@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from core.keys import ticket_external_id, ticket_step
 from core.order import CustomerOrder
 from staging.store import Store
 
@@ -49,7 +50,7 @@ def record_ticket(store: Store, batch_id: str, partner_id: str, account: str, ki
 def record_tickets(store: Store, batch_id: str, order: CustomerOrder, external_ids: Mapping[str, str]) -> None:
     """One row per follow-up of the customer, with the ticket id the system gave (if any yet)."""
     for f in order.follow_ups:
-        step = "ticket:" + f.kind + (":" + f.detail if f.detail else "")
-        ext = f"{order.partner_id}:{order.account}:{f.kind}" + (f":{f.detail}" if f.detail else "")
+        step = ticket_step(f.kind, f.detail)
+        ext = ticket_external_id(order.partner_id, order.account, f.kind, f.detail)
         record_ticket(store, batch_id, order.partner_id, order.account, f.kind, f.detail, ext, external_ids.get(step),
                       f.subject)

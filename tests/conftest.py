@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from onboard.prefect_env import configure_prefect
+
+# What the command line sets before it imports flows: no telemetry, quiet logs, a long first start-up of the
+# temporary API server on a loaded machine (each test then gets its own PREFECT_HOME below).
+configure_prefect(Path(__file__).resolve().parents[1])
+
 CASES = Path(__file__).parent / "cases"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from connectors.common.errors import AuthError, ConnectorError, InDoubtError
 from connectors.common.retry import RetryStats
 from connectors.tickets.client import TicketsClient
+from core.keys import ticket_external_id, ticket_step
 from core.order import CustomerOrder, FollowUp, StepEvent, StepRecorder, StepStatus, SystemResult
 
 SYSTEM = "tickets"
@@ -22,13 +23,12 @@ _PRIORITY = {"pending_e911": "high", "e911_locations": "high"}
 
 def follow_up_step(follow_up: FollowUp) -> str:
     """Ledger step name: ``ticket:<kind>[:<detail>]``."""
-    return "ticket:" + follow_up.kind + (":" + follow_up.detail if follow_up.detail else "")
+    return ticket_step(follow_up.kind, follow_up.detail)
 
 
 def follow_up_external_id(order: CustomerOrder, follow_up: FollowUp) -> str:
     """``<partner>:<account>:<kind>[:<detail>]``: stable across runs and re-uploads."""
-    base = f"{order.partner_id}:{order.account}:{follow_up.kind}"
-    return base + (f":{follow_up.detail}" if follow_up.detail else "")
+    return ticket_external_id(order.partner_id, order.account, follow_up.kind, follow_up.detail)
 
 
 def follow_up_tags(order: CustomerOrder, follow_up: FollowUp) -> list[str]:

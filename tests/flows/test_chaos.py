@@ -36,7 +36,7 @@ MAX_ROUNDS = 14  # bound of the resume loop
 
 PLAIN_RUN = (
     "import sys; from pathlib import Path; from core.settings import load_settings; "
-    "from flows.pipeline import run_file; from flows.stage import RunOptions; s = load_settings(); "
+    "from pipeline.batch import run_file; from pipeline.stage import RunOptions; s = load_settings(); "
     "run_file(s, Path(sys.argv[1]), RunOptions(chunk_size=s.chunk_size))"
 )
 

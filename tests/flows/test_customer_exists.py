@@ -10,8 +10,8 @@ from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import sample_rows, write_xlsx
-from flows.pipeline import run_file
-from flows.stage import RunOptions
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 from transforms.plan import enterprise_id
 
@@ -60,7 +60,7 @@ def test_an_enterprise_claimed_by_another_customer_is_never_modified(sims: Sims,
     """Only the customer's own claim lets a run continue on an enterprise BroadWorks already holds: one
     claimed by another customer (data from before ids were claimed at staging) is refused, admin untouched."""
     from connectors.systems import open_systems
-    from flows.pipeline import drive_batch, open_context, stage_batch
+    from pipeline.batch import drive_batch, open_context, stage_batch
     from staging.claims import claim_enterprise
 
     book = sample_rows(2, invalid=False)

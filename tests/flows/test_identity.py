@@ -16,8 +16,8 @@ from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import Book, sample_rows, write_xlsx
-from flows.pipeline import retry_batch, run_file
-from flows.stage import RunOptions
+from pipeline.batch import retry_batch, run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -190,7 +190,7 @@ def test_an_unexpected_error_fails_one_customer_and_retry_redrives_it(sims: Sims
 
 def test_an_unexpected_error_before_the_first_request_fails_that_customer_only(
         sims: Sims, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.provision as P
+    import pipeline.provision as P
 
     book = sample_rows(3, invalid=False)
     victim = str(book.rows["Customers"][0][1])

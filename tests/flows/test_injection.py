@@ -7,10 +7,10 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from data.samples.generate import sample_rows, write_xlsx
-from flows.nightly import report_nightly
-from flows.pipeline import run_file
-from flows.stage import RunOptions
 from onboard import commands
+from pipeline.batch import run_file
+from pipeline.nightly import report_nightly
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 
 CORPUS = ['=HYPERLINK("http://evil.example","click")', "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3", "\tTabbed Co"]

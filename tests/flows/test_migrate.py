@@ -27,9 +27,9 @@ from connectors.broadworks.state import read_back
 from connectors.systems import open_systems
 from core.settings import SIM_SECRET, SIM_USER, Settings
 from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
-from flows import migrate as M
-from flows import pipeline
 from flows.migrate_book import migrate
+from pipeline import batch as pipeline
+from pipeline import migrate as M
 from tests.flows.conftest import Sims, settings_for
 from tests.flows.mailbox import credential_files, logins_in, read_message
 from transforms.ingest import InputError

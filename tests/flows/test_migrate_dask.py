@@ -15,9 +15,9 @@ from prefect.testing.utilities import prefect_test_harness
 from connectors.systems import Systems
 from core.settings import Settings
 from data.samples.generate import write_big_book
-from flows import migrate as M
-from flows import pipeline
 from flows.migrate_book import _FileOutbox, migrate
+from pipeline import batch as pipeline
+from pipeline import migrate as M
 from tests.flows.mailbox import credential_files, logins_in, read_message
 from tests.flows.test_migrate import _assert_exactly_once, _task_runs
 

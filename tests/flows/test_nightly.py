@@ -1,6 +1,6 @@
 """The nightly finance report against customers onboarded by the plain pipeline (no Prefect).
 
-Four sample customers go through ``flows.pipeline.run_file`` once per module into a template data home
+Four sample customers go through ``pipeline.batch.run_file`` once per module into a template data home
 (staging and the simulators' state files); each test gets its own copy, then breaks billing the way
 finance would find it broken (on the billing simulator's state file: its API offers no delete).
 """
@@ -26,9 +26,9 @@ from core.order import BILL_ENTERPRISE, BILL_GROUP, CustomerOrder
 from core.settings import Settings
 from data.catalog import load_catalog
 from data.samples.generate import Book, sample_rows, write_xlsx
-from flows import nightly
-from flows.pipeline import open_context, run_file
-from flows.stage import RunOptions
+from pipeline import nightly
+from pipeline.batch import open_context, run_file
+from pipeline.stage import RunOptions
 from reports import compare, finance
 
 DAY = date(2026, 4, 15)  # bill runs on the 1st: the last was 2026-04-01, the coming one is 2026-05-01

@@ -17,9 +17,9 @@ from core.errors import UsageError
 from core.settings import ConfigError, Settings
 from data.samples.generate import write_xlsx
 from flows.nightly_finance import SUMMARY_KEY, WORKBOOK_KEY, nightly_deployment, nightly_finance
-from flows.pipeline import run_file
-from flows.stage import RunOptions
 from onboard.serve import check_schedule, healthy, port_in_use, prefect_server
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
 from reports import compare
 from tests.flows.test_nightly import DAY, STARTS, delete_billing_account, expected_mrc, sample_book
 

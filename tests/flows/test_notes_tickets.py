@@ -18,8 +18,8 @@ from connectors.broadworks.client import OcipClient
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.tickets.client import Ticket, TicketsClient
 from core.settings import SIM_SECRET, SIM_USER
-from flows.pipeline import run_file
-from flows.stage import RunOptions
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 
 

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from core.order import BILL_GROUP
 from data.catalog import load_catalog
-from flows.reconcile import EXCEPTION_COLUMNS, exception_rows
+from pipeline.reconcile import EXCEPTION_COLUMNS, exception_rows
 from reports import compare
 from reports.finance import assemble
 from reports.reconciliation import tie_out, write_reconciliation

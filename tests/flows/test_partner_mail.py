@@ -12,8 +12,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from data.samples.generate import sample_rows, write_xlsx
-from flows.pipeline import retry_batch, run_file
-from flows.stage import RunOptions
+from pipeline.batch import retry_batch, run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 from tests.flows.mailbox import all_logins
 

@@ -16,8 +16,8 @@ from connectors.common.simhttp import Faults
 from connectors.tickets.client import TicketsClient
 from core.order import BILL_ENTERPRISE, BILL_GROUP
 from core.settings import SIM_SECRET, SIM_USER
-from flows.pipeline import retry_batch, run_file
-from flows.stage import RunOptions
+from pipeline.batch import retry_batch, run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for, start_sims
 from tests.support.ocip_schema import validate_document
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from data.samples.generate import sample_rows, write_xlsx
-from flows.pipeline import run_file
-from flows.plan_view import plan_steps
-from flows.stage import RunOptions
+from pipeline.batch import run_file
+from pipeline.plan_view import plan_steps
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
 from tests.flows.test_identity import plans, renamed
 

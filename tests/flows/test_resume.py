@@ -21,9 +21,9 @@ from connectors.billing.provision import CUSTOMER_PACKAGES, ENTERPRISE_PACKAGE
 from connectors.broadworks.commands import to_bw_dn
 from connectors.systems import start_simulators
 from core.settings import load_settings
-from flows.pipeline import retry_batch, run_file
-from flows.plan_view import plan_steps
-from flows.stage import RunOptions
+from pipeline.batch import retry_batch, run_file
+from pipeline.plan_view import plan_steps
+from pipeline.stage import RunOptions
 from staging.snapshot import read_batch
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "orders-sample.xlsx"
@@ -154,13 +154,13 @@ def _run() -> dict[str, Any]:
 
 def test_half_staged_batch_is_planned_on_resume(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed after the batch row was committed but before the plans: the resume must plan, not skip."""
-    import flows.stage
+    import pipeline.stage
 
     def killed(*_: object, **__: object) -> None:
         raise KeyboardInterrupt  # a BaseException: committed work stays, like SIGKILL between transactions
 
     with monkeypatch.context() as m:
-        m.setattr(flows.stage, "plan_valid", killed)  # planning, after the batch row was committed
+        m.setattr(pipeline.stage, "plan_valid", killed)  # planning, after the batch row was committed
         with pytest.raises(KeyboardInterrupt):
             _run()
     result = _run()

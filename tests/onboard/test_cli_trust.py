@@ -275,9 +275,9 @@ def test_a_stale_announcement_or_a_dead_configured_server(isolated_home: Path, m
 def test_migrate_bar_moves_per_customer_and_shows_reconciling(isolated_home: Path) -> None:
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows import progress
     from flows.migrate_book import migrate
     from onboard.settings import Settings
+    from pipeline import progress
 
     book = write_big_book(isolated_home.parent / "book.xlsx", 12, 2, start="2030-01-01")
     bar = Progress(False, verb="migrating")

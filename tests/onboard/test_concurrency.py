@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import load_settings
-from flows.pipeline import run_file
-from flows.stage import RunOptions
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
 from staging.lock import LockedError, RunLock
 from staging.store import Store
 
@@ -127,7 +127,7 @@ def test_stale_lock_after_a_crash_is_free_and_helpers_do_not_block(
 def test_two_plain_runs_at_once_one_waits_out(isolated_home: Path) -> None:
     """Two runs started together: exactly one works, the other is refused before touching anything."""
     code = ("import sys; from pathlib import Path; from core.settings import load_settings; "
-            "from flows.pipeline import run_file; from flows.stage import RunOptions; from staging.lock import LockedError\n"
+            "from pipeline.batch import run_file; from pipeline.stage import RunOptions; from staging.lock import LockedError\n"
             "try:\n    run_file(load_settings(), Path(sys.argv[1]), RunOptions())\n"
             "except LockedError as e:\n    print('LOCKED', e); sys.exit(2)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ONBOARD_SIM_LATENCY_MS": "20"}
@@ -147,7 +147,7 @@ def test_status_shows_progress_during_a_run(isolated_home: Path) -> None:
     from onboard import commands
 
     code = ("import sys; from pathlib import Path; from core.settings import load_settings; "
-            "from flows.pipeline import run_file; from flows.stage import RunOptions; "
+            "from pipeline.batch import run_file; from pipeline.stage import RunOptions; "
             "run_file(load_settings(), Path(sys.argv[1]), RunOptions())")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ONBOARD_SIM_LATENCY_MS": "30", "ONBOARD_CONCURRENCY": "2"}
     run = subprocess.Popen([sys.executable, "-c", code, str(SAMPLE)], cwd=ROOT, env=env, stderr=subprocess.PIPE,

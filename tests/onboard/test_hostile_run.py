@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from data.samples.generate import sample_rows, write_xlsx
-from flows.pipeline import run_file
-from flows.stage import RunOptions
 from onboard import commands
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for, start_sims
 
 LONG = "Long Name " * 30  # 300 characters: BroadWorks would truncate it, billing refuses it

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.ids import claim_ids
+from pipeline.ids import claim_ids
 from staging.store import Store
 from transforms.normalize import _key_of
 from transforms.plan import MAX_ID_BYTES, assign_customer_ids, customer_ids
@@ -23,7 +23,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _stage(store: Store, batch: str, names: list[str], partner: str = "p") -> dict[str, dict[str, str]]:
-    """What ``flows.stage.prepare`` does for ids: customers rows, then ``claim_ids`` in file order."""
+    """What ``pipeline.stage.prepare`` does for ids: customers rows, then ``claim_ids`` in file order."""
     keys = [_key_of(n) for n in names]
     store.insert("customers", pd.DataFrame({"batch_id": batch, "partner_id": partner, "account_key": keys,
                                             "account": names, "row": range(2, 2 + len(names)), "status": "valid"}),

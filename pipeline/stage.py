@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from core.keys import account_key
 from data.partners import Partner, load_partners
-from flows.ids import claim_ids
+from pipeline.ids import claim_ids
 from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
@@ -88,7 +88,7 @@ def prepare(
 ) -> Prepared:
     """Stage one order. ``defer_plans_to`` (migrations): instead of planning every customer now, keep the
     valid customers' normalized rows as Parquet in ``defer_plans_to/<batch>/`` and let each chunk be
-    planned just before it is provisioned (``flows.migrate.plan_chunk``): a 100k-customer book is staged
+    planned just before it is provisioned (``pipeline.migrate.plan_chunk``): a 100k-customer book is staged
     in seconds and its plans are built while the connectors wait on the network."""
     files = input_files([path])
     if not files:

@@ -23,7 +23,7 @@ from connectors.common.errors import ConnectorError
 from connectors.systems import Systems, open_systems
 from core.errors import UsageError
 from core.settings import Settings
-from flows.pipeline import Context, open_context
+from pipeline.batch import Context, open_context
 from reports.finance import (
     BILLED_NOT_PROVISIONED,
     OPEN_TICKET,

@@ -28,10 +28,10 @@ from connectors.systems import Systems
 from core.keys import account_key
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
-from flows import pipeline
-from flows.ids import claim_ids
-from flows.provision import SYSTEMS
-from flows.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
+from pipeline import batch as pipeline
+from pipeline.ids import claim_ids
+from pipeline.provision import SYSTEMS
+from pipeline.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
 from staging import inventory, plan_rows
 from staging.batches import get_batch, set_batch
 from staging.claims import claim_enterprise
@@ -237,7 +237,7 @@ def _write_json(path: Path, payload: Any) -> None:
 def load_chunk_result(ctx: pipeline.Context, systems: Systems, batch_id: str, result_path: Path) -> dict[str, Any]:
     """Ledger events, queued admin credentials and external ids a worker sent back -> staging."""
     from core.order import CustomerOrder, StepEvent, SystemResult
-    from flows.provision import _record_results
+    from pipeline.provision import _record_results
 
     outbox = result_path.with_name(result_path.name.replace(".out.json", ".outbox.jsonl"))
     load_outbox(ctx, batch_id, outbox)

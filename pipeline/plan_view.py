@@ -23,10 +23,11 @@ from connectors.broadworks import plan_services
 from connectors.broadworks.provision import steps_with_work
 from connectors.tickets.provision import follow_up_step
 from core.errors import UsageError
+from core.keys import ticket_step
 from core.order import CustomerOrder
 from core.settings import Settings
 from data.partners import load_partners, resolve_partner
-from flows.stage import RunOptions, partner_of
+from pipeline.stage import RunOptions, partner_of
 from staging.batches import batch_id as make_batch_id
 from staging.batches import input_files
 from staging.ids import SnapshotClaims
@@ -130,7 +131,7 @@ def _document(batch: str, partner: str, staged: bool, plans: Iterable[dict[str, 
             by_system[system] += len(items)
         customers.append({"account": order.account, "steps": left})
     for account, ticket in routing:  # held customers that ordered SIP Trunking get their ticket anyway
-        step = "ticket:" + ticket["kind"]
+        step = ticket_step(ticket["kind"])
         status, error = ledger.get((account, "tickets", step), ("pending", None))
         if status != "done":
             by_system["tickets"] += 1
@@ -159,7 +160,7 @@ def _staged(staged: StagedBatch | None, batch: str, partners_file: Path, ocip_re
 
 def _reserve_in_memory(frames: Mapping[str, pd.DataFrame], keys: list[str], free: pd.DataFrame
                        ) -> tuple[dict[str, list[NumberGrant]], dict[str, list[tuple[str, str, int]]]]:
-    """What ``flows.stage._reserve`` would give, taken from a local copy of the free numbers."""
+    """What ``pipeline.stage._reserve`` would give, taken from a local copy of the free numbers."""
     wanted = set(keys)
     grants = own_number_grants(frames.get("Numbers"), wanted)
     backorders: dict[str, list[tuple[str, str, int]]] = defaultdict(list)

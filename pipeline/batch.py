@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from connectors.systems import Systems, open_systems
+from core.keys import ticket_external_id, ticket_step
 from core.order import StepEvent
 from core.settings import Settings
 from data.partners import PartnerError, load_partners, resolve_partner
-from flows.mail import queue_batch_summary, send_outbox
-from flows.provision import SYSTEMS, provision_accounts
-from flows.reconcile import reconcile
-from flows.stage import Prepared, RunOptions, prepare
+from pipeline.mail import queue_batch_summary, send_outbox
+from pipeline.provision import SYSTEMS, provision_accounts
+from pipeline.reconcile import reconcile
+from pipeline.stage import Prepared, RunOptions, prepare
 from reports.error_workbook import write_error_workbook
 from staging import results
 from staging.batches import batch_id as make_batch_id
@@ -85,17 +86,17 @@ def route_held(ctx: Context, systems: Systems, prepared: Prepared) -> None:
     """Held customers that ordered SIP Trunking get their trunking-request ticket."""
     ledger = LedgerBuffer(prepared.batch_id)
     for r in prepared.routing:
-        external_id = f"{prepared.partner.partner_id}:{r['account']}:{r['kind']}"
-        ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "pending"))
+        external_id = ticket_external_id(prepared.partner.partner_id, r["account"], r["kind"])
+        ledger(StepEvent(r["account"], "tickets", ticket_step("trunking"), "pending"))
         ticket_id, _ = systems.tickets.ensure_ticket(external_id, r["subject"], r["body"], tags=["trunking"])
-        ledger(StepEvent(r["account"], "tickets", "ticket:trunking", "done", external_id=str(ticket_id)))
+        ledger(StepEvent(r["account"], "tickets", ticket_step("trunking"), "done", external_id=str(ticket_id)))
         results.record_ticket(ctx.store, prepared.batch_id, prepared.partner.partner_id, r["account"], "trunking", "",
                               external_id, str(ticket_id), r["subject"])
     ledger.flush(ctx.store)
 
 
 def finish_batch(ctx: Context, systems: Systems, batch_id: str) -> dict[str, Any]:
-    # provisioning of the run is over: the partner gets its admin logins, all in one message (flows.mail)
+    # provisioning of the run is over: the partner gets its admin logins, all in one message (pipeline.mail)
     send_outbox(ctx.store, ctx.vault, systems.mailer, batch_id, ctx.settings.mail_from)
     report = reconcile(ctx.store, systems, batch_id, ctx.home, concurrency=ctx.settings.concurrency)
     left = incomplete_accounts(ctx.store, batch_id, SYSTEMS)
@@ -130,7 +131,7 @@ def write_partner_files(ctx: Context, batch_id: str, report: Path) -> Path | Non
 
 
 def notify_partner(ctx: Context, systems: Systems, batch_id: str, counts: dict[str, int], files: list[Path]) -> None:
-    """The partner's batch summary mail (flows.mail: sent once per run with something new to say)."""
+    """The partner's batch summary mail (pipeline.mail: sent once per run with something new to say)."""
     batch = get_batch(ctx.store, batch_id)
     try:
         partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]) if batch else None)
