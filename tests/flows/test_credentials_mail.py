@@ -126,7 +126,7 @@ def test_a_failed_send_keeps_the_credentials_sealed_for_the_next_run(
     def down(store, vault, mailer, batch_id, mail_from):  # type: ignore[no-untyped-def]
         return real_send(store, vault, _Down(), batch_id, mail_from)
 
-    monkeypatch.setattr("pipeline.pipeline.send_outbox", down)
+    monkeypatch.setattr("pipeline.batch.send_outbox", down)
     book = write_xlsx(sample_rows(3, invalid=False), tmp_path / "o.xlsx")
     settings = settings_for(isolated_home, sims)
     res = run_file(settings, book, RunOptions())
@@ -137,7 +137,7 @@ def test_a_failed_send_keeps_the_credentials_sealed_for_the_next_run(
     steps = _staged(isolated_home, "SELECT status FROM ledger WHERE system = 'mail' AND step = 'admin_credentials'", [])
     assert [s[0] for s in steps] == ["failed"] * 3
 
-    monkeypatch.setattr("pipeline.pipeline.send_outbox", real_send)
+    monkeypatch.setattr("pipeline.batch.send_outbox", real_send)
     retry_batch(settings, res["batch"])
     [path] = credential_files(isolated_home)
     logins = logins_in(read_message(path))
