@@ -21,6 +21,21 @@ CUSTOMER_PACKAGES = ("BroadWorks Group", "RetailRates")
 AUTO_PACKAGES = (ENTERPRISE_PACKAGE, *CUSTOMER_PACKAGES)
 
 
+# Order kinds (issue 19, DESIGN §3): one Customers row is one order of one of these kinds.
+NEW_CUSTOMER = "new_customer"  # an enterprise + group 1 + two billing accounts
+NEW_GROUP = "new_group"  # another group (location) under an existing enterprise + one customer account
+ADD_SERVICES = "add_services"  # packages (and DIDs) added to an existing group and its customer account
+ORDER_KINDS = (NEW_CUSTOMER, NEW_GROUP, ADD_SERVICES)
+
+
+def order_key(account_key: str, kind: str, fingerprint: str) -> str:
+    """The identity of one ORDER (ledger, re-send detection): a new customer is its account key, a
+    follow-on order is ``<account key>#<kind>#<fingerprint, 8 hex>`` (many follow-ons per account)."""
+    if kind == NEW_CUSTOMER:
+        return account_key
+    return f"{account_key}#{kind}#{fingerprint[:8]}"
+
+
 def enterprise_account_name(account: str) -> str:
     """The billing owner account of a customer: "<Account Name> Enterprise" (DESIGN §6)."""
     return f"{account} Enterprise"
@@ -65,6 +80,7 @@ class PackageLine:
     nrc: float
     services: tuple[BroadWorksService, ...] = ()
     notes: str = ""
+    effective_date: str = ""  # ISO date the billing package starts (blank: the order's billing start)
 
 
 @dataclass(frozen=True)
@@ -113,11 +129,31 @@ class CustomerOrder:
     follow_ups: tuple[FollowUp, ...] = ()
     notes: str = ""
     batch_id: str = ""
+    # Follow-on orders (issue 19). ``enterprise_account``: the Account Name of the New Customer that owns
+    # the enterprise (its billing "<Name> Enterprise" account); the account itself for a new customer.
+    order_kind: str = NEW_CUSTOMER
+    enterprise_account: str = ""
+    create_admin: bool = False
+    existing_account: str = ""  # Add Services: the group's Account Name as first onboarded (its billing name)
+    # What BroadWorks must hold once this order is in, as cumulative package lines: every order of this
+    # group so far (``group_packages``) and of every group of the enterprise (``enterprise_packages``).
+    # Authorizations are raised to cover them, never lowered. Empty for a new customer: its own lines.
+    group_packages: tuple[PackageLine, ...] = ()
+    enterprise_packages: tuple[PackageLine, ...] = ()
     portal_password: str = field(default="", repr=False, compare=False)
 
     @property
     def seats(self) -> int:
         return sum(p.quantity for p in self.packages if p.seat)
+
+    @property
+    def follow_on(self) -> bool:
+        return self.order_kind != NEW_CUSTOMER
+
+    @property
+    def owner_account(self) -> str:
+        """The Account Name the enterprise (and its billing owner account) was made for."""
+        return self.enterprise_account or self.account
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the portal password is left out on purpose."""
@@ -130,15 +166,20 @@ class CustomerOrder:
         def addr(a: Mapping[str, Any]) -> Address:
             return Address(**a)
 
+        def lines(items: Any) -> tuple[PackageLine, ...]:
+            return tuple(
+                PackageLine(**{**p, "services": tuple(BroadWorksService(**s) for s in p.get("services", ()))})
+                for p in items or ()
+            )
+
         return cls(
             **{
                 **{k: v for k, v in d.items() if k not in _NESTED and k != "portal_password"},
                 "address": addr(d["address"]),
                 "emails": tuple(d["emails"]),
-                "packages": tuple(
-                    PackageLine(**{**p, "services": tuple(BroadWorksService(**s) for s in p.get("services", ()))})
-                    for p in d["packages"]
-                ),
+                "packages": lines(d["packages"]),
+                "group_packages": lines(d.get("group_packages")),
+                "enterprise_packages": lines(d.get("enterprise_packages")),
                 "numbers": tuple(Number(**n) for n in d.get("numbers", ())),
                 "e911": tuple(
                     Location(name=e["name"], address=addr(e["address"]), main_number=e["main_number"])
@@ -150,7 +191,7 @@ class CustomerOrder:
         )
 
 
-_NESTED = {"address", "emails", "packages", "numbers", "e911", "follow_ups"}
+_NESTED = {"address", "emails", "packages", "numbers", "e911", "follow_ups", "group_packages", "enterprise_packages"}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
 from core.order import CustomerOrder, Provisioner, StepEvent, SystemResult
+from pipeline import follow_on
 from staging import inventory, plan_rows, results
 from staging.claims import Claims
+from staging.follow_on import reject_order
 from staging.ledger import LedgerBuffer, done_steps
 from staging.orders import load_plans
 from staging.outbox import Outbox
@@ -35,7 +37,10 @@ class ChunkResult:
 
 
 def _refused(order: CustomerOrder, systems: Systems, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
-    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free."""
+    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free.
+    A follow-on order claims no enterprise: what it builds on must exist (``pipeline.follow_on.refused``)."""
+    if order.follow_on:
+        return follow_on.refused(order, systems, record)
     if claims.claimed(order):
         return None
     if claims.claimed_by_other(order) or enterprise_exists(systems.broadworks, order.enterprise_id):
@@ -187,8 +192,13 @@ def provision_accounts(
             results = fut.result()
             try:
                 _record_results(store, batch_id, order, results)
-                if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
+                code = next((c for r in results for c in follow_on.RUN_TIME_CODES
+                             if r.error and r.error.startswith(c + ":")), None)
+                if code == "CUSTOMER_EXISTS":
                     _reject(store, batch_id, order)
+                elif code is not None:
+                    inventory.release(store, batch_id, order.account)
+                    reject_order(store, batch_id, order.account, code, next(r.error or "" for r in results))
             except Exception as exc:  # this customer fails, the chunk goes on
                 results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
             for r in results:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,24 @@ import pyarrow.parquet as pq
 
 from core.keys import account_key
 from data.partners import Partner, load_partners
-from pipeline.ids import claim_ids
+from pipeline import follow_on
+from pipeline.ids import claim_follow_on_ids, claim_ids
 from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
+from staging.follow_on import earlier_follow_on_keys
 from staging.ledger import mark_in_doubt_pending
 from staging.orders import save_plans, stage_findings, stage_rows
 from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
+from transforms.follow_on import share_enterprise_lines
 from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import isin
 from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
 from validators.check import check_order, plan_valid
+from validators.findings import findings_frame
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -101,12 +105,20 @@ def prepare(
     ensure_inventory(store)
     # Migrations are checked against the inventory too: a specific number that is not free is
     # DID_NOT_AVAILABLE for them as for any order (issue 15).
-    checked = check_order(raw, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
+    existing = {**existing_customers(store, partner.partner_id, exclude_batch=bid),
+                **earlier_follow_on_keys(store, partner.partner_id, exclude_batch=bid)}  # issue 19: order keys
+    checked = check_order(raw, existing=existing,
                           inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
                           all_or_nothing=options.all_or_nothing, migration=options.migration)
     result, frames, findings = checked.result, checked.frames, checked.findings
     held, valid_keys = set(checked.held), checked.valid
     cust = frames["Customers"]
+    # follow-on orders: what each builds on (earlier batches' plans); one with none is held with its code
+    screened = follow_on.screen(store, partner.partner_id, bid, cust, valid_keys)
+    if screened.missing:
+        held |= set(screened.missing)
+        valid_keys = [k for k in valid_keys if k not in screened.missing]
+        findings = pd.concat([findings, findings_frame(screened.findings)], ignore_index=True)
     deferred = defer_plans_to is not None and options.migration
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-inputs") as side:
         # Parquet (Arrow) and DuckDB both work without the GIL: write the plan inputs beside the loads.
@@ -119,6 +131,7 @@ def prepare(
                              vault, seal=not deferred, cutover=options.cutover if options.migration else None)
             stage_rows(store, bid, frames, set(valid_keys))
             stage_findings(store, bid, findings)
+            follow_on.mark(store, bid, cust, valid_keys, result.fingerprints, screened.bases)
         if saved is not None:
             saved.result()
     if deferred:
@@ -126,8 +139,14 @@ def prepare(
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
         return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
     grants, backorders = _reserve(store, bid, partner, frames, valid_keys, options)
-    ids = claim_ids(store, bid, partner.partner_id, cust, valid_keys)  # decided and claimed before any send
-    plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids, cutover=options.cutover)
+    new = [k for k in valid_keys if k not in screened.bases]
+    ids = claim_ids(store, bid, partner.partner_id, cust, new)  # decided and claimed before any send
+    ids |= claim_follow_on_ids(store, bid, partner.partner_id, screened.rows, screened.bases)
+    checked = replace(checked, valid=valid_keys)
+    received = follow_on.received_date((get_batch(store, bid) or {}).get("received_at"))
+    plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids, cutover=options.cutover,
+                       follow_on=screened.bases, received=received)
+    share_enterprise_lines(plans)
     with store.transaction():
         save_plans(store, bid, plans, options.chunk_size)
         _plan_totals(store, bid, plans)

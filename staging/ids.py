@@ -68,6 +68,10 @@ class Claims:
     def give(self, some_id: str) -> None:
         self._given.add(some_id)
 
+    def handed_out(self, some_id: str) -> bool:
+        """Handed out by this staging (not committed yet)."""
+        return some_id in self._given
+
 
 def load_claims(store: Store, partner_id: str, keys: list[str], candidates: list[str]) -> Claims:
     """Claims relevant to staging the customers ``keys`` of ``partner_id``.
@@ -98,13 +102,21 @@ def load_claims(store: Store, partner_id: str, keys: list[str], candidates: list
     return claims
 
 
+def group_id_taken(store: Store, group_id: str) -> bool:
+    """Was this group id ever claimed (by any customer or group)? Group ids of New Groups are checked
+    across enterprises too: stricter than BroadWorks needs, and never a reason to share one."""
+    return bool(store.scalar(
+        "SELECT count(*) FROM ledger WHERE system = 'broadworks' AND step = 'id:group' AND external_id = ?",
+        [group_id]))
+
+
 def record_ids(store: Store, batch_id: str, accounts: Mapping[str, str], ids: Mapping[str, Mapping[str, str]]) -> None:
     """Claim ``ids`` (by account key) for the batch; ``accounts`` maps each key to its name as written."""
     now = datetime.now(UTC)
     rows = [
         {"batch_id": batch_id, "account": accounts[key], "system": "broadworks", "step": step, "status": "done",
          "attempts": 1, "external_id": ids[key][kind], "error": None, "updated_at": now}
-        for key in ids for kind, step in ID_STEPS.items()
+        for key in ids for kind, step in ID_STEPS.items() if ids[key].get(kind)  # a New Group may have no admin
     ]
     if not rows:
         return

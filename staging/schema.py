@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS customers (
     nrc DOUBLE,
     seats INTEGER,
     password_enc VARCHAR,               -- Fernet token, never clear text
+    order_kind VARCHAR,                 -- new_customer (NULL: before issue 19) | new_group | add_services
+    order_key VARCHAR,                  -- core.order.order_key: the identity of the order (re-send detection)
     PRIMARY KEY (batch_id, account_key)
 );
 CREATE TABLE IF NOT EXISTS package_lines (

@@ -23,6 +23,7 @@ from transforms import values as V
 from transforms.e911 import parse_notes_e911
 from transforms.findings import Finding
 from transforms.ingest import RawOrder
+from transforms.order_kinds import normalize_customers
 
 Parser = Callable[[str], V.Result]
 
@@ -217,8 +218,9 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
             sheets[sheet.name] = empty_frame(sheet)
             continue
         frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
-        for c in sheet.columns:
-            frame[c.key] = frame[c.key].astype("str").str.strip()
+        for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
+            frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
+                            else pd.Series("", index=frame.index, dtype="str"))
         ctx = _Ctx(sheet, frame, findings)
         _NORMALIZERS[sheet.name](ctx, catalog)
         frame = ctx.frame
@@ -245,6 +247,7 @@ def _customers(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("time_zone", V.time_zone)
     ctx.apply("billing_start_date", V.date_text)
     ctx.apply("billing_type", V.billing_type)
+    normalize_customers(f)
 
 
 def _locations(ctx: _Ctx, catalog: Catalog) -> None:
@@ -266,6 +269,7 @@ def _packages(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("order_type", ot)
     ctx.apply_pair("package", "order_type", pkg)
     ctx.quantity()
+    ctx.apply("effective_date", V.date_text)
 
 
 def _dids(ctx: _Ctx, catalog: Catalog) -> None:

@@ -16,8 +16,10 @@ import pandas as pd
 
 from data.catalog import Catalog
 from data.partners import Partner
+from transforms.follow_on import FollowOnBase, finish_plan
 from transforms.follow_ups import CustomerRows
 from transforms.follow_ups import follow_ups as build_follow_ups
+from transforms.order_kinds import yes
 
 MAX_ID_BYTES = 30
 
@@ -66,6 +68,17 @@ def customer_ids(partner_id: str, account: str, key: str, attempt: int = 0) -> d
         "group_id": derive_id(partner_id, account, suffix=tag + "_G1"),
         "admin_user_id": derive_id(partner_id, account, suffix=tag + "_admin"),
     }
+
+
+def group_ids(partner_id: str, enterprise_account: str, account: str, key: str, attempt: int = 0,
+              admin: bool = False) -> dict[str, str]:
+    """A New Group's group id (and admin id when it gets one), derived from partner, enterprise account and
+    its own account; ``attempt`` > 0 adds the same kind of deterministic suffix as ``customer_ids``."""
+    tag = ""
+    if attempt:
+        tag = "_" + hashlib.sha256(f"{partner_id}\0{key}\0group\0{attempt}".encode()).hexdigest()[:4]
+    return {"group_id": derive_id(partner_id, enterprise_account, account, suffix=tag + "_G"),
+            "admin_user_id": derive_id(partner_id, enterprise_account, account, suffix=tag + "_admin") if admin else ""}
 
 
 def likely_ids(partner_id: str, customers: Sequence[tuple[str, str]], attempts: int = 3) -> list[str]:
@@ -175,6 +188,10 @@ class PlanInputs:
     # by account key: the ids staging claimed (``assign_customer_ids``); a key missing here gets the
     # plain derived ids (a preview that claims nothing, e.g. ``onboard plan``)
     ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # follow-on orders (issue 19): what each builds on, by account key (``transforms.follow_on.resolve``),
+    # and the date the batch was received (ISO), the default effective date of their package lines
+    follow_on: Mapping[str, FollowOnBase] = field(default_factory=dict)
+    received: str = ""
 
 
 def _records(frame: pd.DataFrame | None, keys: set[str]) -> dict[str, list[dict[str, Any]]]:
@@ -238,6 +255,7 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
                     "nrc": pkg.nrc,
                     "services": [{"kind": kind, "name": name} for kind, name in pkg.services],
                     "notes": _s(p, "notes"),
+                    "effective_date": _s(p, "effective_date"),
                 }
             )
         seats = sum(int(line["quantity"]) for line in lines if line["seat"])
@@ -282,7 +300,12 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             "follow_ups": follow_ups,
             "notes": _s(c, "notes"),
             "batch_id": inputs.batch_id,
+            "order_kind": "new_customer",
+            "enterprise_account": account,
+            "create_admin": yes(c.get("create_admin")),
         }
+        if k in inputs.follow_on:
+            finish_plan(plans[k], inputs.follow_on[k], inputs.received)
     return plans
 
 

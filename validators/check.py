@@ -17,6 +17,7 @@ import pandas as pd
 from core.keys import account_key
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
+from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
 from transforms.normalize import normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
@@ -63,8 +64,10 @@ def plan_valid(checked: Checked, partner: Partner, batch_id: str, *,
                numbers: Mapping[str, list[NumberGrant]] | None = None,
                backorders: Mapping[str, list[tuple[str, str, int]]] | None = None,
                ids: Mapping[str, Mapping[str, str]] | None = None, cutover: str | None = None,
-               catalog: Catalog | None = None) -> dict[str, dict[str, object]]:
+               catalog: Catalog | None = None, follow_on: Mapping[str, FollowOnBase] | None = None,
+               received: str = "") -> dict[str, dict[str, object]]:
     """Plans of the valid customers (account key -> plan dict in ``core.order.CustomerOrder``'s shape)."""
     return build_plans(checked.frames, checked.valid, PlanInputs(
         partner, catalog or load_catalog(), batch_id, numbers=dict(numbers or {}), backorders=dict(backorders or {}),
-        pending_e911=checked.pending_e911, cutover=cutover, ids=ids or {}))
+        pending_e911=checked.pending_e911, cutover=cutover, ids=ids or {}, follow_on=follow_on or {},
+        received=received))

@@ -21,9 +21,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from connectors.billing import follow_on
 from connectors.billing.client import BillingClient, Cond, Item
 from connectors.common.errors import ConnectorError, InDoubtError, TerminalError
 from core.order import (
+    ADD_SERVICES,
     BILL_ENTERPRISE,
     CUSTOMER_PACKAGES,
     ENTERPRISE_PACKAGE,
@@ -82,7 +84,10 @@ def package_key(item: Mapping[str, Any]) -> PackageKey:
 
 def wanted_customer_packages(order: CustomerOrder) -> list[PackageKey]:
     start = order.billing_start
-    return [(p, 1, start) for p in CUSTOMER_PACKAGES] + [(line.billing_package, line.quantity, start) for line in order.packages]
+    if order.follow_on:
+        return follow_on.wanted_packages(order)
+    return [(p, 1, start) for p in CUSTOMER_PACKAGES] + [
+        (line.billing_package, line.quantity, line.effective_date or start) for line in order.packages]
 
 
 def find_partner(client: BillingClient, partner_id: str) -> Item | None:
@@ -165,6 +170,9 @@ class BillingProvisioner:
         fresh: set[int] = set()
         try:
             partner = run(STEP_PARTNER, lambda: str(self.ensure_partner(order.partner_id, order.partner_name)))
+            if order.follow_on:
+                self._follow_on(order, run, int(partner), bill_enterprise, fresh)
+                return SystemResult(order.account, SYSTEM, "done", self._external_ids(ids))
             ent = run(STEP_ENTERPRISE, lambda: self._ensure_enterprise(order, int(partner), fresh))
             run(
                 STEP_ENTERPRISE_PACKAGE,
@@ -183,6 +191,20 @@ class BillingProvisioner:
             # Terminal: every message the system gave; transient ones ran out of tries (retry later).
             return SystemResult(order.account, SYSTEM, "failed", self._external_ids(ids), error=str(exc))
         return SystemResult(order.account, SYSTEM, "done", self._external_ids(ids))
+
+    def _follow_on(self, order: CustomerOrder, run: Callable[..., str], partner: int, bill_enterprise: bool,
+                   fresh: set[int]) -> None:
+        """New Group / Add Services (``follow_on``): the enterprise account is found, never made; the
+        enterprise package and (billed by the enterprise) its contact are already there."""
+        ent = run(STEP_ENTERPRISE, lambda: follow_on.find_enterprise(self.client, order, partner))
+        if order.order_kind == ADD_SERVICES:
+            cust = run(STEP_CUSTOMER, lambda: follow_on.find_customer(self.client, order, int(ent)))
+        else:
+            cust = run(STEP_CUSTOMER, lambda: self._ensure_customer(order, partner, int(ent), bill_enterprise, fresh))
+            if not bill_enterprise:
+                run(STEP_CONTACT, lambda: self._ensure_contact(order, int(cust), fresh), needs_id=False)
+        run(STEP_PACKAGES, lambda: self._ensure_packages(int(cust), wanted_customer_packages(order), fresh),
+            needs_id=False)
 
     @staticmethod
     def _external_ids(ids: Mapping[str, str]) -> dict[str, str]:

@@ -113,6 +113,14 @@ def sp_pack_add(sp_id: str, name: str, quantity: int | None, services: Iterable[
     return Command("ServiceProviderServicePackAddRequest", fields)
 
 
+def sp_pack_modify_quantity(sp_id: str, name: str, quantity: int | None) -> Command:
+    """ServiceProviderServicePackModifyRequest (OCISchemaServiceProvider.xsd: serviceProviderId,
+    servicePackName, newServicePackName?, servicePackDescription?, isAvailableForUse?,
+    servicePackQuantity?): only the quantity, raised for a follow-on order (issue 19)."""
+    return Command("ServiceProviderServicePackModifyRequest",
+                   [("serviceProviderId", sp_id), ("servicePackName", name), ("servicePackQuantity", _qty(quantity))])
+
+
 def sp_pack_list(sp_id: str) -> Command:
     return Command("ServiceProviderServicePackGetListRequest", [("serviceProviderId", sp_id)])
 
@@ -240,6 +248,12 @@ def group_modify_clid(sp_id: str, group_id: str, number: str) -> Command:
     return Command(
         "GroupModifyRequest", [("serviceProviderId", sp_id), ("groupId", group_id), ("callingLineIdPhoneNumber", number)]
     )
+
+
+def group_modify_user_limit(sp_id: str, group_id: str, user_limit: int) -> Command:
+    """GroupModifyRequest with userLimit only: Add Services raises a group's user limit, never lowers it."""
+    return Command("GroupModifyRequest", [("serviceProviderId", sp_id), ("groupId", group_id),
+                                          ("userLimit", max(1, int(user_limit)))])
 
 
 def to_bw_dn(e164: str) -> str:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from connectors.broadworks import commands as C
+from connectors.broadworks import follow_on
 from connectors.broadworks import provision_consolidated as consolidated
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
 from connectors.broadworks.state import CustomerState, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
 from connectors.common.retry import call_with_retry
-from core.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
+from core.order import CustomerOrder, PackageLine, StepEvent, StepRecorder, SystemResult
 
 SYSTEM = "broadworks"
 STEPS = (
@@ -64,13 +65,17 @@ class ServicePlan:
     packs: dict[str, tuple[int, tuple[str, ...]]]  # name -> (quantity, user services)
     numbers: tuple[str, ...]  # +1-NXXNXXXXXX
     main: str | None
+    # the enterprise's wants (a follow-on: every group's orders; a new customer: the same as the group's)
+    sp_user: dict[str, int] = field(default_factory=dict)
+    sp_group: dict[str, int] = field(default_factory=dict)
+    sp_packs: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def steps_with_work(p: ServicePlan, order: CustomerOrder) -> dict[str, bool]:
     """Which optional steps have anything to ask for (the others are done with nothing sent)."""
     return {
-        "enterprise_services": bool(p.user or p.group),
-        "service_packs": bool(p.packs),
+        "enterprise_services": bool(p.sp_user or p.sp_group),
+        "service_packs": bool(p.sp_packs),
         "group_services_authorized": bool(p.user or p.group or p.packs),
         "group_services_assigned": bool(p.group),
         "numbers_added": bool(p.numbers),
@@ -81,10 +86,19 @@ def steps_with_work(p: ServicePlan, order: CustomerOrder) -> dict[str, bool]:
 
 
 def plan_services(order: CustomerOrder) -> ServicePlan:
+    user, group, packs = _wants(follow_on.group_lines(order))
+    sp_user, sp_group, sp_packs = _wants(follow_on.enterprise_lines(order))
+    numbers = tuple(dict.fromkeys(C.to_bw_dn(n.number) for n in order.numbers))
+    main = C.to_bw_dn(order.main_number) if order.main_number else None
+    return ServicePlan(user, group, packs, numbers, main, sp_user, sp_group, sp_packs)
+
+
+def _wants(lines: tuple[PackageLine, ...]) -> tuple[dict[str, int], dict[str, int], dict[str, tuple[int, tuple[str, ...]]]]:
+    """Quantities per user service, per group service and per service pack of some package lines."""
     user: dict[str, int] = {}
     group: dict[str, int] = {}
     packs: dict[str, tuple[int, tuple[str, ...]]] = {}
-    for line in order.packages:
+    for line in lines:
         users = [s.name for s in line.services if s.kind == "user"]
         for s in line.services:
             bucket = user if s.kind == "user" else group
@@ -93,9 +107,7 @@ def plan_services(order: CustomerOrder) -> ServicePlan:
             # The same package under two order types is one service pack.
             qty, known = packs.get(line.package[:80], (0, ()))
             packs[line.package[:80]] = (qty + line.quantity, known + tuple(u for u in users if u not in known))
-    numbers = tuple(dict.fromkeys(C.to_bw_dn(n.number) for n in order.numbers))
-    main = C.to_bw_dn(order.main_number) if order.main_number else None
-    return ServicePlan(user, group, packs, numbers, main)
+    return user, group, packs
 
 
 def _short(want: Mapping[str, int], have: Mapping[str, int | None]) -> dict[str, int | None]:
@@ -122,6 +134,7 @@ class _Run:
     admin_password: str | None = field(default=None, repr=False)
     admin_notified: str | None = field(default=None, repr=False)
     admin_set: bool = False
+    pack_qty: dict[str, int | None] | None = None  # existing packs' quantities (follow-ons), read once per state
 
 
 class BroadWorksProvisioner:
@@ -150,6 +163,8 @@ class BroadWorksProvisioner:
     def _state(self, run: _Run, *, fresh: bool = False) -> CustomerState:
         if run.state is None or fresh:
             run.state = read_state(self.client, run.order.enterprise_id, run.order.group_id)
+            run.pack_qty = None
+            follow_on.must_exist(run.order, run.state.sp_exists, run.state.group)
         return run.state
 
     def _event(self, run: _Run, step: str, status: str, **kw: object) -> None:
@@ -266,29 +281,39 @@ class BroadWorksProvisioner:
         consolidated.apply_group(run.order, run.plan, st)
 
     def _build_enterprise_services(self, run: _Run, st: CustomerState) -> list[Command]:
-        g, u = _short(run.plan.group, st.sp_group), _short(run.plan.user, st.sp_user)
+        g, u = _short(run.plan.sp_group, st.sp_group), _short(run.plan.sp_user, st.sp_user)
         return [C.sp_service_auth_modify(run.order.enterprise_id, g, u)] if g or u else []
 
     def _apply_enterprise_services(self, run: _Run, st: CustomerState) -> None:
-        st.sp_group.update(_short(run.plan.group, st.sp_group))
-        st.sp_user.update(_short(run.plan.user, st.sp_user))
+        st.sp_group.update(_short(run.plan.sp_group, st.sp_group))
+        st.sp_user.update(_short(run.plan.sp_user, st.sp_user))
 
     def _build_service_packs(self, run: _Run, st: CustomerState) -> list[Command]:
-        return [
+        adds = [
             C.sp_pack_add(run.order.enterprise_id, name, qty, services, description=name)
-            for name, (qty, services) in run.plan.packs.items()
+            for name, (qty, services) in run.plan.sp_packs.items()
             if name not in st.packs
         ]
+        if not run.order.follow_on:
+            return adds
+        if run.pack_qty is None:
+            existing = [n for n in run.plan.sp_packs if n in st.packs]
+            run.pack_qty = follow_on.pack_quantities(self.client, run.order.enterprise_id, existing) if existing else {}
+        return adds + follow_on.pack_raises(run.order, run.plan.sp_packs, run.pack_qty)
 
     def _apply_service_packs(self, run: _Run, st: CustomerState) -> None:
-        st.packs |= set(run.plan.packs)
+        st.packs |= set(run.plan.sp_packs)
+        run.pack_qty = {**(run.pack_qty or {}), **{n: q for n, (q, _) in run.plan.sp_packs.items()}}
 
     def _build_group(self, run: _Run, st: CustomerState) -> list[Command]:
         if st.group is not None:
-            return []
+            return follow_on.user_limit_raise(run.order, st.group)
         return [C.group_add(**consolidated.group_of(run.order))]
 
     def _apply_group(self, run: _Run, st: CustomerState) -> None:
+        if st.group is not None:  # a follow-on's raised user limit
+            st.group["user_limit"] = max(int(st.group.get("user_limit") or 0), run.order.user_limit)
+            return
         st.group = {"user_limit": run.order.user_limit, "calling_line_id": None}
 
     def _group_short(self, run: _Run, st: CustomerState) -> tuple[dict[str, int | None], ...]:

@@ -140,6 +140,30 @@ def pack_add(st: Store, el: etree._Element) -> str:
     return success_command()
 
 
+def pack_modify(st: Store, el: etree._Element) -> str:
+    """ServiceProviderServicePackModifyRequest: the quantity only (what follow-on orders send)."""
+    sp, name = _req(el, "serviceProviderId"), _req(el, "servicePackName")
+    with st.tx() as db:
+        _need_sp(db, sp)
+        row = db.execute("SELECT qty, services FROM pack WHERE sp=? AND name=?", (sp, name)).fetchone()
+        if row is None:
+            raise SimError(E.ERR_NOT_FOUND, f"Service Pack not found: {name}")
+        if el.find("servicePackQuantity") is None:
+            return success_command()
+        qty = _qty(el.find("servicePackQuantity")) or UNLIMITED
+        for s in json.loads(row["services"]):
+            auth = db.execute("SELECT qty FROM sp_service WHERE sp=? AND kind='user' AND name=?", (sp, s)).fetchone()
+            if auth is None or _over(qty, auth["qty"]):
+                raise SimError(E.ERR_QUANTITY, f"Service pack quantity exceeds the authorized quantity of {s}")
+        # ASSUMPTION (no public BroadSoft text found): a pack cannot shrink below what its groups were
+        # authorized, as no authorization may exceed the one above it.
+        for (held,) in db.execute("SELECT qty FROM grp_auth WHERE sp=? AND kind='pack' AND name=?", (sp, name)):
+            if _over(held, qty):
+                raise SimError(E.ERR_QUANTITY, f"Service pack quantity below what groups are authorized: {name}")
+        db.execute("UPDATE pack SET qty=? WHERE sp=? AND name=?", (qty, sp, name))
+    return success_command()
+
+
 def group_add(st: Store, el: etree._Element) -> str:
     sp, grp = _req(el, "serviceProviderId"), _req(el, "groupId")
     with st.tx() as db:
@@ -325,6 +349,7 @@ WRITES: dict[str, Handler] = {
     "ServiceProviderAddRequest13mp2": sp_add,
     "ServiceProviderServiceModifyAuthorizationListRequest": sp_auth_modify,
     "ServiceProviderServicePackAddRequest": pack_add,
+    "ServiceProviderServicePackModifyRequest": pack_modify,
     "GroupAddRequest": group_add,
     "GroupServiceModifyAuthorizationListRequest": group_auth_modify,
     "GroupServiceAssignListRequest": group_assign,

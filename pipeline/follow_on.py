@@ -1,0 +1,109 @@
+"""Follow-on orders in a run (issue 19): what they build on, checked when the batch is staged, and
+confirmed against the systems before a follow-on's first request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from connectors.billing.provision import find_partner
+from connectors.broadworks import commands as C
+from connectors.broadworks.follow_on import enterprise_missing, group_missing
+from connectors.broadworks.state import enterprise_exists
+from connectors.systems import Systems
+from core.keys import account_key
+from core.order import ADD_SERVICES, NEW_CUSTOMER, NEW_GROUP, CustomerOrder, StepEvent, enterprise_account_name, order_key
+from staging.follow_on import earlier_plans, mark_orders
+from staging.store import Store
+from transforms.findings import Finding
+from transforms.follow_on import CUSTOMER_NOT_FOUND, ENTERPRISE_NOT_FOUND, FollowOnBase, resolve
+
+FOLLOW_ON = (NEW_GROUP, ADD_SERVICES)
+RUN_TIME_CODES = ("CUSTOMER_EXISTS", ENTERPRISE_NOT_FOUND, CUSTOMER_NOT_FOUND)
+
+
+@dataclass
+class Screened:
+    bases: dict[str, FollowOnBase] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)  # account key -> code
+    findings: list[Finding] = field(default_factory=list)
+    rows: list[tuple[str, str, bool]] = field(default_factory=list)  # (key, account, create admin) of bases
+
+
+def _kinds(cust: pd.DataFrame) -> pd.DataFrame:
+    first = cust.drop_duplicates("_account_key")
+    kind = first["order_kind"] if "order_kind" in first.columns else pd.Series(NEW_CUSTOMER, index=first.index)
+    return first.assign(_kind=kind.astype(str))
+
+
+def screen(store: Store, partner_id: str, batch_id: str, cust: pd.DataFrame, valid: list[str]) -> Screened:
+    """The bases of the valid follow-on rows, from earlier batches' plans; a row with none is reported
+    ENTERPRISE_NOT_FOUND / CUSTOMER_NOT_FOUND (what validation says, re-checked on the staged data)."""
+    first = _kinds(cust)
+    rows = first[first["_kind"].isin(FOLLOW_ON) & first["_account_key"].isin(valid)]
+    if rows.empty:
+        return Screened()
+    ent = rows["enterprise_account"].astype(str) if "enterprise_account" in rows.columns else pd.Series("", index=rows.index)
+    wanted = [*rows["_account_key"].astype(str), *(account_key(e) for e in ent if e)]
+    earlier = earlier_plans(store, partner_id, wanted, exclude_batch=batch_id)
+    bases, missing = resolve(zip(rows["_account_key"].astype(str), rows["_kind"], ent, strict=True), earlier)
+    out = Screened(bases, missing)
+    for row, acct, key, e, admin in zip(rows["_row"], rows["account_name"], rows["_account_key"], ent,
+                                        rows.get("create_admin", pd.Series(False, index=rows.index)), strict=True):
+        code = missing.get(str(key))
+        if code is None:
+            out.rows.append((str(key), str(acct), bool(admin)))
+        elif code == ENTERPRISE_NOT_FOUND:
+            out.findings.append(Finding("Customers", int(row), "Enterprise Account", code, "error",
+                                        f"Enterprise Account '{e}' is not a customer this partner onboarded: write the "
+                                        "Account Name of its New Customer order.", str(acct), str(e)))
+        else:
+            out.findings.append(Finding("Customers", int(row), "Account Name", code, "error",
+                                        f"Add Services for '{acct}', which this partner never onboarded: check the "
+                                        "Account Name, or order it as a New Customer.", str(acct), str(acct)))
+    return out
+
+
+def mark(store: Store, batch_id: str, cust: pd.DataFrame, valid: list[str], fingerprints: dict[str, str],
+         bases: dict[str, FollowOnBase]) -> None:
+    """Each valid order's kind and order key on its customers row (and a follow-on's billing type)."""
+    first = _kinds(cust)
+    first = first[first["_account_key"].isin(valid)]
+    orders = {}
+    for key, kind in zip(first["_account_key"].astype(str), first["_kind"], strict=True):
+        base = bases.get(key)
+        orders[key] = {"order_kind": kind, "order_key": order_key(key, kind, fingerprints.get(key, "")),
+                       "billing_type": base.billing_type if base else ""}
+    mark_orders(store, batch_id, orders)
+
+
+def received_date(received_at: object) -> str:
+    """The batch's received date (ISO): the default effective date of follow-on package lines."""
+    if isinstance(received_at, pd.Timestamp | date):
+        return pd.Timestamp(received_at).date().isoformat()
+    return date.today().isoformat()
+
+
+def refused(order: CustomerOrder, systems: Systems, record: Callable[[StepEvent], None]) -> str | None:
+    """Run time, before a follow-on's first request: its enterprise (and, for Add Services, its group) must
+    exist in BroadWorks and its "<Name> Enterprise" account in billing; else the order fails with the code."""
+    error: str | None = None
+    if not enterprise_exists(systems.broadworks, order.enterprise_id):
+        error = str(enterprise_missing(order))
+    elif order.order_kind == ADD_SERVICES:
+        (resp,) = systems.broadworks.get([C.group_list_exact(order.enterprise_id, order.group_id)])
+        if resp.is_error or not any(r.get("Group Id") == order.group_id for r in resp.table("groupTable")):
+            error = str(group_missing(order))
+    if error is None:
+        partner = find_partner(systems.billing, order.partner_id)
+        name = enterprise_account_name(order.owner_account)
+        links = [] if partner is None else systems.billing.search(
+            "Account/Parent", {"parentAccountId": int(partner["identity"]), "accountName": name}, top=1)
+        if not links:
+            error = (f"{ENTERPRISE_NOT_FOUND}: billing holds no account '{name}' for this partner; nothing was sent")
+    if error:
+        record(StepEvent(order.account, "broadworks", "enterprise", "failed", error=error))
+    return error

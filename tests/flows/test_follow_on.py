@@ -1,0 +1,164 @@
+"""Issue 19 acceptance: a new customer, then a second workbook with a New Group for it and Add Services to
+group 1, read back from both simulated systems; the same second workbook again sends nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from openpyxl import Workbook
+
+from data.sheets import CUSTOMERS, DIDS, LOCATIONS, PACKAGES, Sheet
+from pipeline.batch import run_file
+from pipeline.stage import RunOptions
+from tests.flows.conftest import Sims, settings_for
+
+OWNER, BRANCH = "Acme Dental", "Acme Dental Westside"
+START = "2027-01-04"
+
+
+def _customer(account: str, **kw: str) -> dict[str, str]:
+    row = {"Account Name": account, "First Name": "Ana", "Last Name": "Ortiz", "Password": "Pw!12345678x",
+           "Address 1": "100 Main St", "City": "Austin", "State": "TX", "Zip": "78701", "Country": "US",
+           "Email": "billing@acmedental.example.com", "Default Domain": "acmedental.example.com",
+           "Time Zone": "America/Chicago", "Billing Start Date": START, "Billing Type": "Multi-Group - Bill Enterprise"}
+    return {**row, **kw}
+
+
+def _write(path: Path, rows: dict[Sheet, list[dict[str, str]]]) -> Path:
+    wb = Workbook()
+    assert wb.active is not None
+    wb.remove(wb.active)
+    for sheet, records in rows.items():
+        ws = wb.create_sheet(sheet.name)
+        labels = [c.label for c in sheet.columns]
+        ws.append(labels)
+        for r in records:
+            assert set(r) <= set(labels), set(r) - set(labels)
+            ws.append([r.get(label, "") for label in labels])
+    wb.save(path)
+    return path
+
+
+def first_book(path: Path) -> Path:
+    return _write(path, {
+        CUSTOMERS: [_customer(OWNER, **{"Main Number": "5125550100"})],
+        LOCATIONS: [{"Account Name": OWNER, "Location Name": "HQ", "Address 1": "100 Main St", "City": "Austin",
+                     "State": "TX", "Zip": "78701", "Main Number": "5125550100"}],
+        PACKAGES: [{"Account Name": OWNER, "Order Type": "Hosted PBX", "Package": "Enterprise Standard", "Quantity": "3"},
+                   {"Account Name": OWNER, "Order Type": "AlaCarte Features", "Package": "Auto Attendant",
+                    "Quantity": "1"}],
+        DIDS: [{"Account Name": OWNER, "NPA": "512", "NXX": "555", "Quantity": "2", "Purpose": "Voice"}],
+    })
+
+
+def second_book(path: Path) -> Path:
+    branch = _customer(BRANCH, **{"Order": "New Group", "Enterprise Account": OWNER, "Billing Type": "",
+                                  "Address 1": "9 West Ave", "Main Number": "5125550110"})
+    return _write(path, {
+        CUSTOMERS: [branch, {"Order": "Add Services", "Account Name": OWNER}],
+        LOCATIONS: [{"Account Name": BRANCH, "Location Name": "West", "Address 1": "9 West Ave", "City": "Austin",
+                     "State": "TX", "Zip": "78701", "Main Number": "5125550110"}],
+        PACKAGES: [
+            {"Account Name": BRANCH, "Order Type": "Hosted PBX", "Package": "Enterprise Standard", "Quantity": "2"},
+            {"Account Name": BRANCH, "Order Type": "Hosted PBX", "Package": "Enterprise Premium", "Quantity": "1"},
+            {"Account Name": OWNER, "Order Type": "Hosted PBX", "Package": "Enterprise Standard", "Quantity": "2",
+             "Effective Date": "2027-03-01"},
+            {"Account Name": OWNER, "Order Type": "DID", "Package": "Additional DID's", "Quantity": "1"},
+        ],
+        DIDS: [{"Account Name": BRANCH, "NPA": "512", "NXX": "555", "Quantity": "3", "Numbers": "5125550110",
+                "Purpose": "Voice"},
+               {"Account Name": OWNER, "NPA": "512", "NXX": "555", "Quantity": "3", "Purpose": "Voice"}],
+    })
+
+
+def _plans(home: Path) -> dict[str, dict[str, Any]]:
+    con = duckdb.connect(str(home / "onboard.duckdb"), read_only=True)
+    try:
+        return {f"{b}:{a}": json.loads(p) for b, a, p in con.execute("SELECT batch_id, account, plan FROM plans").fetchall()}
+    finally:
+        con.close()
+
+
+def _billing(sims: Sims) -> dict[str, Any]:
+    accounts = sims.bl.store._all("SELECT id, name, role, invoicer_id FROM accounts ORDER BY id")
+    packages = sims.bl.store._all("SELECT account_id, package_name, quantity, effective FROM account_packages ORDER BY id")
+    return {"accounts": [tuple(a) for a in accounts], "packages": [tuple(p) for p in packages]}
+
+
+def _world(sims: Sims, eid: str) -> tuple[Any, ...]:
+    return (sims.bw.store.snapshot(eid), _billing(sims), sims.bw.accepted_adds(), sims.bl.store.count("accounts"),
+            sims.bl.store.count("account_packages"), sims.bl.store.count("contacts"))
+
+
+def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolated_home: Path, tmp_path: Path) -> None:
+    settings = settings_for(isolated_home, sims)
+    one = run_file(settings, first_book(tmp_path / "one.xlsx"), RunOptions())
+    assert one["customers"]["provisioned"] == 1 and one["customers"]["billed"] == 1, one
+
+    two = run_file(settings, second_book(tmp_path / "two.xlsx"), RunOptions())
+    c = two["customers"]
+    assert (c["total"], c["valid"], c["held"], c["provisioned"], c["billed"], c["failed"]) == (2, 2, 0, 2, 2, 0), two
+
+    plans = _plans(isolated_home)
+    owner = next(p for p in plans.values() if p["account"] == OWNER and p["order_kind"] == "new_customer")
+    branch = next(p for p in plans.values() if p["account"] == BRANCH)
+    added = next(p for p in plans.values() if p["account"] == OWNER and p["order_kind"] == "add_services")
+    eid, g1, g2 = owner["enterprise_id"], owner["group_id"], branch["group_id"]
+    # ids: the enterprise stays the first account's; the new group has its own id; Add Services keeps group 1's
+    assert branch["enterprise_id"] == eid and added["enterprise_id"] == eid and added["group_id"] == g1
+    assert g2 not in (g1, eid) and branch["billing_type"] == "Multi-Group - Bill Enterprise"
+    assert branch["admin_user_id"] == "" and added["admin_user_id"] == ""
+
+    # BroadWorks: one enterprise, two groups, group 2 as group 1 was made; authorizations raised, not lowered
+    snap = sims.bw.store.snapshot(eid)
+    groups = {dict(g)["id"]: dict(g) for g in snap["groups"]}
+    assert set(groups) == {g1, g2}
+    assert groups[g1]["user_limit"] == 5 and groups[g2]["user_limit"] == 3  # 3 + 2 seats; 2 + 1 seats
+    assert groups[g2]["clid_number"] == "+1-5125550110"
+    auth = {(g, k, n): q for g, k, n, q in snap["group_auth"]}
+    assert auth[(g1, "pack", "Enterprise Standard")] == 5 and auth[(g2, "pack", "Enterprise Standard")] == 2
+    assert auth[(g2, "pack", "Enterprise Premium")] == 1 and auth[(g1, "group", "Auto Attendant")] == 1
+    packs = {name: qty for name, qty, _ in snap["packs"]}
+    assert packs["Enterprise Standard"] >= 7 and packs["Enterprise Premium"] >= 1
+    assert [a[0] for a in snap["admins"]] == [owner["admin_user_id"]]  # no second admin: Create Admin was blank
+    # DIDs within the allowance: 2 for group 1 first, then 3 more for it (2 seats + 1 Additional DID) and 3
+    # for group 2 (3 seats); all from inventory, each assigned to its group
+    dns = dict(snap["dns"])
+    assert sum(1 for g in dns.values() if g == g1) == 5 and sum(1 for g in dns.values() if g == g2) == 3
+    assert {n["number"] for n in branch["numbers"]}.isdisjoint({n["number"] for n in added["numbers"]})
+
+    # Billing: enterprise + two customer accounts, the invoicer from the enterprise's billing type
+    bl = _billing(sims)
+    by_name = {name: (ident, role, inv) for ident, name, role, inv in bl["accounts"]}
+    assert f"{BRANCH} Enterprise" not in by_name
+    ent_id, _, _ = by_name[f"{OWNER} Enterprise"]
+    assert by_name[OWNER][1:] == ("Customer", ent_id) and by_name[BRANCH][1:] == ("Customer", ent_id)
+    mine = [(name, role) for name, (_, role, _) in by_name.items() if role != "Partner"]
+    assert sorted(mine) == sorted([(f"{OWNER} Enterprise", "Enterprise"), (OWNER, "Customer"), (BRANCH, "Customer")])
+    pk = [(a, n, q, e[:10]) for a, n, q, e in bl["packages"]]
+    owner_lines = sorted((n, q, e) for a, n, q, e in pk if a == by_name[OWNER][0])
+    received = added["packages"][1]["effective_date"]
+    assert owner_lines == sorted([
+        ("BroadWorks Group", 1, START), ("RetailRates", 1, START), ("Enterprise Standard", 3, START),
+        ("Auto Attendant", 1, START), ("Enterprise Standard", 2, "2027-03-01"), ("Additional DID's", 1, received)])
+    branch_lines = sorted((n, q, e) for a, n, q, e in pk if a == by_name[BRANCH][0])
+    assert branch_lines == sorted([("BroadWorks Group", 1, START), ("RetailRates", 1, START),
+                                   ("Enterprise Standard", 2, START), ("Enterprise Premium", 1, START)])
+    assert [(n, q) for a, n, q, _ in pk if a == ent_id] == [("BroadWorks Enterprise", 1)]
+
+    # the same second workbook again: nothing new anywhere
+    before = _world(sims, eid)
+    again = run_file(settings, tmp_path / "two.xlsx", RunOptions())
+    assert again["customers"]["failed"] == 0
+    assert _world(sims, eid) == before
+    # ... and as a new upload (the same orders in another file: another batch): skipped, nothing sent
+    copy = second_book(tmp_path / "two-again.xlsx")
+    copy.write_bytes(copy.read_bytes())
+    third = run_file(settings, copy, RunOptions())
+    assert third["batch"] != two["batch"], "the copy must be another batch for this check to mean anything"
+    c3 = third["customers"]
+    assert (c3["total"], c3["skipped"], c3["valid"], c3["provisioned"]) == (2, 2, 0, 0), third
+    assert _world(sims, eid) == before
