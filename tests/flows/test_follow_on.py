@@ -14,6 +14,7 @@ from data.sheets import CUSTOMERS, DIDS, LOCATIONS, PACKAGES, Sheet
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
 from tests.flows.conftest import Sims, settings_for
+from tests.support.ocip_schema import validate_document
 
 OWNER, BRANCH = "Acme Dental", "Acme Dental Westside"
 START = "2027-01-04"
@@ -148,6 +149,14 @@ def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolate
     assert branch_lines == sorted([("BroadWorks Group", 1, START), ("RetailRates", 1, START),
                                    ("Enterprise Standard", 2, START), ("Enterprise Premium", 1, START)])
     assert [(n, q) for a, n, q, _ in pk if a == ent_id] == [("BroadWorks Enterprise", 1)]
+
+    # the follow-on requests were sent (a pack raised, group 1's user limit raised) and every OCI-P document
+    # is valid against the published R25 schema
+    docs = [json.loads(line)["request"] for line in (tmp_path / "journal" / "broadworks.jsonl").read_text().splitlines()]
+    assert any("ServiceProviderServicePackModifyRequest" in d for d in docs)
+    assert any("GroupModifyRequest" in d and "<userLimit>5</userLimit>" in d for d in docs)
+    assert sum("ServiceProviderAddRequest13mp2" in d for d in docs) == 1  # the enterprise was added once
+    assert all(validate_document(d) == [] for d in docs)
 
     # the same second workbook again: nothing new anywhere
     before = _world(sims, eid)
