@@ -26,6 +26,12 @@ NEW_CUSTOMER = "new_customer"  # an enterprise + group 1 + two billing accounts
 NEW_GROUP = "new_group"  # another group (location) under an existing enterprise + one customer account
 ADD_SERVICES = "add_services"  # packages (and DIDs) added to an existing group and its customer account
 ORDER_KINDS = (NEW_CUSTOMER, NEW_GROUP, ADD_SERVICES)
+ORDER_LABELS = {NEW_CUSTOMER: "New Customer", NEW_GROUP: "New Group", ADD_SERVICES: "Add Services"}
+
+
+def order_label(kind: object) -> str:
+    """How reports name an order kind (blank or unknown: a new customer, as before issue 19)."""
+    return ORDER_LABELS.get(str(kind or NEW_CUSTOMER), ORDER_LABELS[NEW_CUSTOMER])
 
 
 def order_key(account_key: str, kind: str, fingerprint: str) -> str:

@@ -67,11 +67,10 @@ def screen(store: Store, partner_id: str, batch_id: str, cust: pd.DataFrame, val
     return out
 
 
-def mark(store: Store, batch_id: str, cust: pd.DataFrame, valid: list[str], fingerprints: dict[str, str],
+def mark(store: Store, batch_id: str, cust: pd.DataFrame, fingerprints: dict[str, str],
          bases: dict[str, FollowOnBase]) -> None:
     """Each valid order's kind and order key on its customers row (and a follow-on's billing type)."""
-    first = _kinds(cust)
-    first = first[first["_account_key"].isin(valid)]
+    first = _kinds(cust)  # every row: held ones show their kind in the reports too
     orders = {}
     for key, kind in zip(first["_account_key"].astype(str), first["_kind"], strict=True):
         base = bases.get(key)

@@ -19,6 +19,7 @@ from connectors.billing.readback import read_customers
 from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
+from core.order import order_label
 from reports.compare import NOT_PROVISIONED, SYSTEM, Check, compare, exc, totals
 from reports.reconciliation import write_reconciliation
 from staging.orders import customer_progress, load_plans
@@ -64,7 +65,8 @@ def reconcile(store: Store, systems: Systems, batch_id: str, home: Path, *, conc
     checks: list[Check] = []
     for c in custs.to_dict("records"):
         acc = c["account"]
-        row: dict[str, Any] = {"account": acc, "partner": c["partner_id"], "customer": c["status"],
+        row: dict[str, Any] = {"account": acc, "order": order_label(c.get("order_kind")), "partner": c["partner_id"],
+                               "customer": c["status"],
                                "codes": c["codes"] or "", "enterprise_id": c["enterprise_id"], "group_id": c["group_id"]}
         if c["status"] != "valid":
             exceptions.append({"account": acc, "stage": "Valid", "system": "", "code": c["codes"] or c["status"].upper(),

@@ -131,7 +131,7 @@ def prepare(
                              vault, seal=not deferred, cutover=options.cutover if options.migration else None)
             stage_rows(store, bid, frames, set(valid_keys))
             stage_findings(store, bid, findings)
-            follow_on.mark(store, bid, cust, valid_keys, result.fingerprints, screened.bases)
+            follow_on.mark(store, bid, cust, result.fingerprints, screened.bases)
         if saved is not None:
             saved.result()
     if deferred:

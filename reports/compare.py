@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from core.order import AUTO_PACKAGES
+from core.order import AUTO_PACKAGES, BILL_ENTERPRISE
 
 NOT_PROVISIONED = "NOT_PROVISIONED"
 PROVISIONED_NOT_BILLED = "PROVISIONED_NOT_BILLED"
@@ -88,7 +88,8 @@ def billed_packages(billing: Mapping[str, Any] | None) -> dict[str, int]:
 def package_differences(plan: Mapping[str, Any], billing: Mapping[str, Any]) -> list[str]:
     """Ordered packages whose billed quantity differs (more or less), and billed ones never ordered."""
     ordered: dict[str, int] = {}
-    for line in plan.get("packages", []):
+    # a follow-on's customer account holds every order of its group so far (Add Services: cumulative)
+    for line in plan.get("group_packages") or plan.get("packages", []):
         ordered[line["billing_package"]] = ordered.get(line["billing_package"], 0) + int(line["quantity"])
     held = {n: q for n, q in billed_packages(billing).items() if n not in AUTO_PACKAGES}
     return [f"{n}: ordered {ordered.get(n, 0)}, billed {held.get(n, 0)}"
@@ -97,6 +98,8 @@ def package_differences(plan: Mapping[str, Any], billing: Mapping[str, Any]) -> 
 
 def email_problem(plan: Mapping[str, Any], billing: Mapping[str, Any]) -> str | None:
     """Why the invoicer's billing contact cannot receive the invoice as ordered, if it cannot."""
+    if plan.get("order_kind") == "new_group" and plan.get("billing_type") == BILL_ENTERPRISE:
+        return None  # the invoicer is the enterprise, whose contact its New Customer order set up
     contact = billing.get("contact")
     if not contact:
         return "the invoicer has no billing contact"

@@ -151,12 +151,26 @@ def claimed(
     )
 
 
+def follow_on_claimed(book: PartnerBook, plan: Mapping[str, Any]
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A follow-on order's accounts (issue 19): the enterprise account of its owner (named after the
+    owner, carrying the owner's enterprise id) and the customer account of its group; None for a new
+    customer (``claimed``)."""
+    if plan.get("order_kind", "new_customer") == "new_customer":
+        return None
+    eid, gid = str(plan["enterprise_id"]), str(plan["group_id"])
+    named = book.by_name(enterprise_account_name(str(plan.get("enterprise_account") or plan["account"])), "Enterprise")
+    ents = [a for a in named if str(a.get("broadworks_id") or "").startswith(eid + "/")] or named
+    return ents, book.by_broadworks_id(eid, gid, "Customer")
+
+
 def customer_view(
     book: PartnerBook,
     account: str,
     *,
     enterprise_id: str | None = None,
     group_id: str | None = None,
+    found: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Both accounts of one customer as billing holds them (``found`` False when it holds neither),
     matched by BroadWorks ids when given, else by name.
@@ -178,7 +192,7 @@ def customer_view(
         "missing_auto_packages": list(AUTO_PACKAGES),
         "duplicates": 0,
     }
-    ents, custs = claimed(book, account, enterprise_id=enterprise_id, group_id=group_id)
+    ents, custs = found or claimed(book, account, enterprise_id=enterprise_id, group_id=group_id)
     out["duplicates"] = max(len(ents) - 1, 0) + max(len(custs) - 1, 0)
     ent = ents[0] if ents else None
     # The customer under this enterprise, if any, else the first one found.
@@ -227,7 +241,8 @@ def read_customers(client: BillingClient, plans: Iterable[Mapping[str, Any]]) ->
         book = read_partner(client, pid, str(group[0].get("partner_name") or ""))
         for p in group:
             out[(pid, str(p["account"]))] = customer_view(
-                book, str(p["account"]), enterprise_id=str(p["enterprise_id"]), group_id=str(p["group_id"])
+                book, str(p["account"]), enterprise_id=str(p["enterprise_id"]), group_id=str(p["group_id"]),
+                found=follow_on_claimed(book, p),
             )
     return out
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from data.sheets import CUSTOMERS, DIDS, LOCATIONS, PACKAGES, Sheet
 from pipeline.batch import run_file
@@ -157,6 +157,18 @@ def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolate
     assert any("GroupModifyRequest" in d and "<userLimit>5</userLimit>" in d for d in docs)
     assert sum("ServiceProviderAddRequest13mp2" in d for d in docs) == 1  # the enterprise was added once
     assert all(validate_document(d) == [] for d in docs)
+
+    # the batch reconciliation shows the follow-on orders as such, each with its own MRC, read back clean
+    rec = load_workbook(two["report"], read_only=True)
+    rows = list(rec["Customers"].iter_rows(values_only=True))
+    head = [str(h) for h in rows[0]]
+    table = {(r[head.index("Account")], r[head.index("Order")]): dict(zip(head, r, strict=True)) for r in rows[1:]}
+    assert set(table) == {(BRANCH, "New Group"), (OWNER, "Add Services")}
+    assert table[(BRANCH, "New Group")]["MRC"] == 2 * 28.0 + 35.0  # its own lines, not group 1's
+    assert table[(OWNER, "Add Services")]["MRC"] == 2 * 28.0 + 1.0
+    assert all(r["Read Back"] == "ok" for r in table.values()), table
+    exceptions = list(rec["Exceptions"].iter_rows(values_only=True))[1:]
+    assert exceptions == [], exceptions
 
     # the same second workbook again: nothing new anywhere
     before = _world(sims, eid)
