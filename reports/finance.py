@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.order import BILL_ENTERPRISE, enterprise_account_name
+from core.order import BILL_ENTERPRISE, enterprise_account_name, order_label
 from data.catalog import load_catalog
 from reports import compare
 from reports.nightly import write_nightly
@@ -53,9 +53,12 @@ def _month(d: date, step: int) -> date:
 
 # -- gather ---------------------------------------------------------------------------------------
 # -- compare --------------------------------------------------------------------------------------
-def expected_amounts(plan: Mapping[str, Any], card: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+def expected_amounts(plan: Mapping[str, Any], card: Mapping[str, tuple[float, float]], *,
+                     cumulative: bool = False) -> tuple[float, float]:
+    """MRC/NRC of the order's own lines; ``cumulative``: of every order of its group so far (what its
+    billing account should hold: an Add Services plan is the latest order of a customer, not the only one)."""
     mrc = nrc = 0.0
-    for line in plan["packages"]:
+    for line in (plan.get("group_packages") or plan["packages"]) if cumulative else plan["packages"]:
         unit = card.get(line["billing_package"], (line["mrc"], line["nrc"]))
         mrc += unit[0] * line["quantity"]
         nrc += unit[1] * line["quantity"]
@@ -110,15 +113,16 @@ def assemble(
         r = rb.get((partner, account), {})
         bw, bl = r.get("broadworks", {"error": "not read back"}), r.get("billing", {"error": "not read back"})
         exp_mrc, exp_nrc = expected_amounts(plan, card)
+        all_mrc, all_nrc = expected_amounts(plan, card, cumulative=True)
         bill_mrc, bill_nrc = billed_amounts(bl, card) if "error" not in bl else (0.0, 0.0)
-        money.append((partner, plan["billing_type"], 1, exp_mrc, bill_mrc, exp_nrc, bill_nrc))
+        money.append((partner, plan["billing_type"], 1, all_mrc, bill_mrc, all_nrc, bill_nrc))
         exc += [(partner, account, k, d, rec["batch_id"]) for k, d in customer_exceptions(plan, bw, bl)]
         cust = bl.get("customer") or {}
         start = date.fromisoformat(plan["billing_start"])
         billed_on = _local_day(rec["billed_at"], tz)
         if billed_on == day:
-            new.append((partner, account, cust.get("id"), plan["billing_type"], start, exp_mrc, exp_nrc,
-                        rec["batch_id"]))
+            new.append((partner, account, order_label(plan.get("order_kind")), cust.get("id"), plan["billing_type"],
+                        start, exp_mrc, exp_nrc, rec["batch_id"]))
         if cust and start < next_run and (start >= last_run or (billed_on is not None and billed_on >= last_run)):
             invoicer = enterprise_account_name(account) if bl.get("billing_type") == BILL_ENTERPRISE else account
             calendar.append((partner, account, cust.get("id"), invoicer, start, next_run, bill_mrc, start < day))
@@ -135,7 +139,7 @@ def assemble(
     for t, detail in compare.open_tickets(tickets.to_dict("records")):
         exc.append((t["partner_id"], t["account"], OPEN_TICKET, detail, t["batch_id"]))
     return NightlyFrames(
-        new_accounts=pd.DataFrame(new, columns=["partner", "account", "billing_account_id", "billing_type",
+        new_accounts=pd.DataFrame(new, columns=["partner", "account", "order", "billing_account_id", "billing_type",
                                                 "billing_start", "mrc", "nrc", "batch_id"]),
         expected_vs_billed=_per_partner_type(money),
         first_invoices=pd.DataFrame(calendar, columns=["partner", "account", "billing_account_id", "invoicer",

@@ -5,7 +5,8 @@ row count of every other sheet), ``New Accounts``, ``Expected vs Billed``, ``Fir
 ``Exceptions``, ``Changes``. Frames are written as given (cell kinds per ``reports.tables``); the
 columns the flow is expected to pass:
 
-* new_accounts: partner, account, billing_account_id, billing_type, billing_start, mrc, nrc;
+* new_accounts: partner, account, order (New Customer | New Group | Add Services), billing_account_id,
+  billing_type, billing_start, mrc, nrc;
 * expected_vs_billed (required: partner, expected_mrc, billed_mrc; optional billing_type, expected_nrc,
   billed_nrc): one row per partner and billing type;
 * first_invoices: partner, account, billing_account_id, invoicer, first_invoice_date, mrc;

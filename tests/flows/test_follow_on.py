@@ -170,6 +170,19 @@ def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolate
     exceptions = list(rec["Exceptions"].iter_rows(values_only=True))[1:]
     assert exceptions == [], exceptions
 
+    # the nightly: both follow-on orders are new tonight, as such, with their own MRC; the totals tie out
+    from pipeline.nightly import report_nightly
+
+    night = report_nightly(settings)
+    assert night["exceptions"] == 0 and night["expected_mrc"] == night["billed_mrc"], night
+    assert night["expected_mrc"] == 3 * 28.0 + 1 * 15.0 + 2 * 28.0 + 35.0 + 2 * 28.0 + 1.0
+    nb = load_workbook(night["workbook"], read_only=True)
+    rows = list(nb["New Accounts"].iter_rows(values_only=True))
+    head = [str(h) for h in rows[0]]
+    new = {(r[head.index("Account")], r[head.index("Order")]): r[head.index("MRC")] for r in rows[1:] if r[0]}
+    # (the book holds each customer's latest order: Acme Dental's is its Add Services)
+    assert new == {(BRANCH, "New Group"): 2 * 28.0 + 35.0, (OWNER, "Add Services"): 2 * 28.0 + 1.0}, new
+
     # the same second workbook again: nothing new anywhere
     before = _world(sims, eid)
     again = run_file(settings, tmp_path / "two.xlsx", RunOptions())
