@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=4, ge=1, le=256)
     secret_key: SecretStr | None = None
     ocip_requests: Literal["classic", "consolidated"] = "classic"
+    # ONBOARD_ID_SCHEME (issue 19): ``derived`` ids from partner + account (default), or the operator's
+    # ``numeric`` convention, an assumption from its public support pages (not in our documents):
+    # enterprise EEEEE, group EEEEEGGGGG, numbers from counters in staging committed before first use
+    id_scheme: Literal["derived", "numeric"] = "derived"
     nightly_cron: str = "0 2 * * *"
     timezone: str = "America/New_York"
     partners: Path | None = None

@@ -55,10 +55,11 @@ def open_context(settings: Settings, command: str = "") -> Iterator[Context]:
 
 def stage_batch(ctx: Context, path: Path, options: RunOptions, raw: RawOrder | None = None) -> Prepared:
     """``raw``: the order already read and checked (``onboard run`` does that before Prefect starts)."""
-    prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw)
+    scheme = ctx.settings.id_scheme  # ONBOARD_ID_SCHEME
+    prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw, id_scheme=scheme)
     if prepared.resumed and discard_half_staged(ctx.store, prepared.batch_id):
         # killed between staging transactions: stage it again (nothing was sent for it)
-        prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw)
+        prepared = prepare(ctx.store, path, options, ctx.settings.partners_file, ctx.vault, raw=raw, id_scheme=scheme)
     if prepared.resumed:
         mark_in_doubt_pending(ctx.store, prepared.batch_id)
     set_batch(ctx.store, prepared.batch_id, status="running")

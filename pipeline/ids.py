@@ -6,15 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from core.errors import InputError
 from core.order import NEW_GROUP
-from staging.ids import group_id_taken, load_claims, record_ids
+from staging.ids import Claims, group_id_taken, load_claims, next_number, record_ids
 from staging.store import Store
 from transforms.follow_on import FollowOnBase
-from transforms.plan import assign_customer_ids, group_ids, likely_ids
+from transforms.plan import ID_KINDS, assign_customer_ids, customer_ids, group_ids, likely_ids
 
 
 def claim_ids(store: Store, batch_id: str, partner_id: str, customers: pd.DataFrame,
-              keys: Sequence[str]) -> dict[str, dict[str, str]]:
+              keys: Sequence[str], scheme: str = "derived") -> dict[str, dict[str, str]]:
     """Ids by account key for the customers ``keys`` (in that order) of the Customers frame, claimed.
 
     Committed before the plans that use them are built: two batches staged one after the other never
@@ -24,14 +25,61 @@ def claim_ids(store: Store, batch_id: str, partner_id: str, customers: pd.DataFr
     names = dict(zip(first["_account_key"].astype(str), first["account_name"].astype(str), strict=True))
     wanted = [(str(k), names[str(k)]) for k in keys]
     with store.transaction():
-        claims = load_claims(store, partner_id, [k for k, _ in wanted], likely_ids(partner_id, wanted))
-        ids = assign_customer_ids(partner_id, wanted, claims.own, claims.is_taken, claims.give)
+        claims = load_claims(store, partner_id, [k for k, _ in wanted],
+                             [] if scheme == NUMERIC else likely_ids(partner_id, wanted))
+        if scheme == NUMERIC:
+            ids = _numeric_customer_ids(store, partner_id, wanted, claims)
+        else:
+            ids = assign_customer_ids(partner_id, wanted, claims.own, claims.is_taken, claims.give)
         record_ids(store, batch_id, dict(wanted), ids)
     return ids
 
 
+NUMERIC = "numeric"
+ENTERPRISE_DIGITS = GROUP_DIGITS = 5
+
+
+def _numeric_customer_ids(store: Store, partner_id: str, wanted: Sequence[tuple[str, str]],
+                          claims: Claims) -> dict[str, dict[str, str]]:
+    """ONBOARD_ID_SCHEME=numeric: enterprise ``EEEEE`` from the staging counter, group 1 ``EEEEE00001``
+    (the operator's convention, an assumption from its public support pages). The admin keeps its derived
+    id (a user id, not a number). A customer that already holds ids keeps them; a number some id already
+    uses is skipped. The counters commit with the claims, before any request uses them."""
+    out: dict[str, dict[str, str]] = {}
+    for key, account in wanted:
+        mine = claims.own.get(key)
+        if mine and all(mine.get(k) for k in ID_KINDS):
+            out[key] = {k: mine[k] for k in ID_KINDS}
+            continue
+        while True:
+            eid = _number(next_number(store, "enterprise"), ENTERPRISE_DIGITS, "enterprise")
+            if not claims.is_taken(eid):
+                break
+        next_number(store, f"group:{eid}")  # group 1 takes the enterprise's first group number
+        attempt = 0
+        while claims.is_taken(admin := customer_ids(partner_id, account, key, attempt)["admin_user_id"]):
+            attempt += 1
+        out[key] = {"enterprise_id": eid, "group_id": eid + _number(1, GROUP_DIGITS, "group"), "admin_user_id": admin}
+        claims.give(eid)
+        claims.give(admin)
+    return out
+
+
+def _number(n: int, digits: int, what: str) -> str:
+    if n >= 10**digits:
+        raise InputError(f"ONBOARD_ID_SCHEME=numeric: no {what} number left ({digits} digits); use the derived scheme")
+    return f"{n:0{digits}d}"
+
+
+def numeric_group_id(store: Store, enterprise_id: str) -> str | None:
+    """A New Group's ``EEEEEGGGGG`` under a numeric enterprise (None: the enterprise id is not numeric)."""
+    if not (enterprise_id.isdigit() and len(enterprise_id) == ENTERPRISE_DIGITS):
+        return None
+    return enterprise_id + _number(next_number(store, f"group:{enterprise_id}", first=2), GROUP_DIGITS, "group")
+
+
 def claim_follow_on_ids(store: Store, batch_id: str, partner_id: str, rows: Sequence[tuple[str, str, bool]],
-                        bases: Mapping[str, FollowOnBase]) -> dict[str, dict[str, str]]:
+                        bases: Mapping[str, FollowOnBase], scheme: str = "derived") -> dict[str, dict[str, str]]:
     """Ids of follow-on orders ((account key, account name, create admin) rows), claimed before any send.
 
     Add Services keeps its group's ids. A New Group gets the enterprise's id and a group id of its own,
@@ -58,6 +106,8 @@ def claim_follow_on_ids(store: Store, batch_id: str, partner_id: str, rows: Sequ
             attempt = 0
             while True:
                 ids = group_ids(partner_id, base.enterprise_account, account, key, attempt, admin)
+                number = numeric_group_id(store, base.enterprise_id) if scheme == NUMERIC else None
+                ids["group_id"] = number or ids["group_id"]
                 taken = group_id_taken(store, ids["group_id"]) or claims.handed_out(ids["group_id"])
                 if not taken and not (ids["admin_user_id"] and claims.is_taken(ids["admin_user_id"])):
                     break

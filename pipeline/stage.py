@@ -88,7 +88,7 @@ def ensure_inventory(store: Store) -> None:
 
 def prepare(
     store: Store, path: Path, options: RunOptions, partners_file: Path, vault: Vault, *, defer_plans_to: Path | None = None,
-    raw: RawOrder | None = None,
+    raw: RawOrder | None = None, id_scheme: str = "derived",
 ) -> Prepared:
     """Stage one order. ``defer_plans_to`` (migrations): instead of planning every customer now, keep the
     valid customers' normalized rows as Parquet in ``defer_plans_to/<batch>/`` and let each chunk be
@@ -140,8 +140,8 @@ def prepare(
         return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
     grants, backorders = _reserve(store, bid, partner, frames, valid_keys, options)
     new = [k for k in valid_keys if k not in screened.bases]
-    ids = claim_ids(store, bid, partner.partner_id, cust, new)  # decided and claimed before any send
-    ids |= claim_follow_on_ids(store, bid, partner.partner_id, screened.rows, screened.bases)
+    ids = claim_ids(store, bid, partner.partner_id, cust, new, id_scheme)  # decided and claimed before any send
+    ids |= claim_follow_on_ids(store, bid, partner.partner_id, screened.rows, screened.bases, id_scheme)
     checked = replace(checked, valid=valid_keys)
     received = follow_on.received_date((get_batch(store, bid) or {}).get("received_at"))
     plans = plan_valid(checked, partner, bid, numbers=grants, backorders=backorders, ids=ids, cutover=options.cutover,

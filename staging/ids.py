@@ -110,6 +110,17 @@ def group_id_taken(store: Store, group_id: str) -> bool:
         [group_id]))
 
 
+def next_number(store: Store, scope: str, first: int = 1) -> int:
+    """The next number of a counter (``first`` when it has none yet), in the caller's transaction: it
+    commits with the claims of the ids it made, before any request uses them."""
+    row = store.con.execute(
+        "INSERT INTO id_counters (scope, value) VALUES (?, ?) "
+        "ON CONFLICT (scope) DO UPDATE SET value = id_counters.value + 1 RETURNING value",
+        [scope, first]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def record_ids(store: Store, batch_id: str, accounts: Mapping[str, str], ids: Mapping[str, Mapping[str, str]]) -> None:
     """Claim ``ids`` (by account key) for the batch; ``accounts`` maps each key to its name as written."""
     now = datetime.now(UTC)

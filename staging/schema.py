@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS did_inventory (
     partner VARCHAR, account VARCHAR, batch_id VARCHAR,
     updated_at TIMESTAMPTZ
 );
+CREATE TABLE IF NOT EXISTS id_counters (
+    scope VARCHAR PRIMARY KEY,          -- 'enterprise' | 'group:<enterprise id>' (ONBOARD_ID_SCHEME=numeric)
+    value BIGINT NOT NULL               -- the last number handed out
+);
 CREATE TABLE IF NOT EXISTS plans (
     batch_id VARCHAR NOT NULL,
     account_key VARCHAR NOT NULL,

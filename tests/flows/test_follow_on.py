@@ -196,3 +196,43 @@ def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolate
     c3 = third["customers"]
     assert (c3["total"], c3["skipped"], c3["valid"], c3["provisioned"]) == (2, 2, 0, 0), third
     assert _world(sims, eid) == before
+
+
+def test_numeric_id_scheme_numbers_enterprises_and_their_groups(sims: Sims, isolated_home: Path,
+                                                                  tmp_path: Path) -> None:
+    """ONBOARD_ID_SCHEME=numeric: enterprise EEEEE, groups EEEEEGGGGG (+1 per further group of the same
+    enterprise), from counters in staging committed with the claims before the first request."""
+    settings = settings_for(isolated_home, sims, id_scheme="numeric")
+    run_file(settings, first_book(tmp_path / "one.xlsx"), RunOptions())
+    other = _write(tmp_path / "other.xlsx", {
+        CUSTOMERS: [_customer("Blue Realty", **{"Default Domain": "bluerealty.example.com"})],
+        LOCATIONS: [{"Account Name": "Blue Realty", "Address 1": "5 Elm St", "City": "Austin", "State": "TX",
+                     "Zip": "78701", "Main Number": "5125550150"}],
+        PACKAGES: [{"Account Name": "Blue Realty", "Order Type": "Hosted PBX", "Package": "Enterprise Basic",
+                    "Quantity": "1"}],
+    })
+    run_file(settings, other, RunOptions())
+    two = run_file(settings, second_book(tmp_path / "two.xlsx"), RunOptions())
+    assert two["customers"]["provisioned"] == 2 and two["customers"]["failed"] == 0, two
+
+    plans = _plans(isolated_home)
+    ids = {(p["account"], p["order_kind"]): (p["enterprise_id"], p["group_id"]) for p in plans.values()}
+    assert ids[(OWNER, "new_customer")] == ("00001", "0000100001")
+    assert ids[("Blue Realty", "new_customer")] == ("00002", "0000200001")
+    assert ids[(BRANCH, "new_group")] == ("00001", "0000100002")
+    assert ids[(OWNER, "add_services")] == ("00001", "0000100001")
+    groups = sorted(dict(g)["id"] for g in sims.bw.store.snapshot("00001")["groups"])
+    assert groups == ["0000100001", "0000100002"]
+    con = duckdb.connect(str(isolated_home / "onboard.duckdb"), read_only=True)
+    try:
+        counters = dict(con.execute("SELECT scope, value FROM id_counters").fetchall())
+    finally:
+        con.close()
+    assert counters == {"enterprise": 2, "group:00001": 2, "group:00002": 1}
+    # the same workbook again keeps every id and hands out no number
+    run_file(settings, second_book(tmp_path / "two-again.xlsx"), RunOptions())
+    con = duckdb.connect(str(isolated_home / "onboard.duckdb"), read_only=True)
+    try:
+        assert dict(con.execute("SELECT scope, value FROM id_counters").fetchall()) == counters
+    finally:
+        con.close()
