@@ -275,9 +275,14 @@ class BroadWorksProvisioner:
         consolidated.apply_enterprise(run.plan, st)
 
     def _build_group_consolidated(self, run: _Run, st: CustomerState) -> list[Command]:
+        if st.group is not None:  # Add Services: only the user limit may need raising
+            return follow_on.user_limit_raise(run.order, st.group)
         return consolidated.build_group(run.order, run.plan, st)
 
     def _apply_group_consolidated(self, run: _Run, st: CustomerState) -> None:
+        if st.group is not None:
+            self._apply_group(run, st)
+            return
         consolidated.apply_group(run.order, run.plan, st)
 
     def _build_enterprise_services(self, run: _Run, st: CustomerState) -> list[Command]:
