@@ -88,6 +88,12 @@ def customer_steps(order: CustomerOrder, ocip_requests: str = "classic") -> dict
         "admin": order.admin_user_id,
     }
     names = CONSOLIDATED_REQUESTS if ocip_requests == "consolidated" else BROADWORKS_REQUESTS
+    names = dict(names)
+    if order.follow_on:  # issue 19: what a follow-on builds on is looked up, never added
+        names["enterprise"] = "none: the existing enterprise is looked up (ENTERPRISE_NOT_FOUND if absent)"
+        names["service_packs"] += " / ServiceProviderServicePackModifyRequest (quantity raised)"
+        if order.order_kind == "add_services":
+            names["group"] = "GroupModifyRequest (userLimit raised, when below)"
     bw = [{"step": s, "request": names[s], "detail": bw_detail.get(s, "")}
           for s in BROADWORKS_STEPS if bw_work.get(s, True)]
     billing = planned_requests(order)

@@ -40,4 +40,16 @@ def planned_requests(order: CustomerOrder) -> list[dict[str, str]]:
         STEP_CONTACT: f"on {invoicer}: postal address + {len(order.emails)} e-mail address(es)",
         STEP_PACKAGES: f"{len(wanted_customer_packages(order))} package line(s) from {order.billing_start}",
     }
-    return [{"step": s, "request": request[s], "detail": detail[s]} for s in STEPS]
+    steps = STEPS
+    if order.follow_on:  # issue 19: the enterprise account is found, never made (BillingProvisioner._follow_on)
+        request[STEP_ENTERPRISE] = "none: found under the partner (ENTERPRISE_NOT_FOUND if absent)"
+        detail[STEP_ENTERPRISE] = enterprise_account_name(order.owner_account)
+        detail[STEP_PACKAGES] = f"{len(order.packages)} ordered package line(s)"
+        if order.order_kind == "add_services":
+            request[STEP_CUSTOMER] = "none: the existing customer account is found (CUSTOMER_NOT_FOUND if absent)"
+            steps = (STEP_PARTNER, STEP_ENTERPRISE, STEP_CUSTOMER, STEP_PACKAGES)
+        else:
+            detail[STEP_CUSTOMER] = f"{order.account} ({order.billing_type}) under {detail[STEP_ENTERPRISE]}"
+            steps = (STEP_PARTNER, STEP_ENTERPRISE, STEP_CUSTOMER,
+                     *((STEP_CONTACT,) if order.billing_type != BILL_ENTERPRISE else ()), STEP_PACKAGES)
+    return [{"step": s, "request": request[s], "detail": detail[s]} for s in steps]

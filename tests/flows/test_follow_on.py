@@ -116,6 +116,17 @@ def test_new_group_and_add_services_for_an_existing_customer(sims: Sims, isolate
     assert g2 not in (g1, eid) and branch["billing_type"] == "Multi-Group - Bill Enterprise"
     assert branch["admin_user_id"] == "" and added["admin_user_id"] == ""
 
+    # onboard plan names what a follow-on sends: no enterprise add, no billing enterprise account made
+    from core.order import CustomerOrder
+    from pipeline.plan_view import customer_steps
+
+    for plan in (branch, added):
+        steps = customer_steps(CustomerOrder.from_dict(plan), requests)
+        assert steps["broadworks"][0]["request"].startswith("none") and not steps["mail"]
+        assert steps["billing"][1]["request"].startswith("none")
+    assert [s["step"] for s in customer_steps(CustomerOrder.from_dict(added))["billing"]] == [
+        "partner_account", "enterprise_account", "customer_account", "customer_packages"]
+
     # BroadWorks: one enterprise, two groups, group 2 as group 1 was made; authorizations raised, not lowered
     snap = sims.bw.store.snapshot(eid)
     groups = {dict(g)["id"]: dict(g) for g in snap["groups"]}
