@@ -40,7 +40,7 @@ def planned_requests(order: CustomerOrder) -> list[dict[str, str]]:
         STEP_CONTACT: f"on {invoicer}: postal address + {len(order.emails)} e-mail address(es)",
         STEP_PACKAGES: f"{len(wanted_customer_packages(order))} package line(s) from {order.billing_start}",
     }
-    steps = STEPS
+    steps: tuple[str, ...] = STEPS
     if order.follow_on:  # issue 19: the enterprise account is found, never made (BillingProvisioner._follow_on)
         request[STEP_ENTERPRISE] = "none: found under the partner (ENTERPRISE_NOT_FOUND if absent)"
         detail[STEP_ENTERPRISE] = enterprise_account_name(order.owner_account)
