@@ -251,3 +251,38 @@ def test_numeric_id_scheme_numbers_enterprises_and_their_groups(sims: Sims, isol
         assert dict(con.execute("SELECT scope, value FROM id_counters").fetchall()) == counters
     finally:
         con.close()
+
+
+def test_a_new_group_of_a_bill_group_enterprise_invoices_itself(sims: Sims, isolated_home: Path,
+                                                                tmp_path: Path) -> None:
+    """The invoicer follows the enterprise's billing type: under Bill Group the new customer account is its
+    own invoicer and gets its own billing contact; the enterprise's contact is left alone."""
+    settings = settings_for(isolated_home, sims)
+    one = first_book(tmp_path / "one.xlsx")
+    from openpyxl import load_workbook as open_book
+
+    wb = open_book(one)
+    ws = wb["Customers"]
+    col = [c.value for c in ws[1]].index("Billing Type") + 1
+    ws.cell(row=2, column=col, value="Multi-Group - Bill Group")
+    wb.save(one)
+    run_file(settings, one, RunOptions())
+    contacts_before = sims.bl.store._all("SELECT account_id, emails FROM contacts ORDER BY id")
+    branch = _customer(BRANCH, **{"Order": "New Group", "Enterprise Account": OWNER, "Billing Type": "",
+                                  "Email": "west@acmedental.example.com"})
+    two = _write(tmp_path / "branch.xlsx", {
+        CUSTOMERS: [branch],
+        LOCATIONS: [{"Account Name": BRANCH, "Address 1": "9 West Ave", "City": "Austin", "State": "TX",
+                     "Zip": "78701", "Main Number": "5125550120"}],
+        PACKAGES: [{"Account Name": BRANCH, "Order Type": "Hosted PBX", "Package": "Enterprise Basic",
+                    "Quantity": "1"}],
+    })
+    res = run_file(settings, two, RunOptions())
+    assert res["customers"]["billed"] == 1 and res["customers"]["failed"] == 0, res
+    accounts = {name: (ident, inv) for ident, name, _, inv in _billing(sims)["accounts"]}
+    ident, invoicer = accounts[BRANCH]
+    assert invoicer == ident  # Bill Group: its own invoicer
+    contacts = sims.bl.store._all("SELECT account_id, emails FROM contacts ORDER BY id")
+    assert contacts[: len(contacts_before)] == contacts_before  # the enterprise's / group 1's contact untouched
+    assert [c[0] for c in contacts[len(contacts_before):]] == [ident]
+    assert "west@acmedental.example.com" in str(contacts[-1][1])
