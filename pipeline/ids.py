@@ -41,8 +41,12 @@ ENTERPRISE_DIGITS = GROUP_DIGITS = 5
 
 def _numeric_customer_ids(store: Store, partner_id: str, wanted: Sequence[tuple[str, str]],
                           claims: Claims) -> dict[str, dict[str, str]]:
-    """ONBOARD_ID_SCHEME=numeric: enterprise ``EEEEE`` from the staging counter, group 1 ``EEEEE00001``
-    (the operator's convention, an assumption from its public support pages). The admin keeps its derived
+    """ONBOARD_ID_SCHEME=numeric: enterprise ``EEEEE`` from the staging counter, group 1 ``EEEEE00001``.
+
+    Source: BluIP support, "Profile Page" (support.bluip.com/hc/en-us/articles/205340410): "the first 5
+    digits are Enterprise, and the next 5 are group (if you have multiple groups in the same enterprise, this
+    will increase by 1. Ex: 0000100005, 0000100006)". That the enterprise id itself is the 5 digits and that
+    group numbers start at 00001 per enterprise is our assumption (the page shows neither). The admin keeps its derived
     id (a user id, not a number). A customer that already holds ids keeps them; a number some id already
     uses is skipped. The counters commit with the claims, before any request uses them."""
     out: dict[str, dict[str, str]] = {}
