@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from staging.store import Store
 
@@ -52,12 +53,25 @@ def earlier_follow_on_keys(store: Store, partner_id: str, exclude_batch: str | N
 
 
 def mark_orders(store: Store, batch_id: str, orders: Mapping[str, Mapping[str, str]]) -> None:
-    """Per account key: ``order_kind``, ``order_key`` and (a New Group's, its enterprise's) ``billing_type``."""
-    for key, o in orders.items():
+    """Per account key: ``order_kind``, ``order_key`` and (a New Group's, its enterprise's) ``billing_type``;
+    one set-based update through Arrow (a migration stages 100k customers)."""
+    if not orders:
+        return
+    keys = list(orders)
+    table = pa.table({
+        "account_key": pa.array(keys, type=pa.string()),
+        "order_kind": pa.array([orders[k]["order_kind"] for k in keys], type=pa.string()),
+        "order_key": pa.array([orders[k]["order_key"] for k in keys], type=pa.string()),
+        "billing_type": pa.array([orders[k].get("billing_type", "") for k in keys], type=pa.string()),
+    })
+    store.con.register("_orders_in", table)
+    try:
         store.con.execute(
-            "UPDATE customers SET order_kind = ?, order_key = ?, billing_type = coalesce(nullif(?, ''), billing_type) "
-            "WHERE batch_id = ? AND account_key = ?",
-            [o["order_kind"], o["order_key"], o.get("billing_type", ""), batch_id, key])
+            "UPDATE customers SET order_kind = o.order_kind, order_key = o.order_key, "
+            "billing_type = coalesce(nullif(o.billing_type, ''), customers.billing_type) "
+            "FROM _orders_in o WHERE customers.batch_id = ? AND customers.account_key = o.account_key", [batch_id])
+    finally:
+        store.con.unregister("_orders_in")
 
 
 def reject_order(store: Store, batch_id: str, account: str, code: str, error: str) -> None:
