@@ -100,8 +100,8 @@ PACKAGES = Sheet(
         Column("order_type", "Order Type", True, ("Type",)),
         Column("package", "Package", True, ("Package Name", "Product", "Service")),
         Column("quantity", "Quantity", False, ("Qty", "Qty.", "Count")),
-        Column("effective_date", "Effective Date", False, ("Effective",)),
         Column("notes", "Notes", False, ("Note", "Comments")),
+        Column("effective_date", "Effective Date", False, ("Effective",)),  # issue 19: last, rows stay positional
     ),
     aliases=("Package", "Orders", "Package Order"),
 )

@@ -80,7 +80,8 @@ _RULES: dict[str, dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]]]
         "billing_type": [("BILLING_TYPE_UNKNOWN", _isin(BILLING_TYPES))],
     },
     "Locations": dict(_COMMON),
-    "Packages": {"quantity": [("QUANTITY_INVALID", _whole)]},
+    "Packages": {"quantity": [("QUANTITY_INVALID", _whole)],
+                 "effective_date": [(FORMAT, _distinct(_valid_date))]},
     "DIDs": {
         "npa": [(FORMAT, _pattern(r"[2-9]\d{2}"))],
         "nxx": [(FORMAT, _pattern(r"[2-9]\d{2}"))],

@@ -77,3 +77,20 @@ def test_a_group_gone_from_broadworks_fails_add_services_before_any_request(sims
     assert sims.bl.store.count("account_packages") == packages_before + 4
     branch = sims.bl.store._all("SELECT count(*) FROM accounts WHERE name = ?", [BRANCH])[0][0]
     assert branch == 1
+
+
+def test_an_effective_date_that_is_not_a_date_is_a_finding(tmp_path: Path) -> None:
+    from transforms.ingest import read_order
+    from validators.check import check_order
+
+    book = _write(tmp_path / "dates.xlsx", {
+        CUSTOMERS: [{"Order": "Add Services", "Account Name": OWNER}],
+        PACKAGES: [{"Account Name": OWNER, "Order Type": "Hosted PBX", "Package": "Enterprise Standard",
+                    "Quantity": "1", "Effective Date": "next week"},
+                   {"Account Name": OWNER, "Order Type": "DID", "Package": "Additional DID's", "Quantity": "1",
+                    "Effective Date": "03/01/2027"}],
+    })
+    checked = check_order(read_order(book), existing=None, inventory=None)
+    bad = checked.findings[checked.findings["code"] == "INVALID_FORMAT"]
+    assert bad[["sheet", "row", "column", "value"]].values.tolist() == [["Packages", 2, "Effective Date", "next week"]]
+    assert checked.frames["Packages"]["effective_date"].tolist() == ["next week", "2027-03-01"]
