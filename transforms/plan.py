@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.order import NEW_CUSTOMER, ORDER_KINDS
 from data.catalog import Catalog
 from data.partners import Partner
 from transforms.follow_on import FollowOnBase, finish_plan
@@ -300,8 +301,9 @@ def build_plans(order: Mapping[str, pd.DataFrame], keys: Sequence[str], inputs: 
             "follow_ups": follow_ups,
             "notes": _s(c, "notes"),
             "batch_id": inputs.batch_id,
-            "order_kind": "new_customer",
-            "enterprise_account": account,
+            # a follow-on planned without its base (``onboard plan`` of a file not staged) still says what it is
+            "order_kind": _s(c, "order_kind") if _s(c, "order_kind") in ORDER_KINDS else NEW_CUSTOMER,
+            "enterprise_account": _s(c, "enterprise_account") or account,
             "create_admin": yes(c.get("create_admin")),
         }
         if k in inputs.follow_on:
