@@ -69,6 +69,9 @@ CUSTOMERS = Sheet(
         Column("billing_type", "Billing Type", True),
         Column("main_number", "Main Number", False, ("Main Phone", "Phone", "Main Telephone Number"), text=True),
         Column("notes", "Notes", False, ("Note", "Comments", "Provisioning Notes")),
+        Column("order_kind", "Order", False, ("Order Kind", "Order Type (Customer)")),
+        Column("enterprise_account", "Enterprise Account", False, ("Enterprise",)),
+        Column("create_admin", "Create Admin", False),
     ),
     aliases=("Customer", "Customer Information", "Accounts"),
 )
@@ -97,6 +100,7 @@ PACKAGES = Sheet(
         Column("order_type", "Order Type", True, ("Type",)),
         Column("package", "Package", True, ("Package Name", "Product", "Service")),
         Column("quantity", "Quantity", False, ("Qty", "Qty.", "Count")),
+        Column("effective_date", "Effective Date", False, ("Effective",)),
         Column("notes", "Notes", False, ("Note", "Comments")),
     ),
     aliases=("Package", "Orders", "Package Order"),
@@ -161,6 +165,8 @@ NUMBERS = Sheet(
 SHEETS: tuple[Sheet, ...] = (CUSTOMERS, LOCATIONS, PACKAGES, DIDS, PORTING, TOLL_FREE, NUMBERS)
 
 BILLING_TYPES = ("Multi-Group - Bill Enterprise", "Multi-Group - Bill Group")
+# Customers.Order as the template's dropdown spells it (DESIGN §3); blank = New Customer.
+ORDER_KINDS = ("New Customer", "New Group", "Add Services")
 DID_PURPOSES = ("Voice", "Fax")
 TOLL_FREE_ACTIONS = ("New", "Port", "RespOrg Change")
 

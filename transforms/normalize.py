@@ -23,6 +23,7 @@ from transforms import values as V
 from transforms.e911 import parse_notes_e911
 from transforms.findings import Finding
 from transforms.ingest import RawOrder
+from transforms.order_kinds import is_yes_no, normalize_customers
 
 Parser = Callable[[str], V.Result]
 
@@ -217,8 +218,9 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
             sheets[sheet.name] = empty_frame(sheet)
             continue
         frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
-        for c in sheet.columns:
-            frame[c.key] = frame[c.key].astype("str").str.strip()
+        for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
+            frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
+                            else pd.Series("", index=frame.index, dtype="str"))
         ctx = _Ctx(sheet, frame, findings)
         _NORMALIZERS[sheet.name](ctx, catalog)
         frame = ctx.frame
@@ -245,6 +247,18 @@ def _customers(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("time_zone", V.time_zone)
     ctx.apply("billing_start_date", V.date_text)
     ctx.apply("billing_type", V.billing_type)
+    _create_admin_text(ctx)
+    normalize_customers(f)
+
+
+def _create_admin_text(ctx: _Ctx) -> None:
+    """Create Admin must say yes or no (blank = no): other text is INVALID_FORMAT before it becomes a bool."""
+    f = ctx.frame
+    bad = f[~f["create_admin"].map(is_yes_no).astype(bool)]
+    for row, acct, v in zip(bad["_row"], bad["account_name"], bad["create_admin"], strict=True):
+        ctx.findings.append(Finding.of("INVALID_FORMAT", "Customers", row, "Create Admin",
+                                       f"Create Admin '{v}' must be yes or no (blank = no): it says whether the new "
+                                       "group gets a customer administrator login of its own.", acct, v))
 
 
 def _locations(ctx: _Ctx, catalog: Catalog) -> None:
@@ -266,6 +280,7 @@ def _packages(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("order_type", ot)
     ctx.apply_pair("package", "order_type", pkg)
     ctx.quantity()
+    ctx.apply("effective_date", V.date_text)
 
 
 def _dids(ctx: _Ctx, catalog: Catalog) -> None:
