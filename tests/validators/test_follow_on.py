@@ -29,13 +29,13 @@ def _found(result: ValidationResult) -> Found:
 @pytest.fixture
 def known(load: Callable[[str], NormalizedOrder], catalog: Catalog) -> dict[str, KnownCustomer]:
     """clean.xlsx as an earlier batch left it: Acme Dental (5 seats, 4 DIDs, allowance 5 + 2 additional) and
-    Maple Clinic (3 seats, 1 DID, allowance 3), both New Customers."""
+    Maple Clinic (3 UC seats + 1 fax seat, 1 DID, allowance 4), both New Customers."""
     fp = validate_order(load("clean.xlsx"), catalog, today=TODAY).fingerprints
     return {
         "acme dental": KnownCustomer("Acme Dental", "acme dental", "new_customer", "acme dental",
                                      "Multi-Group - Bill Enterprise", 5, 4, fp["acme dental"], 7),
         "maple clinic": KnownCustomer("Maple Clinic", "maple clinic", "new_customer", "maple clinic",
-                                      "Multi-Group - Bill Group", 3, 1, fp["maple clinic"], 3),
+                                      "Multi-Group - Bill Group", 4, 1, fp["maple clinic"], 4),
     }
 
 
@@ -160,31 +160,31 @@ def test_add_services_needs_only_account_name_and_lines(catalog, known) -> None:
 
 
 def test_add_services_did_allowance_counts_what_the_customer_holds(catalog, known) -> None:
-    # Maple Clinic holds 3 seats (allowance 3) and 1 DID; the order adds 2 seats: allowance 5, 1 held.
+    # Maple Clinic holds 4 seats (allowance 4) and 1 DID; the order adds 2 seats: allowance 6, 1 held.
     spec = copy.deepcopy(FOLLOW_ON)
-    _col(spec, "DIDs", 3, "Quantity", 4)  # 1 + 4 = 5 <= 5
+    _col(spec, "DIDs", 3, "Quantity", 5)  # 1 + 5 = 6 <= 6
     r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
     assert not [f for f in r.findings if f.code.startswith("DID_")]
-    _col(spec, "DIDs", 3, "Quantity", 5)  # 1 + 5 = 6 > 5
+    _col(spec, "DIDs", 3, "Quantity", 6)  # 1 + 6 = 7 > 6
     r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
     f = next(x for x in r.findings if x.code == "DID_QUOTA_EXCEEDED")
     assert (f.sheet, f.row, f.column) == ("DIDs", 3, "Quantity")
-    assert "5 new DIDs beside the 1 it already holds (6 in all)" in f.message and "is 5" in f.message
+    assert "6 new DIDs beside the 1 it already holds (7 in all)" in f.message and "is 6" in f.message
     # with more numbers already held the same 4 new ones are too many
     more = {**known, "maple clinic": KnownCustomer("Maple Clinic", "maple clinic", "new_customer", "maple clinic",
-                                                   "Multi-Group - Bill Group", 3, 2, known["maple clinic"].fingerprint, 3)}
-    _col(spec, "DIDs", 3, "Quantity", 4)
+                                                   "Multi-Group - Bill Group", 4, 2, known["maple clinic"].fingerprint, 4)}
+    _col(spec, "DIDs", 3, "Quantity", 5)
     assert "DID_QUOTA_EXCEEDED" in {x.code for x in validate_order(_order(spec, catalog), catalog, known=more,
                                                                     today=TODAY).findings}
 
 
 def test_add_services_dids_without_new_seats_use_the_seats_held(catalog, known) -> None:
     spec = copy.deepcopy(FOLLOW_ON)
-    del spec["Packages"][2]  # no new seats: the 3 it holds allow 3 DIDs, 1 of them used
-    _col(spec, "DIDs", 3, "Quantity", 2)
+    del spec["Packages"][2]  # no new seats: the 4 it holds allow 4 DIDs, 1 of them used
+    _col(spec, "DIDs", 3, "Quantity", 3)
     r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
     assert not [f for f in r.findings if f.code.startswith("DID_")]
-    _col(spec, "DIDs", 3, "Quantity", 3)
+    _col(spec, "DIDs", 3, "Quantity", 4)
     r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
     assert {f.code for f in r.findings if f.code.startswith("DID_")} == {"DID_QUOTA_EXCEEDED"}
     # a customer that holds no seats at all gets DID_NO_SEATS, as a new one does
