@@ -100,8 +100,9 @@ PACKAGES = Sheet(
         Column("order_type", "Order Type", True, ("Type",)),
         Column("package", "Package", True, ("Package Name", "Product", "Service")),
         Column("quantity", "Quantity", False, ("Qty", "Qty.", "Count")),
-        Column("effective_date", "Effective Date", False, ("Effective",)),
         Column("notes", "Notes", False, ("Note", "Comments")),
+        # last: writers that fill rows by position (data/samples/generate.py) keep their Notes in place
+        Column("effective_date", "Effective Date", False, ("Effective",)),
     ),
     aliases=("Package", "Orders", "Package Order"),
 )
