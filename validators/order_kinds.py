@@ -64,6 +64,15 @@ def required_by_kind(order: NormalizedOrder, findings: list[Finding]) -> list[Fi
                            "Enterprise Account is required for a New Group: the Account Name of the customer "
                            "(enterprise) this new group (location) joins, as it was first ordered.", acct, "")
                 for row, acct in zip(blank["_row"], blank["account_name"], strict=True)]
+        # An enterprise named on another kind of row is a contradiction: most likely a New Group whose Order was
+        # left blank, which would otherwise become a second enterprise of its own.
+        stray = cust[kinds(order).isin([NEW_CUSTOMER, ADD_SERVICES]) & cust["enterprise_account"].ne("")]
+        out += [Finding.of("INVALID_FORMAT", "Customers", row, "Enterprise Account",
+                           f"Enterprise Account '{ent}' is only for a New Group, but this row's Order is "
+                           f"{'Add Services' if kind == ADD_SERVICES else 'New Customer'}: set Order to New Group to "
+                           "add a group (location) to that enterprise, or clear Enterprise Account.", acct, ent)
+                for row, acct, ent, kind in zip(stray["_row"], stray["account_name"], stray["enterprise_account"],
+                                                kinds(order)[stray.index], strict=True)]
     return out
 
 

@@ -252,3 +252,13 @@ def test_effective_date_formats(catalog, known) -> None:
     assert order.sheets["Packages"]["effective_date"].tolist() == ["2025-10-01", "soon"]
     r = validate_order(order, catalog, known=known, today=TODAY)
     assert _found(r) == {("Packages", 3, "Effective Date", "INVALID_FORMAT")}
+
+
+def test_enterprise_account_on_a_row_that_is_not_a_new_group(catalog, known) -> None:  # type: ignore[no-untyped-def]
+    spec = copy.deepcopy(FOLLOW_ON)
+    _col(spec, "Customers", 2, "Order", None)  # Order left blank: this would become an enterprise of its own
+    _col(spec, "Customers", 2, "Billing Type", "Multi-Group - Bill Enterprise")
+    r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
+    f = next(x for x in r.findings if x.column == "Enterprise Account")
+    assert (f.code, f.row, f.severity) == ("INVALID_FORMAT", 2, "error") and "New Group" in f.message
+    assert r.held == {"acme dental - round rock"}
