@@ -9,6 +9,9 @@ answers INVALID_FORMAT at Customers.Order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pandas as pd
 
 from data.sheets import header_key
@@ -28,6 +31,7 @@ KINDS = {
     "addservices": ADD_SERVICES,
     "addservice": ADD_SERVICES,
 }
+T = TypeVar("T")
 YES = frozenset({"yes", "y", "true"})
 NO = frozenset({"", "no", "n", "false"})
 
@@ -48,8 +52,20 @@ def is_yes_no(text: str) -> bool:
     return text.strip().casefold() in YES | NO
 
 
+def _distinct(s: pd.Series, fn: Callable[[str], T], dtype: str) -> pd.Series:
+    """``fn`` once per distinct value (a 100k-customer book has a handful of Order spellings)."""
+    codes, uniques = pd.factorize(s.astype("str"), use_na_sentinel=False)
+    mapped = pd.Series([fn(u) for u in uniques.tolist()], dtype=dtype)
+    return pd.Series(mapped.to_numpy()[codes] if len(codes) else [], index=s.index, name=s.name, dtype=dtype)
+
+
+def yes_no_text(s: pd.Series) -> pd.Series:
+    """Whether each Create Admin cell says yes or no (or is blank)."""
+    return _distinct(s, is_yes_no, "bool")
+
+
 def normalize_customers(frame: pd.DataFrame) -> None:
     """In place: ``order_kind`` as a kind, ``create_admin`` as a bool, ``enterprise_account`` trimmed."""
-    frame["order_kind"] = frame["order_kind"].map(order_kind).astype("str")
-    frame["create_admin"] = frame["create_admin"].map(yes).astype(bool)
+    frame["order_kind"] = _distinct(frame["order_kind"], order_kind, "str")
+    frame["create_admin"] = _distinct(frame["create_admin"], yes, "bool").astype(bool)
     frame["enterprise_account"] = frame["enterprise_account"].astype("str").str.strip()

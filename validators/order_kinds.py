@@ -21,7 +21,7 @@ import pandas as pd
 from core.keys import account_key
 from core.known import KnownCustomer
 from data.sheets import BILLING_TYPES
-from transforms.normalize import NormalizedOrder
+from transforms.normalize import NormalizedOrder, isin
 from transforms.order_kinds import ADD_SERVICES, NEW_CUSTOMER, NEW_GROUP
 from validators.findings import Finding
 
@@ -37,6 +37,13 @@ def kinds(order: NormalizedOrder) -> pd.Series:
     return cust["order_kind"].astype("str")
 
 
+def _only_new_customers(order: NormalizedOrder) -> bool:
+    """Every row a New Customer with no Enterprise Account (a usual book): nothing here to check."""
+    cust = order.sheets["Customers"]
+    return bool(kinds(order).eq(NEW_CUSTOMER).all()) and (
+        "enterprise_account" not in cust.columns or bool(cust["enterprise_account"].eq("").all()))
+
+
 def keys_of_kind(order: NormalizedOrder, kind: str) -> set[str]:
     cust = order.sheets["Customers"]
     return set(cust.loc[kinds(order).eq(kind), "_account_key"].tolist()) - {""}
@@ -46,7 +53,7 @@ def required_by_kind(order: NormalizedOrder, findings: list[Finding]) -> list[Fi
     """The per-cell REQUIRED_MISSING findings of Customers, kept only where the row's kind requires the
     field, plus Enterprise Account for a New Group."""
     cust = order.sheets["Customers"]
-    if cust.empty:
+    if cust.empty or _only_new_customers(order):
         return findings
     kind_at = dict(zip(cust["_row"].tolist(), kinds(order).tolist(), strict=True))
     out: list[Finding] = []
@@ -82,8 +89,10 @@ def known_findings(order: NormalizedOrder, known: Mapping[str, KnownCustomer],
     if cust.empty:
         return []
     out: list[Finding] = []
-    frame = cust.assign(_kind=kinds(order))
-    for rec in frame[frame["_account_key"].ne("")].to_dict("records"):
+    kind_of = kinds(order)
+    # only the rows with something to check: follow-ons, and New Customers an earlier batch took in
+    hit = cust["_account_key"].ne("") & (kind_of.ne(NEW_CUSTOMER) | isin(cust["_account_key"], list(known)))
+    for rec in cust[hit].assign(_kind=kind_of[hit]).to_dict("records"):
         kind, key, row, acct = str(rec["_kind"]), str(rec["_account_key"]), int(rec["_row"]), str(rec["account_name"])
         mine = known.get(key)
         if kind == NEW_CUSTOMER and mine is not None:
