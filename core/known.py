@@ -24,3 +24,6 @@ class KnownCustomer:
     # DIDs those orders allow: included with their seats + their "Additional DID's" / "DID Add-On - UC"
     # quantities (DESIGN §4); an Add Services order's allowance builds on it.
     did_allowance: int = 0
+    # (order kind, fingerprint) of every distinct earlier order of this account, follow-ons included: the
+    # same follow-on sent again is ALREADY_ONBOARDED (skipped), matched as B's order key matches it.
+    orders: frozenset[tuple[str, str]] = frozenset()

@@ -152,7 +152,9 @@ def assemble_known(frame: pd.DataFrame) -> dict[str, KnownCustomer]:
         if r["kind"] in CREATING_KINDS:
             creators.setdefault(str(r["account_key"]), r)
     totals: dict[str, list[int]] = {}
+    orders: dict[str, set[tuple[str, str]]] = {}
     for r in recs:
+        orders.setdefault(str(r["account_key"]), set()).add((str(r["kind"]), str(r["fingerprint"])))
         t = totals.setdefault(str(r["account_key"]), [0, 0, 0])
         t[0] += int(r["seats"])
         t[1] += int(r["dids"])
@@ -164,7 +166,7 @@ def assemble_known(frame: pd.DataFrame) -> dict[str, KnownCustomer]:
         billing = str(creators[owner]["billing_type"]) if owner in creators else str(r["billing_type"])
         seats, dids, allowance = totals[key]
         out[key] = KnownCustomer(str(r["account"]), key, str(r["kind"]), owner, billing, seats, dids,
-                                 str(r["fingerprint"]), allowance)
+                                 str(r["fingerprint"]), allowance, frozenset(orders[key]))
     return out
 
 

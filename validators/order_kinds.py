@@ -5,10 +5,11 @@ never from the systems: ``onboard run`` confirms against them before the first r
 - New Customer: every starred field; CUSTOMER_EXISTS / ALREADY_ONBOARDED against earlier batches.
 - New Group: the same fields but Billing Type (its enterprise's applies), plus Enterprise Account, which
   must be a New Customer this partner onboarded (ENTERPRISE_NOT_FOUND); a Billing Type, when given, must be
-  the enterprise's (BILLING_TYPE_MISMATCH); its own Account Name must be new (CUSTOMER_EXISTS), unless the
-  very same New Group order was onboarded before (a re-send: the run sends nothing again).
+  the enterprise's (BILLING_TYPE_MISMATCH); its own Account Name must be new (CUSTOMER_EXISTS).
 - Add Services: Account Name only (and its Packages or DIDs rows); the account must be one this partner
   onboarded, as a New Customer or a New Group (CUSTOMER_NOT_FOUND).
+- A follow-on order an earlier batch took in, the very same (account key + kind + fingerprint, as the run's
+  order key), is ALREADY_ONBOARDED: skipped, nothing is sent again.
 """
 
 from __future__ import annotations
@@ -97,8 +98,13 @@ def known_findings(order: NormalizedOrder, known: Mapping[str, KnownCustomer],
         mine = known.get(key)
         if kind == NEW_CUSTOMER and mine is not None:
             out.append(_existing(row, acct, mine, fingerprints.get(key)))
+        elif kind in (NEW_GROUP, ADD_SERVICES) and mine is not None and (kind, fingerprints.get(key)) in _orders(mine):
+            what = "New Group" if kind == NEW_GROUP else "Add Services"
+            out.append(Finding.of("ALREADY_ONBOARDED", "Customers", row, "Account Name",
+                                  f"This {what} order for '{acct}' was taken in by an earlier batch, the very same: "
+                                  "skipped, nothing is sent again.", acct))
         elif kind == NEW_GROUP:
-            if mine is not None and not (mine.order_kind == NEW_GROUP and fingerprints.get(key) == mine.fingerprint):
+            if mine is not None:
                 out.append(Finding.of("CUSTOMER_EXISTS", "Customers", row, "Account Name",
                                       f"Account Name '{acct}' is already a customer of yours: a New Group needs a name "
                                       "of its own for the new location (e.g. 'Acme Dental - Round Rock'); to add "
@@ -110,6 +116,10 @@ def known_findings(order: NormalizedOrder, known: Mapping[str, KnownCustomer],
                                   "Name: write it exactly as first ordered (a New Customer or New Group of an earlier "
                                   "order), or set Order to New Customer.", acct, acct))
     return out
+
+
+def _orders(mine: KnownCustomer) -> frozenset[tuple[str, str]]:
+    return mine.orders or frozenset({(mine.order_kind, mine.fingerprint)})
 
 
 def _existing(row: int, acct: str, mine: KnownCustomer, fingerprint: str | None) -> Finding:

@@ -54,6 +54,7 @@ class ValidationResult:
 
 
 _key = account_key  # the one account key (core.keys)
+_RECOUNTED = {"DID_QUOTA_EXCEEDED", "DID_NO_SEATS"}
 
 
 def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:
@@ -97,6 +98,8 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     named = set(keys[keys.ne("")].tolist())
     blank_rows = int(keys.eq("").sum())
     skipped = {_key(f.account) for f in found if f.code == "ALREADY_ONBOARDED"} & named
+    # A follow-on sent again: what its customer holds already counts its DIDs (they are not asked twice).
+    found = [f for f in found if not (f.code in _RECOUNTED and _key(f.account) in skipped)]
     held = ({_key(f.account) for f in found if f.severity == "error"} & named) - skipped
     if blank_rows:
         held.add("")

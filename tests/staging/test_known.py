@@ -67,11 +67,13 @@ def _stage_history(store: Store) -> None:
 
 
 EXPECTED = {
-    "acme dental": KnownCustomer("Acme Dental", "acme dental", "new_customer", "acme dental", BILL_ENT, 5, 4, "fa", 7),
+    "acme dental": KnownCustomer("Acme Dental", "acme dental", "new_customer", "acme dental", BILL_ENT, 5, 4, "fa", 7,
+                                 frozenset({("new_customer", "fa")})),
     "maple clinic": KnownCustomer("Maple Clinic", "maple clinic", "new_customer", "maple clinic", BILL_GROUP,
-                                  6, 3, "fm", 6),  # 3 UC seats + 1 fax seat, then 2 more
+                                  6, 3, "fm", 6,  # 3 UC seats + 1 fax seat, then 2 more
+                                  frozenset({("new_customer", "fm"), ("add_services", "fs")})),
     "acme dental - round rock": KnownCustomer("Acme Dental - Round Rock", "acme dental - round rock", "new_group",
-                                              "acme dental", BILL_ENT, 2, 2, "fr", 2),
+                                              "acme dental", BILL_ENT, 2, 2, "fr", 2, frozenset({("new_group", "fr")})),
 }
 
 
@@ -86,7 +88,8 @@ def test_known_customers_from_staging(isolated_home: Path) -> None:
         assert set(without) == {"acme dental", "maple clinic"} and without["maple clinic"].seats == 6
         assert known_customers(store, "acme-telecom", exclude_batch="b1") == {
             "acme dental - round rock": KnownCustomer("Acme Dental - Round Rock", "acme dental - round rock",
-                                                      "new_group", "acme dental", "", 2, 2, "fr", 2)}
+                                                      "new_group", "acme dental", "", 2, 2, "fr", 2,
+                                                      frozenset({("new_group", "fr")}))}
 
 
 def test_snapshot_answers_the_same_while_the_run_holds_the_database(isolated_home: Path) -> None:

@@ -214,12 +214,44 @@ def test_new_group_with_a_name_already_taken(catalog, known) -> None:
         spec[sheet] = [spec[sheet][0], [("Maple Clinic" if i == 0 else v) for i, v in enumerate(spec[sheet][1])]]
     r = validate_order(_order(spec, catalog), catalog, known=known, today=TODAY)
     assert _found(r) == {("Customers", 2, "Account Name", "CUSTOMER_EXISTS")}
-    # the very same New Group onboarded before (a re-send) is not refused: the run sends nothing again
+    # the very same New Group onboarded before (a re-send) is skipped: the run sends nothing again
     fp = r.fingerprints["maple clinic"]
     group = KnownCustomer("Maple Clinic", "maple clinic", "new_group", "acme dental", "Multi-Group - Bill Enterprise",
-                          2, 2, fp, 2)
+                          2, 2, fp, 2, frozenset({("new_group", fp)}))
     r = validate_order(_order(spec, catalog), catalog, known={**known, "maple clinic": group}, today=TODAY)
-    assert r.findings == []
+    assert _found(r) == {("Customers", 2, "Account Name", "ALREADY_ONBOARDED")} and r.skipped == {"maple clinic"}
+
+
+def test_the_same_follow_on_again_is_skipped(load, catalog, known) -> None:  # type: ignore[no-untyped-def]
+    first = validate_order(load("follow_on.xlsx"), catalog, known=known, today=TODAY)
+    fp = first.fingerprints
+    # as staging knows them once the follow-on batch went in: Maple Clinic now holds 6 seats and 3 DIDs
+    maple = known["maple clinic"]
+    after = {
+        **known,
+        "maple clinic": KnownCustomer("Maple Clinic", "maple clinic", "new_customer", "maple clinic", maple.billing_type,
+                                      6, 3, maple.fingerprint, 6, frozenset({("new_customer", maple.fingerprint),
+                                                                             ("add_services", fp["maple clinic"])})),
+        "acme dental - round rock": KnownCustomer("Acme Dental - Round Rock", "acme dental - round rock", "new_group",
+                                                  "acme dental", "Multi-Group - Bill Enterprise", 2, 2,
+                                                  fp["acme dental - round rock"], 2),
+    }
+    again = validate_order(load("follow_on.xlsx"), catalog, known=after, today=TODAY)
+    assert _found(again) == {("Customers", 2, "Account Name", "ALREADY_ONBOARDED"),
+                             ("Customers", 3, "Account Name", "ALREADY_ONBOARDED")}
+    assert again.totals.as_dict() == {"total": 2, "valid": 0, "held": 0, "skipped": 2}
+    # a file that repeats one follow-on beside a changed one: that row alone is skipped
+    more = validate_order(load("code_BILLING_TYPE_MISMATCH.xlsx"), catalog, known=after, today=TODAY)
+    assert ("Customers", 3, "Account Name", "ALREADY_ONBOARDED") in _found(more) and more.skipped == {"maple clinic"}
+    # another Add Services order for the same customer is a new order: its DIDs count on top of the 3 held
+    spec = copy.deepcopy(FOLLOW_ON)
+    _col(spec, "Packages", 3, "Quantity", 1)  # 6 + 1 seats: allowance 7; 3 held + 5 new = 8 > 7
+    _col(spec, "DIDs", 3, "Quantity", 5)
+    r = validate_order(_order(spec, catalog), catalog, known=after, today=TODAY)
+    assert {f.code for f in r.findings if f.account == "Maple Clinic"} == {"DID_QUOTA_EXCEEDED"}
+    _col(spec, "DIDs", 3, "Quantity", 4)  # 3 + 4 = 7 <= 7
+    r = validate_order(_order(spec, catalog), catalog, known=after, today=TODAY)
+    assert "maple clinic" in r.valid and not [f for f in r.findings if f.account == "Maple Clinic"]
 
 
 def test_unknown_order_and_create_admin_text(catalog, known) -> None:
