@@ -101,7 +101,8 @@ PACKAGES = Sheet(
         Column("package", "Package", True, ("Package Name", "Product", "Service")),
         Column("quantity", "Quantity", False, ("Qty", "Qty.", "Count")),
         Column("notes", "Notes", False, ("Note", "Comments")),
-        Column("effective_date", "Effective Date", False, ("Effective",)),  # issue 19: last, rows stay positional
+        # last: writers that fill rows by position (data/samples/generate.py) keep their Notes in place
+        Column("effective_date", "Effective Date", False, ("Effective",)),
     ),
     aliases=("Package", "Orders", "Package Order"),
 )
@@ -165,6 +166,8 @@ NUMBERS = Sheet(
 SHEETS: tuple[Sheet, ...] = (CUSTOMERS, LOCATIONS, PACKAGES, DIDS, PORTING, TOLL_FREE, NUMBERS)
 
 BILLING_TYPES = ("Multi-Group - Bill Enterprise", "Multi-Group - Bill Group")
+# Customers.Order as the template's dropdown spells it (DESIGN §3); blank = New Customer.
+ORDER_KINDS = ("New Customer", "New Group", "Add Services")
 DID_PURPOSES = ("Voice", "Fax")
 TOLL_FREE_ACTIONS = ("New", "Port", "RespOrg Change")
 

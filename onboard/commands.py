@@ -28,7 +28,7 @@ def owner_only(*paths: Path) -> None:
 
 def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
     """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
-    from staging.snapshot import free_inventory, read_existing
+    from staging.snapshot import free_inventory, read_known
     from transforms.ingest import HeaderError, read_order
     from transforms.partner import choose_partner
     from validators.check import check_order
@@ -44,7 +44,7 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         doc = {"customers": {"total": n, "valid": 0, "held": n, "skipped": 0}, "findings": _finding_dicts(findings)}
         return _errors_out(doc, file, findings, errors_out, set())
     p = choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
-    checked = check_order(raw, existing=read_existing(home, p.partner_id), inventory=free_inventory(home),
+    checked = check_order(raw, existing=None, known=read_known(home, p.partner_id), inventory=free_inventory(home),
                           allow_pending_e911=allow_pending_e911)
     findings = checked.findings
     doc = {"customers": checked.result.totals.as_dict(), "findings": _finding_dicts(findings)}

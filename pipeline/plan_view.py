@@ -33,7 +33,7 @@ from staging.batches import input_files
 from staging.ids import SnapshotClaims
 from staging.lock import LockedError, RunLock
 from staging.readonly import ReadOnlyStaging, StagedBatch
-from staging.snapshot import free_inventory, read_batches, read_existing, snapshot_dir
+from staging.snapshot import free_inventory, read_batches, read_known, snapshot_dir
 from transforms.plan import NumberGrant, assign_customer_ids, did_requests, own_number_grants, trunking_follow_up
 from validators.check import check_order, plan_valid
 
@@ -194,7 +194,7 @@ def _in_memory(settings: Settings, path: Path, options: RunOptions) -> dict[str,
     partner = partner_of(raw.sheets.get("Customers"), options.partner, settings.partners_file)
     bid = make_batch_id(partner.partner_id, input_files([path]))
     free = free_inventory(home)
-    checked = check_order(raw, existing=read_existing(home, partner.partner_id, exclude_batch=bid), inventory=free,
+    checked = check_order(raw, existing=None, known=read_known(home, partner.partner_id, exclude_batch=bid), inventory=free,
                           allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing)
     result, findings, held = checked.result, checked.findings, set(checked.held)
     grants, backorders = _reserve_in_memory(checked.frames, checked.valid, free)

@@ -20,8 +20,7 @@ from pipeline import follow_on
 from pipeline.ids import claim_follow_on_ids, claim_ids
 from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
-from staging.batches import create_batch, existing_customers, get_batch, input_files, set_batch
-from staging.follow_on import earlier_follow_on_keys
+from staging.batches import create_batch, get_batch, input_files, known_customers, set_batch
 from staging.ledger import mark_in_doubt_pending
 from staging.orders import save_plans, stage_findings, stage_rows
 from staging.secrets import Vault
@@ -105,9 +104,7 @@ def prepare(
     ensure_inventory(store)
     # Migrations are checked against the inventory too: a specific number that is not free is
     # DID_NOT_AVAILABLE for them as for any order (issue 15).
-    existing = {**existing_customers(store, partner.partner_id, exclude_batch=bid),
-                **earlier_follow_on_keys(store, partner.partner_id, exclude_batch=bid)}  # issue 19: order keys
-    checked = check_order(raw, existing=existing,
+    checked = check_order(raw, existing=None, known=known_customers(store, partner.partner_id, exclude_batch=bid),
                           inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
                           all_or_nothing=options.all_or_nothing, migration=options.migration)
     result, frames, findings = checked.result, checked.frames, checked.findings

@@ -37,6 +37,7 @@ from data.sheets import (
     EXAMPLE_SHEET,
     INSTRUCTIONS_SHEET,
     LISTS_SHEET,
+    ORDER_KINDS,
     SHEETS,
     TOLL_FREE_ACTIONS,
     Column,
@@ -75,7 +76,19 @@ _HINTS = {
     "quantity": "A whole number >= 1 (blank = 1).",
     "numbers": "Specific numbers, separated by , ; or line breaks.",
     "main_number": "10-digit number; E911 callback number on Locations.",
+    "order_kind": "New Customer (blank = New Customer): a new enterprise with group 1. New Group: another group "
+                  "(location) of a customer you onboarded, named in Enterprise Account. Add Services: more "
+                  "packages or DIDs for a customer (or group) you onboarded: only Account Name is needed here.",
+    "enterprise_account": "New Group only: the Account Name of the customer (enterprise) the new group joins, "
+                          "as it was first ordered. Give the new group an Account Name of its own.",
+    "create_admin": "New Group only: yes gives the new group a customer administrator login of its own "
+                    "(mailed to you); blank = no.",
+    "effective_date": "The date the package starts billing (YYYY-MM-DD or MM/DD/YYYY); blank = the date we "
+                      "receive the order. Mostly for Add Services.",
 }
+# Customers columns a New Customer requires; a New Group needs them too but for Billing Type (its enterprise's
+# applies), an Add Services row only the Account Name (DESIGN §3).
+_GROUP_OPTIONAL = {"billing_type"}
 HEADER_FONT = Font(bold=True)
 PACKAGE_PREFIX = "pk_"
 _NAMEABLE = re.compile(r"[A-Za-z][A-Za-z ]*")  # what SUBSTITUTE(" ", "_") turns into a legal defined name
@@ -116,9 +129,11 @@ _INLINE: dict[str, Sequence[str]] = {
     "purpose": DID_PURPOSES,
     "action": TOLL_FREE_ACTIONS,
     "country": COUNTRIES,
+    "order_kind": ORDER_KINDS,
+    "create_admin": ("yes", "no"),
 }
 # A wrong entry is refused; time zones and states only warn (the normalizer accepts aliases: Eastern, CST...).
-_STRICT = {"billing_type", "action", "purpose", "country", "order_type", "package"}
+_STRICT = {"billing_type", "action", "purpose", "country", "order_type", "package", "order_kind", "create_admin"}
 
 
 def write_template(out: Path, version: str, *, force: bool = False, today: date | None = None) -> Path:
@@ -179,7 +194,12 @@ def _note(sheet: Sheet, col: Column, *, first: bool) -> str:
     parts = []
     if first and sheet.migration_only:
         parts.append(f"{sheet.name}: migrations only (numbers the customer already has). Leave empty on new orders.")
-    if col.required:
+    if col.required and sheet.name == "Customers" and col.key != "account_name":
+        parts.append("Required for a New Customer." if col.key in _GROUP_OPTIONAL else
+                     "Required for a New Customer and a New Group.")
+        parts.append("Add Services: leave blank" + (" (the enterprise's applies to a New Group)."
+                                                     if col.key in _GROUP_OPTIONAL else "."))
+    elif col.required:
         parts.append("Required.")
     if col.key in _HINTS:
         parts.append(_HINTS[col.key])
@@ -187,6 +207,7 @@ def _note(sheet: Sheet, col: Column, *, first: bool) -> str:
 
 
 _ERRORS = {"package": "Pick a package of this row's Order Type (choose the Order Type first).",
+           "order_kind": "Pick New Customer, New Group or Add Services (blank = New Customer).",
            "order_type": "Pick an Order Type from the list (LNP goes on Porting; SIP Trunking uses the Trunking Order Form)."}
 
 

@@ -31,8 +31,9 @@ HEADING_FONT = Font(bold=True, size=12)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 PURPOSE = {
-    "Customers": "One row per new customer: it becomes one Enterprise with group 1 in BroadWorks and two "
-                 "billing accounts.",
+    "Customers": "One row per order. A New Customer (the default) becomes one Enterprise with group 1 in "
+                 "BroadWorks and two billing accounts; a New Group adds a group (location) to a customer you "
+                 "onboarded; Add Services adds packages or DIDs to one (see Order below).",
     "Locations": "E911: at least one physical address and main (callback) number per customer.",
     "Packages": "What each customer orders: pick the Order Type first, then a Package of that type; "
                 "Quantity blank = 1.",
@@ -78,14 +79,29 @@ def _lines(example_start: str) -> list[tuple[str, str]]:
         ("text", "Customers.Password (also accepted as 'Billing Portal Password') is the customer's password for "
                  "the billing portal, where invoices are viewed and paid. It is not the BroadWorks login: the "
                  "BroadWorks administrator gets a generated password, mailed to you once the customer is set up."),
-        ("heading", "E911 (required for every customer)"),
+        ("heading", "Order: new customers, new groups, added services"),
+        ("text", "Customers.Order says what a row orders. New Customer (or blank): a customer that does not exist "
+                 "yet; fill every red column. New Group: another group (location) under a customer you onboarded "
+                 "earlier: its own Account Name, the enterprise's Account Name in Enterprise Account, the contact "
+                 "and address, Default Domain, Time Zone, Billing Start Date and a Locations row of its own; "
+                 "leave Billing Type blank (the enterprise's applies); Create Admin yes gives it an administrator "
+                 "login of its own. Add Services: more packages or new DIDs for a customer (or group) you "
+                 "onboarded: only Account Name on Customers, written as first ordered, then its Packages and DIDs "
+                 "rows; Packages.Effective Date says when each line starts billing (blank: the day we receive "
+                 "the order)."),
+        ("text", "An enterprise or customer we do not know from an earlier order is refused (ENTERPRISE_NOT_FOUND, "
+                 "CUSTOMER_NOT_FOUND); a New Group's Billing Type other than its enterprise's is refused "
+                 "(BILLING_TYPE_MISMATCH). One row per Account Name per file: order a new customer first, its "
+                 "groups and added services in a later file."),
+        ("heading", "E911 (required for every new customer and new group)"),
         ("text", "Each customer needs at least one physical address and a main number for emergency services: a "
                  "row on the Locations sheet, or in Customers.Notes written as "
                  "'E911: 100 Main St, Austin, TX 78701; Main 512-555-0100'."),
         ("heading", "DID allowance"),
         ("text", "New DIDs per customer may not exceed its allowance: one DID per seat (user licence) ordered on "
                  "Packages, plus the quantities of \"Additional DID's\" and \"DID Add-On - UC\". Numbers being "
-                 "ported go on Porting, not DIDs. A customer with DIDs but no seats is held back."),
+                 "ported go on Porting, not DIDs. A customer with DIDs but no seats is held back. For Add "
+                 "Services the allowance counts the seats and DIDs the customer already has plus the new ones."),
         ("heading", "Sending corrections"),
         ("text", "After you upload, you get two files back: the annotated copy (<name>.errors.xlsx, with an Errors "
                  "sheet listing every finding and each offending cell marked) and <name>.held-back.xlsx, holding "

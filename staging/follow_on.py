@@ -43,15 +43,6 @@ def earlier_plans(store: Store, partner_id: str, account_keys: Iterable[str],
                                   strict=True)]
 
 
-def earlier_follow_on_keys(store: Store, partner_id: str, exclude_batch: str | None = None) -> dict[str, str]:
-    """order key -> fingerprint of this partner's earlier valid follow-on orders (re-send detection)."""
-    frame = store.frame(
-        "SELECT order_key, fingerprint FROM customers WHERE partner_id = ? AND status = 'valid' "
-        "AND order_kind IN ('new_group', 'add_services') AND order_key IS NOT NULL AND batch_id IS DISTINCT FROM ?",
-        [partner_id, exclude_batch])
-    return dict(zip(frame["order_key"].astype(str), frame["fingerprint"].astype(str), strict=True))
-
-
 def mark_orders(store: Store, batch_id: str, orders: Mapping[str, Mapping[str, str]]) -> None:
     """Per account key: ``order_kind``, ``order_key`` and (a New Group's, its enterprise's) ``billing_type``;
     one set-based update through Arrow (a migration stages 100k customers)."""

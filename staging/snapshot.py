@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from core.known import KnownCustomer
+from staging.batches import assemble_known, known_orders
 from staging.ids import CLAIMS_FILE, write_claims_snapshot
 from staging.orders import customer_progress
 from staging.store import Store
@@ -77,6 +79,7 @@ def write_snapshot(store: Store, batch_id: str | None = None) -> None:
         store, "SELECT number, npa, nxx FROM did_inventory WHERE status = 'free'", [], d / "inventory_free.parquet"
     )
     write_claims_snapshot(store, d / CLAIMS_FILE)
+    _write_known(store, d / KNOWN_FILE)
     tmp = d / "batches.json.tmp"
     tmp.write_text(json.dumps(batch_summaries(store), indent=1), encoding="utf-8")
     os.replace(tmp, d / "batches.json")
@@ -121,6 +124,27 @@ def read_existing(home: Path, partner_id: str, exclude_batch: str | None = None)
             [str(path), partner_id, exclude_batch],
         ).df()
     return dict(zip(frame["account_key"], frame["fingerprint"], strict=True))
+
+
+KNOWN_FILE = "known_orders.parquet"
+
+
+def _write_known(store: Store, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    known_orders(store.con, None).to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def read_known(home: Path, partner_id: str, exclude_batch: str | None = None) -> dict[str, KnownCustomer]:
+    """``staging.batches.known_customers`` as the last snapshot saw it: for ``validate`` and ``plan`` while a
+    run holds the database (issue 19). Nothing known before the first run."""
+    path = home / DIR / KNOWN_FILE
+    if not path.exists():  # a snapshot older than follow-on orders: its customers are new customers
+        return {k: KnownCustomer(k, k, "new_customer", k, "", 0, 0, fp)
+                for k, fp in read_existing(home, partner_id, exclude_batch).items()}
+    frame = pd.read_parquet(path)
+    frame = frame[(frame["partner_id"] == partner_id) & (frame["batch_id"] != exclude_batch)]
+    return assemble_known(frame)
 
 
 def read_batches(home: Path) -> list[dict[str, Any]]:

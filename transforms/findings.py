@@ -73,6 +73,12 @@ _TABLE: tuple[tuple[str, Severity, str, str], ...] = (
      "names and ids per the R25 schema)", "the cell"),
     ("INVALID_CHARACTERS", "error", "control or other characters an XML document or a system cannot carry",
      "the cell"),
+    ("ENTERPRISE_NOT_FOUND", "error", "a New Group names an enterprise this partner has not onboarded",
+     "Customers.Enterprise Account"),
+    ("CUSTOMER_NOT_FOUND", "error", "Add Services for an account this partner has not onboarded",
+     "Customers.Account Name"),
+    ("BILLING_TYPE_MISMATCH", "error", "a New Group states a billing type other than its enterprise's",
+     "Customers.Billing Type"),
 )
 
 CODES: dict[str, Code] = {c: Code(c, s, d, p) for c, s, d, p in _TABLE}

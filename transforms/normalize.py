@@ -23,7 +23,7 @@ from transforms import values as V
 from transforms.e911 import parse_notes_e911
 from transforms.findings import Finding
 from transforms.ingest import RawOrder
-from transforms.order_kinds import normalize_customers
+from transforms.order_kinds import normalize_customers, yes_no_text
 
 Parser = Callable[[str], V.Result]
 
@@ -247,7 +247,18 @@ def _customers(ctx: _Ctx, catalog: Catalog) -> None:
     ctx.apply("time_zone", V.time_zone)
     ctx.apply("billing_start_date", V.date_text)
     ctx.apply("billing_type", V.billing_type)
+    _create_admin_text(ctx)
     normalize_customers(f)
+
+
+def _create_admin_text(ctx: _Ctx) -> None:
+    """Create Admin must say yes or no (blank = no): other text is INVALID_FORMAT before it becomes a bool."""
+    f = ctx.frame
+    bad = f[~yes_no_text(f["create_admin"])]
+    for row, acct, v in zip(bad["_row"], bad["account_name"], bad["create_admin"], strict=True):
+        ctx.findings.append(Finding.of("INVALID_FORMAT", "Customers", row, "Create Admin",
+                                       f"Create Admin '{v}' must be yes or no (blank = no): it says whether the new "
+                                       "group gets a customer administrator login of its own.", acct, v))
 
 
 def _locations(ctx: _Ctx, catalog: Catalog) -> None:

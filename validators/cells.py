@@ -47,6 +47,8 @@ def message(code: str, key: str, label: str, value: str) -> str:
     if key in ("email", "fax_email"):
         bad = ", ".join(V.bad_emails(value)) or value
         return f"{label}: '{bad}' is not a valid email address: use name@domain.com, several separated by ;."
+    if key == "order_kind":
+        return f"Order '{value}' must be New Customer (or blank), New Group or Add Services."
     if key in ("billing_start_date", "requested_date", "required_date", "effective_date"):
         return f"{label} '{value}' is not a date: use YYYY-MM-DD or MM/DD/YYYY (or an Excel date cell)."
     if key in ("npa", "nxx"):

@@ -15,6 +15,7 @@ from datetime import date
 import pandas as pd
 
 from core.keys import account_key
+from core.known import KnownCustomer
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
 from transforms.follow_on import FollowOnBase
@@ -43,12 +44,15 @@ class Checked:
 
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,
                 allow_pending_e911: bool = False, all_or_nothing: bool = False, migration: bool = False,
-                catalog: Catalog | None = None, today: date | None = None) -> Checked:
+                catalog: Catalog | None = None, today: date | None = None,
+                known: Mapping[str, KnownCustomer] | None = None) -> Checked:
     """Findings and the valid customers of one order; ``inventory`` (free numbers) is given for
-    migrations too, so a specific number that is not free is DID_NOT_AVAILABLE there as well."""
+    migrations too, so a specific number that is not free is DID_NOT_AVAILABLE there as well. ``known``:
+    what earlier batches onboarded (``staging.batches.known_customers``, or ``staging.snapshot.read_known``
+    while a run holds the database); ``existing`` is its older form (account key -> fingerprint)."""
     catalog = catalog or load_catalog()
     order, _ = normalize(raw, catalog)  # its findings travel inside the order
-    result = validate_order(order, catalog, existing=existing, inventory=inventory,
+    result = validate_order(order, catalog, existing=existing, inventory=inventory, known=known,
                             allow_pending_e911=allow_pending_e911, migration=migration, today=today)
     findings = result.findings_frame()
     keys = result.order.sheets["Customers"]["_account_key"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from core.known import KnownCustomer
 from data.catalog import Catalog
 from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from validators.findings import Finding
@@ -73,7 +75,20 @@ def uncounted_lines(order: NormalizedOrder, catalog: Catalog, accounts: set[str]
                 "correct those lines first.") for k, v in parts.items()}
 
 
-def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -> list[Finding]:
+def held_by_add_services(order: NormalizedOrder, known: Mapping[str, KnownCustomer] | None) -> pd.DataFrame:
+    """Per account key of an Add Services row: the seats, DID allowance and DIDs its earlier orders gave it
+    (issue 19: the allowance of an Add Services order counts what the customer holds plus the new lines)."""
+    cust = order.sheets["Customers"]
+    if not known or "order_kind" not in cust.columns:
+        return pd.DataFrame({"seats": [], "allowance": [], "held": []}, dtype="int64")
+    keys = [k for k in cust.loc[cust["order_kind"].eq("add_services"), "_account_key"].tolist() if k in known]
+    return pd.DataFrame({"seats": [known[k].seats for k in keys], "allowance": [known[k].did_allowance for k in keys],
+                         "held": [known[k].dids for k in keys]}, index=pd.Index(keys, name="_account_key"),
+                        dtype="int64")
+
+
+def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool,
+                 known: Mapping[str, KnownCustomer] | None = None) -> list[Finding]:
     """DID_NO_SEATS, DID_QUOTA_EXCEEDED, DID_IS_PORTING."""
     dids = order.sheets["DIDs"]
     nums = order.sheets["Numbers"]
@@ -88,6 +103,11 @@ def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -
     # Per account, vectorized; only the accounts with a problem are visited row by row.
     acc = totals.reindex(demand.index, fill_value=0).assign(wanted=demand.astype("int64"))
     acc["allowance"] = acc["included"] + acc["adds"]
+    before = held_by_add_services(order, known).reindex(acc.index, fill_value=0)
+    acc["seats"] += before["seats"]
+    acc["allowance"] += before["allowance"]
+    acc["held"] = before["held"]
+    acc["wanted"] += acc["held"]
     has_dids = acc.index.isin(dids["_account_key"].unique())
     no_seats = set(acc.index[(acc["seats"] == 0) & has_dids])
     over = acc[~acc.index.isin(list(no_seats)) & (acc["wanted"] > acc["allowance"])]
@@ -97,11 +117,15 @@ def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool) -
         out.append(Finding.of("DID_NO_SEATS", "DIDs", row, "Quantity",
                               f"Customer '{acct}' requests DIDs but orders no seats (user licences): add seat "
                               f"packages on the Packages sheet or remove the DIDs.{why.get(key, '')}", acct))
-    msgs = {str(k): (f"requests {w} new DIDs but its allowance is {a} ({i} included with its seats + {d} "
-                     "additional): order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer."
-                     + why.get(str(k), ""))
-            for k, w, a, i, d in zip(over.index, over["wanted"].tolist(), over["allowance"].tolist(),
-                                     over["included"].tolist(), over["adds"].tolist(), strict=True)}
+    follow = set(held_by_add_services(order, known).index)
+    msgs = {str(k): (f"requests {w - h} new DIDs beside the {h} it already holds ({w} in all) but its allowance, with "
+                     f"the seats and DIDs of its earlier orders, is {a}" if k in follow else
+                     f"requests {w} new DIDs but its allowance is {a} ({i} included with its seats + {d} additional)")
+            + ": order \"Additional DID's\" (or \"DID Add-On - UC\") for the rest, or request fewer."
+            + why.get(str(k), "")
+            for k, w, a, i, d, h in zip(over.index, over["wanted"].tolist(), over["allowance"].tolist(),
+                                        over["included"].tolist(), over["adds"].tolist(), over["held"].tolist(),
+                                        strict=True)}
     rows = dids[isin(dids["_account_key"], list(msgs))]
     for row, acct, key, q, n in zip(rows["_row"], rows["account_name"], rows["_account_key"], rows["quantity"],
                                     rows["numbers"], strict=True):

@@ -20,6 +20,10 @@ _SPACES = re.compile(r"\s+")
 
 _EXCLUDE = {"password", "partner_id"}
 _NOTES = {"notes"}
+# Columns added to the contract later (issue 19), by their value when left at the default: hashed last and
+# only when set (DuckDB's concat_ws skips NULLs), so an order written before them keeps its fingerprint and
+# an earlier batch's customer is still ALREADY_ONBOARDED when the partner uploads the same order again.
+_LATER = {"order_kind": "new_customer", "enterprise_account": "", "create_admin": "False", "effective_date": ""}
 
 
 def customer_fingerprints(order: NormalizedOrder) -> dict[str, str]:
@@ -37,11 +41,15 @@ def customer_fingerprints(order: NormalizedOrder) -> dict[str, str]:
         if "_sheet" in frame.columns:
             frame = frame[frame["_sheet"].eq(sheet.name)]  # E911 from Notes is already in Customers.Notes
         keys = [c.key for c in sheet.columns if c.key not in _EXCLUDE and c.key != "account_name"]
+        keys = [k for k in keys if k not in _LATER] + [k for k in keys if k in _LATER]
         cols: dict[str, object] = {"k": frame["_account_key"].astype("str").array}
         for j, k in enumerate(keys):
-            col = frame[k].astype("str")
+            col = frame[k].astype("str") if k in frame.columns else pd.Series(_LATER.get(k, ""), index=frame.index,
+                                                                              dtype="str")
             if k in _NOTES:
                 col = map_text(col, lambda v: _SPACES.sub(" ", v).strip())
+            if k in _LATER:
+                col = col.mask(col.eq(_LATER[k]))  # NULL: left out of the hashed text
             cols[f"c{j}"] = col.array
         tables[f"s{i}"] = pd.DataFrame(cols)
         values = ", ".join(f"c{j}" for j in range(len(keys)))

@@ -9,7 +9,9 @@ import numpy as np
 from data.catalog import Catalog
 from transforms import values as V
 from transforms.normalize import NormalizedOrder, factorize_pairs, isin
+from transforms.order_kinds import ADD_SERVICES
 from validators.findings import Finding, Severity
+from validators.order_kinds import keys_of_kind
 from validators.suggestions import order_type_hint, package_hint
 
 DUP_ROWS_SHOWN = 5
@@ -48,27 +50,11 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
     ordered = set(order.sheets["Packages"]["_account_key"].tolist())
+    ordered |= set(order.sheets["DIDs"]["_account_key"].tolist()) & keys_of_kind(order, ADD_SERVICES)  # new DIDs only
     none = named[~isin(named["_account_key"], list(ordered))]
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
                               f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
-    return out
-
-
-def existing_findings(order: NormalizedOrder, existing: dict[str, str], fingerprints: dict[str, str]) -> list[Finding]:
-    out: list[Finding] = []
-    cust = order.sheets["Customers"]
-    hit = cust[isin(cust["_account_key"], list(existing))]
-    for row, acct, k in zip(hit["_row"], hit["account_name"], hit["_account_key"], strict=True):
-        if fingerprints.get(k) == existing[k]:
-            out.append(Finding.of("ALREADY_ONBOARDED", "Customers", row, "Account Name",
-                                  f"Customer '{acct}' was onboarded by an earlier batch with this same order: "
-                                  "skipped, nothing is sent again.", acct))
-        else:
-            out.append(Finding.of("CUSTOMER_EXISTS", "Customers", row, "Account Name",
-                                  f"Customer '{acct}' was onboarded by an earlier batch with a different order: "
-                                  "changes to an existing customer go through a change request, not a new order; "
-                                  "remove the row or use a new Account Name.", acct))
     return out
 
 
@@ -135,6 +121,7 @@ def billing_start_findings(order: NormalizedOrder, today: date) -> list[Finding]
 def e911_findings(order: NormalizedOrder, allow_pending: bool) -> list[Finding]:
     cust = order.sheets["Customers"]
     have = set(order.sheets["Locations"]["_account_key"].tolist())
+    have |= keys_of_kind(order, ADD_SERVICES)  # its group already has its E911 address
     miss = cust[cust["_account_key"].ne("") & ~isin(cust["_account_key"], list(have))]
     sev: Severity = "warning" if allow_pending else "error"
     tail = (" A pending-E911 ticket is opened; send the address to provisioning as soon as possible."

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from data.sheets import BILLING_TYPES, DID_PURPOSES, SHEETS, TOLL_FREE_ACTIONS, Sheet
 from transforms import values as V
 from transforms.normalize import fast_emails
+from transforms.order_kinds import ORDER_KINDS
 from transforms.regions import CA_PROVINCES, US_STATES
 
 STATES = frozenset(US_STATES) | frozenset(CA_PROVINCES)
@@ -78,10 +79,10 @@ _RULES: dict[str, dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]]]
         "time_zone": [("TIMEZONE_UNKNOWN", _distinct(V.is_zone))],
         "billing_start_date": [(FORMAT, _distinct(_valid_date))],
         "billing_type": [("BILLING_TYPE_UNKNOWN", _isin(BILLING_TYPES))],
+        "order_kind": [(FORMAT, _isin(ORDER_KINDS))],
     },
     "Locations": dict(_COMMON),
-    "Packages": {"quantity": [("QUANTITY_INVALID", _whole)],
-                 "effective_date": [(FORMAT, _distinct(_valid_date))]},
+    "Packages": {"quantity": [("QUANTITY_INVALID", _whole)], "effective_date": [(FORMAT, _distinct(_valid_date))]},
     "DIDs": {
         "npa": [(FORMAT, _pattern(r"[2-9]\d{2}"))],
         "nxx": [(FORMAT, _pattern(r"[2-9]\d{2}"))],

@@ -10,6 +10,7 @@ from datetime import date
 import pandas as pd
 
 from core.keys import account_key
+from core.known import KnownCustomer
 from data.catalog import Catalog
 from transforms.normalize import NormalizedOrder, isin
 from validators import dids as D
@@ -17,9 +18,9 @@ from validators import rules as R
 from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
-from validators.follow_on_stopgap import relax
 from validators.limits import limit_findings
 from validators.notes import notes_findings
+from validators.order_kinds import known_findings, required_by_kind
 from validators.workbook_checks import no_customers_findings, password_findings
 
 
@@ -53,6 +54,7 @@ class ValidationResult:
 
 
 _key = account_key  # the one account key (core.keys)
+_RECOUNTED = {"DID_QUOTA_EXCEEDED", "DID_NO_SEATS"}
 
 
 def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:
@@ -66,14 +68,18 @@ def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:
 
 def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mapping[str, str] | None = None,
                    inventory: pd.DataFrame | None = None, allow_pending_e911: bool = False, migration: bool = False,
-                   today: date | None = None) -> ValidationResult:
+                   today: date | None = None, known: Mapping[str, KnownCustomer] | None = None) -> ValidationResult:
+    """``known``: what earlier batches onboarded (``staging.batches.known_customers``); ``existing`` (account
+    key -> fingerprint) is the older, narrower form: customers known only as New Customers."""
     today = today or date.today()
+    if known is None:
+        known = {k: KnownCustomer(k, k, "new_customer", k, "", 0, 0, fp) for k, fp in (existing or {}).items()}
     # The fingerprints are hashed in DuckDB, which leaves the GIL: they are built beside the per-cell rules
     # (seconds on a 1M-line book) and their findings go in at the very place they always had.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as side:
         hashing = side.submit(customer_fingerprints, order)
         found: list[Finding] = list(order.findings)
-        found += cell_findings(order, migration=migration)
+        found += required_by_kind(order, cell_findings(order, migration=migration))
         found += no_customers_findings(order) + password_findings(order)
         found += limit_findings(order)
         found += R.account_findings(order)
@@ -82,18 +88,18 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         if not migration:
             found += R.billing_start_findings(order, today)
         found += R.e911_findings(order, allow_pending_e911)
-        found += D.did_findings(order, catalog, migration=migration)
+        found += D.did_findings(order, catalog, migration=migration, known=known)
         found += notes_findings(order, catalog)
         fingerprints = hashing.result()
-    if existing:
-        found[existing_at:existing_at] = R.existing_findings(order, dict(existing), fingerprints)
-    found = relax(order, found, existing, fingerprints)  # issue 19 stopgap (validators.follow_on_stopgap)
+    found[existing_at:existing_at] = known_findings(order, known, fingerprints)
 
     cust = order.sheets["Customers"]
     keys = cust["_account_key"]
     named = set(keys[keys.ne("")].tolist())
     blank_rows = int(keys.eq("").sum())
     skipped = {_key(f.account) for f in found if f.code == "ALREADY_ONBOARDED"} & named
+    # A follow-on sent again: what its customer holds already counts its DIDs (they are not asked twice).
+    found = [f for f in found if not (f.code in _RECOUNTED and _key(f.account) in skipped)]
     held = ({_key(f.account) for f in found if f.severity == "error"} & named) - skipped
     if blank_rows:
         held.add("")

@@ -126,8 +126,44 @@ VARIANTS: dict[str, list[Callable[[Spec], None]]] = {
 }
 
 
-def variant(changes: list[Callable[[Spec], None]]) -> Spec:
-    s = copy.deepcopy(CLEAN)
+# Follow-on orders (issue 19): a second workbook for the customers of ``clean.xlsx`` once onboarded. Acme
+# Dental gets a new group (location) in Round Rock; Maple Clinic adds services (2 seats, 2 new DIDs).
+FOLLOW_HEADER = ["Order", "Enterprise Account", "Create Admin", *CUSTOMERS_HEADER]
+ROUND_ROCK = ["New Group", "Acme Dental", "no", "acme-telecom", "Acme Dental - Round Rock", "", "Jim", "Doe",
+              "S3cret!", "1 Main St", "", "Round Rock", "TX", "78664", "US", "rr@acmedental.com", "acmedental.com",
+              "Central", date(2025, 8, 1), None, "512-555-0300", ""]
+FOLLOW_ON: Spec = {
+    "Customers": [
+        FOLLOW_HEADER,
+        ROUND_ROCK,
+        ["Add Services", None, None, "acme-telecom", "Maple Clinic", *[None] * (len(CUSTOMERS_HEADER) - 2)],
+    ],
+    "Locations": [
+        ["Account Name", "Location Name", "Address 1", "Address 2", "City", "State", "Zip", "Main Number"],
+        ["Acme Dental - Round Rock", "Round Rock", "1 Main St", "", "Round Rock", "TX", "78664", "512-555-0300"],
+    ],
+    "Packages": [
+        ["Account Name", "Order Type", "Package", "Quantity", "Effective Date", "Notes"],
+        ["Acme Dental - Round Rock", "Hosted PBX", "Enterprise Standard", 2, None, ""],
+        ["Maple Clinic", "Hosted UC One", "Select UC Extension - Phone Prime", 2, date(2025, 9, 1), ""],
+    ],
+    "DIDs": [
+        ["Account Name", "NPA", "NXX", "Quantity", "Numbers", "Purpose", "Fax Email", "Notes"],
+        ["Acme Dental - Round Rock", "512", "555", 2, "", "Voice", "", ""],
+        ["Maple Clinic", "416", "555", 2, "", "Voice", "", ""],
+    ],
+}
+FOLLOW_VARIANTS: dict[str, list[Callable[[Spec], None]]] = {
+    "ENTERPRISE_NOT_FOUND": [_set("Customers", 2, "Enterprise Account", "Acme Dentistry")],
+    "CUSTOMER_NOT_FOUND": [_set("Customers", 3, "Account Name", "Maple Clinics"),
+                           _set("Packages", 3, "Account Name", "Maple Clinics"),
+                           _set("DIDs", 3, "Account Name", "Maple Clinics")],
+    "BILLING_TYPE_MISMATCH": [_set("Customers", 2, "Billing Type", "Multi-Group - Bill Group")],
+}
+
+
+def variant(changes: list[Callable[[Spec], None]], base: Spec | None = None) -> Spec:
+    s = copy.deepcopy(CLEAN if base is None else base)
     for c in changes:
         c(s)
     return s
@@ -168,6 +204,12 @@ def build(folder: Path = HERE) -> list[Path]:
     for code, changes in VARIANTS.items():
         p = folder / f"code_{code}.xlsx"
         write_xlsx(variant(changes), p)
+        out.append(p)
+    write_xlsx(FOLLOW_ON, folder / "follow_on.xlsx")
+    out.append(folder / "follow_on.xlsx")
+    for code, changes in FOLLOW_VARIANTS.items():
+        p = folder / f"code_{code}.xlsx"
+        write_xlsx(variant(changes, FOLLOW_ON), p)
         out.append(p)
     write_csv_folder(CLEAN, folder / "clean_csv")
     aliased = copy.deepcopy(CLEAN)
