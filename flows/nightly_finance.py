@@ -46,15 +46,14 @@ def billing_task(systems: Systems, book: pd.DataFrame) -> nightly.BillingBooks:
 
 
 @task(name="read-back-chunk", cache_policy=NONE, task_run_name="read-back-chunk-{index}")
-def read_back_task(systems: Systems, chunk: pd.DataFrame, concurrency: int, index: int,
-                   billing: nightly.BillingBooks) -> list[dict[str, Any]]:
-    return nightly.read_back_customers(systems, chunk, concurrency, billing)
+def read_back_task(systems: Systems, chunk: pd.DataFrame, concurrency: int, index: int) -> list[dict[str, Any]]:
+    return nightly.read_broadworks(systems, chunk, concurrency)
 
 
-@task(name="billing-accounts-nobody-onboarded", cache_policy=NONE)
-def orphans_task(systems: Systems, book: pd.DataFrame, concurrency: int,
-                 billing: nightly.BillingBooks) -> list[dict[str, Any]]:
-    return nightly.find_orphans(systems, book, concurrency, billing)
+@task(name="match-billing", cache_policy=NONE)
+def match_task(book: pd.DataFrame, broadworks: list[dict[str, Any]], billing: nightly.BillingBooks
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return nightly.match_billing(book, broadworks, billing)
 
 
 @task(name="ticket-status", cache_policy=NONE)
@@ -76,11 +75,13 @@ def nightly_finance(date: str | None = None) -> dict[str, Any]:
     with open_context(settings, f"nightly_finance {day}") as ctx:
         book = load_book_task(ctx)
         with open_systems(ctx.home, settings) as systems:
-            billing = billing_task(systems, book)  # once for the night, shared by every chunk
-            readbacks: list[dict[str, Any]] = []
+            billing_read = billing_task.submit(systems, book)  # once for the night, beside BroadWorks' chunks
+            broadworks: list[dict[str, Any]] = []
             for i, start in enumerate(range(0, len(book), size)):
-                readbacks += read_back_task(systems, book.iloc[start : start + size], n, i, billing)
-            orphans = orphans_task(systems, book, n, billing)
+                broadworks += read_back_task(systems, book.iloc[start : start + size], n, i)
+            # quote(): tens of thousands of nested answers that Prefect need not walk
+            readbacks, orphans = match_task(book, cast(list[dict[str, Any]], quote(broadworks)),
+                                            billing_read.result())
             tickets = tickets_task(ctx, systems, n)
             # quote(): the night's read-back is 100k customers of nested data; Prefect need not walk it
             path, summary = finish_task(ctx, day, cast(Night, quote(Night(book, readbacks, orphans, tickets))),

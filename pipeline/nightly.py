@@ -68,6 +68,20 @@ def read_back_customers(systems: Systems, book: pd.DataFrame, concurrency: int,
     return [{"batch_id": b, **g} for b, g in zip(book["batch_id"], gathered, strict=True)]
 
 
+def read_broadworks(systems: Systems, chunk: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
+    """BroadWorks' read-back of each customer of ``chunk`` (list requests, 15 to a document)."""
+    return readback.read_broadworks(systems, book_plans(chunk), concurrency)
+
+
+def match_billing(book: pd.DataFrame, broadworks: Sequence[dict[str, Any]], billing: BillingBooks
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(read-back per customer of ``book``: its BroadWorks answer beside its billing accounts, matched
+    in the partner's book by BroadWorks ids; billing accounts no customer explains)."""
+    plans = book_plans(book)
+    joined = readback.join(plans, broadworks, billing)
+    return [{"batch_id": b, **g} for b, g in zip(book["batch_id"], joined, strict=True)], billing.orphans(plans)
+
+
 def find_orphans(systems: Systems, book: pd.DataFrame, concurrency: int,
                  billing: BillingBooks | None = None) -> list[dict[str, Any]]:
     """Accounts billing holds under our partners that no onboarded customer explains (by BroadWorks ids)."""
@@ -105,12 +119,15 @@ def run_nightly(ctx: Context, systems: Systems, day: date) -> tuple[Path, dict[s
     """The whole nightly report without Prefect (the CLI's ``report nightly`` and tests)."""
     n = ctx.settings.concurrency
     book = load_book(ctx.store)
-    billing = read_billing(systems, book)
     size = chunk_size(ctx.settings.chunk_size)
-    readbacks: list[dict[str, Any]] = []
-    for start in range(0, len(book), size):
-        readbacks += read_back_customers(systems, book.iloc[start : start + size], n, billing)
-    orphans = find_orphans(systems, book, n, billing)
+    # Billing's paged searches and BroadWorks' list requests use different systems: read both at once.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nightly-billing") as one:
+        billing_read = one.submit(read_billing, systems, book)
+        broadworks: list[dict[str, Any]] = []
+        for start in range(0, len(book), size):
+            broadworks += read_broadworks(systems, book.iloc[start : start + size], n)
+        billing = billing_read.result()
+    readbacks, orphans = match_billing(book, broadworks, billing)
     tickets = ticket_status(ctx.store, systems, n)
     return finish_nightly(ctx, day, Night(book, readbacks, orphans, tickets), embedded=systems.embedded)
 
@@ -128,6 +145,6 @@ def report_nightly(settings: Settings, day: str | None = None) -> dict[str, Any]
 
 __all__ = [
     "BILLED_NOT_PROVISIONED", "OPEN_TICKET", "PROVISIONED_NOT_BILLED", "BillingBooks", "assemble", "chunk_size",
-    "customer_exceptions", "find_orphans", "finish_nightly", "load_book", "parse_day", "read_back_customers",
-    "read_billing", "report_nightly", "run_nightly", "ticket_status", "track_changes",
+    "customer_exceptions", "find_orphans", "finish_nightly", "load_book", "match_billing", "parse_day",
+    "read_back_customers", "read_billing", "read_broadworks", "report_nightly", "run_nightly", "ticket_status", "track_changes",
 ]

@@ -72,11 +72,14 @@ def read_broadworks(systems: Systems, plans: Sequence[Plan], concurrency: int) -
                           concurrency=concurrency)
 
 
+def join(plans: Sequence[Plan], broadworks: Sequence[dict[str, Any]], billing: BillingBooks) -> list[dict[str, Any]]:
+    """``{"account", "partner_id", "broadworks", "billing"}`` per plan, in order."""
+    return [{"account": p["account"], "partner_id": p["partner_id"], "broadworks": b, "billing": billing.view(p)}
+            for p, b in zip(plans, broadworks, strict=True)]
+
+
 def gather(systems: Systems, plans: Sequence[Plan], concurrency: int, billing: BillingBooks | None = None
            ) -> list[dict[str, Any]]:
-    """``{"account", "partner_id", "broadworks", "billing"}`` per plan, in order; ``billing``: books
-    already read (the nightly reads them once for all its chunks)."""
+    """Both systems' read-back of each plan, in order (``join``); ``billing``: books already read."""
     books = billing if billing is not None else read_billing(systems.billing, plans)
-    bw = read_broadworks(systems, plans, concurrency)
-    return [{"account": p["account"], "partner_id": p["partner_id"], "broadworks": b, "billing": books.view(p)}
-            for p, b in zip(plans, bw, strict=True)]
+    return join(plans, read_broadworks(systems, plans, concurrency), books)
