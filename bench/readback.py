@@ -67,7 +67,7 @@ def run(home: Path, customers: int, latency_ms: float, concurrency: int) -> dict
         "customers": customers, "seconds": elapsed, "minutes": elapsed / 60, "client_cpu_seconds": cpu,
         "seeding_seconds": seeding, "requests_per_customer": sum(per_system.values()),
         "requests_by_system": per_system, "requests": {k: after[k] - before[k] for k in after},
-        "exceptions": summary["exceptions"], "seeded_broken": sum(len(v) for v in book.broken.values()),
+        "exceptions": summary["exceptions"], "seeded_exceptions": sum(len(v) for v in book.expected().values()),
         "latency_ms": latency_ms, "concurrency": concurrency,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

@@ -30,6 +30,7 @@ from connectors.broadworks.sim_store import Store as BwStore
 from connectors.systems import billing_packages
 from core.order import BILL_ENTERPRISE, BILL_GROUP, enterprise_account_name
 from data.catalog import load_catalog
+from reports import compare
 from staging.store import Store
 
 PARTNER, PARTNER_NAME = "default", "Default Partner"
@@ -44,6 +45,15 @@ _STAMP = "2026-01-01T00:00:00Z"
 class Seeded:
     customers: int
     broken: dict[str, list[str]]  # kind -> accounts
+
+    def expected(self) -> dict[str, set[str]]:
+        """account -> the exception codes the comparison must report for it (the others: none)."""
+        want: dict[str, set[str]] = {}
+        for kind, accounts in self.broken.items():
+            code = compare.AUTO_PACKAGE_MISSING if kind == "retailrates" else compare.BILLED_NOT_PROVISIONED
+            for a in accounts:
+                want.setdefault(a, set()).add(code)
+        return want
 
 
 def account(i: int) -> str:

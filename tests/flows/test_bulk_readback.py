@@ -44,15 +44,6 @@ def journal(settings: Settings, system: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def expected_codes(book: Seeded) -> dict[str, set[str]]:
-    want: dict[str, set[str]] = {}
-    for kind, accounts in book.broken.items():
-        code = compare.AUTO_PACKAGE_MISSING if kind == "retailrates" else compare.BILLED_NOT_PROVISIONED
-        for a in accounts:
-            want.setdefault(a, set()).add(code)
-    return want
-
-
 def test_nightly_reads_back_the_book_in_bulk(seeded: tuple[Settings, Seeded]) -> None:
     settings, book = seeded
     with open_context(settings, "test") as ctx, open_systems(ctx.home, settings) as systems:
@@ -64,8 +55,8 @@ def test_nightly_reads_back_the_book_in_bulk(seeded: tuple[Settings, Seeded]) ->
         plan = next(p for p in nightly.book_plans(_book(settings)) if p["account"] == r["account"])
         for code, _ in nightly.customer_exceptions(plan, r["broadworks"], r["billing"]):
             found.setdefault(r["account"], set()).add(code)
-    assert found == expected_codes(book)
-    assert summary["exceptions"] == sum(len(v) for v in expected_codes(book).values())
+    assert found == book.expected()
+    assert summary["exceptions"] == sum(len(v) for v in book.expected().values())
     assert summary["customers"] == N
     # two read-backs of 40 customers (the gatherer above, then the whole night): < 1 request per customer each
     bw, bl, tk = (journal(settings, s) for s in ("broadworks", "billing", "tickets"))
@@ -134,4 +125,4 @@ def test_batch_reconciliation_gathers_the_same_way_and_agrees(seeded: tuple[Sett
     got: dict[str, set[str]] = {}
     for r in rows[1:]:
         got.setdefault(str(r[head.index("account")]), set()).add(str(r[head.index("code")]))
-    assert got == expected_codes(book)
+    assert got == book.expected()
