@@ -24,7 +24,7 @@ def run(home: Path, customers: int) -> dict[str, Any]:
 
     seed(home, customers)
     os.environ.update({"ONBOARD_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "DO_NOT_TRACK": "1",
-                       "PREFECT_LOGGING_LEVEL": "ERROR"})
+                       "PREFECT_LOGGING_LEVEL": "ERROR", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.server.api.server import SubprocessASGIServer
