@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.readback_seed import seed
+from bench.sims import SimsProcess
 from connectors.systems import OCIP_PATH, open_systems
 from core.settings import Settings
 from pipeline import nightly
@@ -34,34 +34,17 @@ def run(home: Path, customers: int, latency_ms: float, concurrency: int) -> dict
     t = time.perf_counter()
     book = seed(home, customers)
     seeding = time.perf_counter() - t
-    sims = subprocess.Popen([sys.executable, "-m", "bench.sims", str(home), str(latency_ms)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert sims.stdin is not None and sims.stdout is not None
-    try:
-        urls = json.loads(sims.stdout.readline())
-
-        def counts() -> dict[str, int]:
-            assert sims.stdin is not None and sims.stdout is not None
-            sims.stdin.write("counts\n")
-            sims.stdin.flush()
-            return {k: int(v) for k, v in json.loads(sys_line(sims.stdout)).items()}
-
-        settings = Settings(home=home, concurrency=concurrency, broadworks_url=urls["broadworks"] + OCIP_PATH,
-                            billing_url=urls["billing"], tickets_url=urls["tickets"])
-        before = counts()
+    with SimsProcess(home, latency_ms) as sims:
+        settings = Settings(home=home, concurrency=concurrency, broadworks_url=sims.urls["broadworks"] + OCIP_PATH,
+                            billing_url=sims.urls["billing"], tickets_url=sims.urls["tickets"])
+        before = sims.counts()
         cpu = time.process_time()
         t = time.perf_counter()
         with open_context(settings, "bench readback") as ctx, open_systems(ctx.home, settings) as systems:
             _, summary = nightly.run_nightly(ctx, systems, datetime.now(UTC).date())
         elapsed = time.perf_counter() - t
         cpu = time.process_time() - cpu
-        after = counts()
-        sims.stdin.write("stop\n")
-        sims.stdin.flush()
-        sims.wait(timeout=60)
-    finally:
-        if sims.poll() is None:
-            sims.terminate()
+        after = sims.counts()
     per_system = {k: (after[k] - before[k]) / customers for k in after}
     return {
         "customers": customers, "seconds": elapsed, "minutes": elapsed / 60, "client_cpu_seconds": cpu,
@@ -71,13 +54,6 @@ def run(home: Path, customers: int, latency_ms: float, concurrency: int) -> dict
         "latency_ms": latency_ms, "concurrency": concurrency,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
-
-def sys_line(stream: Any) -> str:
-    line = str(stream.readline())
-    if not line:
-        raise RuntimeError("the simulators' process ended early")
-    return line
 
 
 if __name__ == "__main__":
