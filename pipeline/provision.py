@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from connectors.broadworks.client import OcipClient
+from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
@@ -25,6 +27,9 @@ from staging.secrets import Vault
 from staging.store import Store
 
 SYSTEMS = ("broadworks", "billing", "tickets")
+# Customers in their BroadWorks phase at once, per session: enough to fill 15-command documents on
+# every session while each customer waits for the answer to its previous step.
+BW_MEMBERS_PER_SESSION = 8
 
 
 @dataclass
@@ -34,11 +39,12 @@ class ChunkResult:
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
 
 
-def _refused(order: CustomerOrder, systems: Systems, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
-    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free."""
+def _refused(order: CustomerOrder, broadworks: OcipClient, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
+    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free.
+    The look-up goes through the chunk's shared documents: 15 customers' list requests in one document."""
     if claims.claimed(order):
         return None
-    if claims.claimed_by_other(order) or enterprise_exists(systems.broadworks, order.enterprise_id):
+    if claims.claimed_by_other(order) or enterprise_exists(broadworks, order.enterprise_id):
         error = (f"CUSTOMER_EXISTS: BroadWorks already holds enterprise {order.enterprise_id} and this pipeline "
                  "did not create it for this customer; nothing was changed (check the account name, or onboard it "
                  "by hand)")
@@ -61,18 +67,33 @@ def _service_ready(order: CustomerOrder, bw: SystemResult, steps_done: set[str])
             f"({why}); it is billed once BroadWorks is done (onboard retry)")
 
 
+@dataclass
+class _Customer:
+    """One customer across the chunk's two phases (BroadWorks, then billing and tickets)."""
+
+    bw_done: set[str]
+    results: list[SystemResult] = field(default_factory=list)
+    stopped: str | None = None  # refused or failed as a whole: the later phase sends nothing either
+
+
 def _customer(
     order: CustomerOrder,
     provisioners: Sequence[tuple[str, Provisioner]],
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None = None,
+    state: _Customer | None = None,
 ) -> list[SystemResult]:
-    """One customer in every system; whatever goes wrong fails this customer only, never the batch."""
+    """One customer in the given systems (``state`` carries it from an earlier phase); whatever goes
+    wrong fails this customer only, never the batch."""
+    state = state or _Customer(set(done.get((order.account, "broadworks"), {})))
+    if state.stopped is not None:
+        return [SystemResult(order.account, s, "failed", error=state.stopped) for s, _ in provisioners]
     try:
-        return _customer_steps(order, provisioners, done, record, guard)
+        return _customer_steps(order, provisioners, done, record, guard, state)
     except Exception as exc:  # a bug or a surprise in one customer must not stop the others
-        return _fail_unfinished(order, [s for s, _ in provisioners], done, record, _unexpected(exc))
+        state.stopped = _unexpected(exc)
+        return _fail_unfinished(order, [s for s, _ in provisioners], done, record, state.stopped)
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -98,16 +119,19 @@ def _customer_steps(
     done: Mapping[tuple[str, str], Mapping[str, str | None]],
     record: Callable[[StepEvent], None],
     guard: Callable[[CustomerOrder], str | None] | None,
+    state: _Customer,
 ) -> list[SystemResult]:
     if guard is not None:
         try:
             refused = guard(order)
         except ConnectorError as exc:  # could not even look: try again on a later run
+            state.stopped = str(exc)
             return [SystemResult(order.account, s, "failed", error=str(exc)) for s, _ in provisioners]
         if refused:
             record(StepEvent(order.account, "broadworks", "complete", "failed", error=refused))
+            state.stopped = refused
             return [SystemResult(order.account, s, "failed", error=refused) for s, _ in provisioners]
-    bw_done = set(done.get((order.account, "broadworks"), {}))
+    bw_done = state.bw_done
 
     def track(event: StepEvent) -> None:
         if event.system == "broadworks" and event.status == "done":
@@ -119,13 +143,16 @@ def _customer_steps(
         steps = done.get((order.account, system), {})
         if "complete" in steps:
             results.append(SystemResult(order.account, system, "done"))
+            state.results.append(results[-1])
             continue
         if system == "billing":
-            bw = next((r for r in results if r.system == "broadworks"), SystemResult(order.account, "broadworks", "done"))
+            bw = next((r for r in state.results if r.system == "broadworks"),
+                      SystemResult(order.account, "broadworks", "done"))
             waiting = _service_ready(order, bw, bw_done)
             if waiting:
                 record(StepEvent(order.account, system, "complete", "failed", error=waiting))
                 results.append(SystemResult(order.account, system, "failed", error=waiting))
+                state.results.append(results[-1])
                 continue
         try:
             res: SystemResult = prov.provision(order, steps, track)
@@ -139,6 +166,7 @@ def _customer_steps(
             record(StepEvent(order.account, system, "complete", "done" if res.status == "done" else "failed",
                              error=res.error))
         results.append(res)
+        state.results.append(res)
     return results
 
 
@@ -164,7 +192,11 @@ def provision_accounts(
     done = done_steps(store, batch_id, accounts)
     ledger = LedgerBuffer(batch_id)
     outbox = Outbox(store, vault, batch_id)
-    provisioners = systems.provisioners(outbox.admin_credentials)
+    # Issue 18 (b): the chunk's BroadWorks commands share documents (up to 15 commands, several
+    # customers): every customer runs its BroadWorks phase on a thread of its own, through one
+    # SharedDocuments client; billing and tickets follow in a second phase on ``concurrency`` threads.
+    shared = SharedDocuments(systems.broadworks, sessions=max(1, concurrency), members=len(plans))
+    provisioners = systems.provisioners(outbox.admin_credentials, broadworks=shared)
     orders: list[CustomerOrder] = []
     for _, p in plans:
         try:
@@ -176,15 +208,34 @@ def provision_accounts(
     for system in SYSTEMS:
         out.failed[system] += len(plans) - len(orders)
     claims = Claims(store, batch_id, orders, {p["account"]: k for k, p in plans})
+    for _ in range(len(plans) - len(orders)):
+        shared.leave()  # unreadable plans: they send nothing
 
     def guard(order: CustomerOrder) -> str | None:
-        return _refused(order, systems, claims, ledger)
+        return _refused(order, shared, claims, ledger)
 
+    states = {o.account: _Customer(set(done.get((o.account, "broadworks"), {}))) for o in orders}
+
+    def broadworks_phase(order: CustomerOrder) -> list[SystemResult]:
+        try:
+            return _customer(order, provisioners[:1], done, ledger, guard, states[order.account])
+        finally:
+            shared.leave()
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
+                                thread_name_prefix="provision-bw") as pool:
+            first = list(pool.map(broadworks_phase, orders))
+    finally:
+        shared.close()
+    ledger.flush(store)
+    if on_flush is not None:
+        on_flush()
     flushed = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as pool:
-        futures = [pool.submit(_customer, o, provisioners, done, ledger, guard) for o in orders]
-        for i, (order, fut) in enumerate(zip(orders, futures, strict=True), start=1):
-            results = fut.result()
+        futures = [pool.submit(_customer, o, provisioners[1:], done, ledger, None, states[o.account]) for o in orders]
+        for i, (order, bw, fut) in enumerate(zip(orders, first, futures, strict=True), start=1):
+            results = [*bw, *fut.result()]
             try:
                 _record_results(store, batch_id, order, results)
                 if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):

@@ -17,7 +17,7 @@ from connectors.broadworks import commands as C
 from connectors.broadworks import provision_consolidated as consolidated
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
-from connectors.broadworks.state import CustomerState, read_state
+from connectors.broadworks.state import CustomerState, enterprise_exists, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
 from connectors.common.retry import call_with_retry
 from core.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
@@ -148,7 +148,12 @@ class BroadWorksProvisioner:
     # ------------------------------------------------------------ step machinery
 
     def _state(self, run: _Run, *, fresh: bool = False) -> CustomerState:
-        if run.state is None or fresh:
+        if run.state is None and not fresh and not enterprise_exists(self.client, run.order.enterprise_id):
+            # An enterprise that does not exist holds nothing (no packs, group, numbers or admins):
+            # one list request (which a chunk's shared documents pack 15 to a document) instead of the
+            # nine-command read. Any refusal later reads everything again (fresh).
+            run.state = CustomerState()
+        elif run.state is None or fresh:
             run.state = read_state(self.client, run.order.enterprise_id, run.order.group_id)
         return run.state
 
