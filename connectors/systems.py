@@ -73,7 +73,8 @@ class Systems:
         client the BroadWorks provisioner sends with (a chunk's ``SharedDocuments``), else ours."""
         return [
             ("broadworks", BroadWorksProvisioner(
-                broadworks or self.broadworks, on_admin_credentials=on_admin_credentials, requests=self.ocip_requests
+                broadworks or self.broadworks, on_admin_credentials=on_admin_credentials, requests=self.ocip_requests,
+                parallel_steps=broadworks is not None,  # a chunk's shared documents: independent steps at once
             )),
             ("billing", BillingProvisioner(self.billing)),
             ("tickets", TicketsProvisioner(self.tickets)),

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.broadworks.client import OcipClient
+from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.state import enterprise_exists
 from connectors.common.errors import ConnectorError
@@ -39,9 +40,11 @@ class ChunkResult:
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SYSTEMS, 0))
 
 
-def _refused(order: CustomerOrder, broadworks: OcipClient, claims: Claims, record: Callable[[StepEvent], None]) -> str | None:
-    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free.
-    The look-up goes through the chunk's shared documents: 15 customers' list requests in one document."""
+def _refused(order: CustomerOrder, broadworks: OcipClient, claims: Claims, record: Callable[[StepEvent], None],
+             absent: Callable[[str], None] | None = None) -> str | None:
+    """CUSTOMER_EXISTS check for a customer that has not claimed its enterprise; claims it when BroadWorks is free
+    (then ``absent`` hears that the enterprise does not exist). The look-up goes through the chunk's shared
+    documents: 15 customers' list requests in one document."""
     if claims.claimed(order):
         return None
     if claims.claimed_by_other(order) or enterprise_exists(broadworks, order.enterprise_id):
@@ -51,6 +54,8 @@ def _refused(order: CustomerOrder, broadworks: OcipClient, claims: Claims, recor
         record(StepEvent(order.account, "broadworks", "enterprise", "failed", error=error))
         return error
     claims.claim(order)
+    if absent is not None:
+        absent(order.enterprise_id)
     return None
 
 
@@ -211,8 +216,11 @@ def provision_accounts(
     for _ in range(len(plans) - len(orders)):
         shared.leave()  # unreadable plans: they send nothing
 
+    bw_prov = provisioners[0][1]
+    absent = bw_prov.looked_up_absent if isinstance(bw_prov, BroadWorksProvisioner) else None
+
     def guard(order: CustomerOrder) -> str | None:
-        return _refused(order, shared, claims, ledger)
+        return _refused(order, shared, claims, ledger, absent)
 
     states = {o.account: _Customer(set(done.get((o.account, "broadworks"), {}))) for o in orders}
 
@@ -222,35 +230,38 @@ def provision_accounts(
         finally:
             shared.leave()
 
+    flushed = time.monotonic()
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
-                                thread_name_prefix="provision-bw") as pool:
-            first = list(pool.map(broadworks_phase, orders))
+        with (ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as later,
+              ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
+                                 thread_name_prefix="provision-bw") as first):
+
+            def phases(order: CustomerOrder) -> tuple[list[SystemResult], Future[list[SystemResult]]]:
+                # billing and tickets start as soon as this customer's BroadWorks phase is over
+                service = broadworks_phase(order)
+                return service, later.submit(_customer, order, provisioners[1:], done, ledger, None, states[order.account])
+
+            started = [first.submit(phases, o) for o in orders]
+            for i, (order, fut) in enumerate(zip(orders, started, strict=True), start=1):
+                service, rest = fut.result()
+                results = [*service, *rest.result()]
+                try:
+                    _record_results(store, batch_id, order, results)
+                    if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
+                        _reject(store, batch_id, order)
+                except Exception as exc:  # this customer fails, the chunk goes on
+                    results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
+                for r in results:
+                    (out.done if r.status == "done" else out.failed)[r.system] += 1
+                if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
+                    ledger.flush(store)
+                    flushed = time.monotonic()
+                    if on_flush is not None:
+                        on_flush()
+                if on_progress is not None:
+                    on_progress(i)
     finally:
         shared.close()
-    ledger.flush(store)
-    if on_flush is not None:
-        on_flush()
-    flushed = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as pool:
-        futures = [pool.submit(_customer, o, provisioners[1:], done, ledger, None, states[o.account]) for o in orders]
-        for i, (order, bw, fut) in enumerate(zip(orders, first, futures, strict=True), start=1):
-            results = [*bw, *fut.result()]
-            try:
-                _record_results(store, batch_id, order, results)
-                if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
-                    _reject(store, batch_id, order)
-            except Exception as exc:  # this customer fails, the chunk goes on
-                results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
-            for r in results:
-                (out.done if r.status == "done" else out.failed)[r.system] += 1
-            if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
-                ledger.flush(store)
-                flushed = time.monotonic()
-                if on_flush is not None:
-                    on_flush()
-            if on_progress is not None:
-                on_progress(i)
     ledger.flush(store)
     return out
 

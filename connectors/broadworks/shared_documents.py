@@ -51,7 +51,7 @@ class SharedDocuments(OcipClient):
     """An ``OcipClient`` for the threads of one chunk: ``send``/``get``/``call`` as the wrapped client's,
     but documents are shared. Only ``send`` is overridden; ``get`` and ``call`` build on it."""
 
-    def __init__(self, inner: OcipClient, *, sessions: int, members: int = 0, window: float = 0.025) -> None:
+    def __init__(self, inner: OcipClient, *, sessions: int, members: int = 0, window: float = 0.02) -> None:
         # Deliberately not OcipClient.__init__: this object owns no session, the wrapped client does.
         self.inner = inner
         self.url = inner.url

@@ -11,10 +11,11 @@ from lxml import etree
 
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import MAX_COMMANDS
-from connectors.broadworks.provision import BroadWorksProvisioner
+from connectors.broadworks.provision import STEPS, BroadWorksProvisioner
 from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
+from connectors.broadworks.step_levels import NEEDS, levels
 from connectors.common.simhttp import Faults
 from core.order import CustomerOrder, SystemResult
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, make_order, url_of
@@ -26,7 +27,7 @@ def _orders(n: int) -> list[CustomerOrder]:
 
 def _provision_all(client: OcipClient, orders: list[CustomerOrder]) -> tuple[list[SystemResult], SharedDocuments]:
     shared = SharedDocuments(client, sessions=2, members=len(orders))
-    prov = BroadWorksProvisioner(shared, on_admin_credentials=Credentials())
+    prov = BroadWorksProvisioner(shared, on_admin_credentials=Credentials(), parallel_steps=True)
 
     def one(order: CustomerOrder) -> SystemResult:
         try:
@@ -94,3 +95,32 @@ def test_lost_answers_of_shared_documents_are_looked_up_never_resent(sim_factory
     assert app.rejected_duplicates() == 0  # every lost answer was settled by a look-up, not by sending again
     assert app.accepted_adds("ServiceProviderAddRequest13mp2") == len(orders)
     assert app.accepted_adds("GroupAddRequest") == len(orders)
+
+
+def test_no_step_goes_out_before_the_steps_it_needs() -> None:
+    order = list(STEPS)
+    lv = levels(order)
+    assert [s for level in lv for s in level] == sorted(order, key=lambda s: next(i for i, x in enumerate(lv) if s in x))
+    at = {s: i for i, level in enumerate(lv) for s in level}
+    for step, needs in NEEDS.items():
+        assert all(at[n] < at[step] for n in needs), step
+    assert at["group"] > at["enterprise"] and at["numbers_assigned"] > at["group"] and at["admin"] > at["group"]
+    # a step nobody declared needs every step before it
+    assert levels([*order, "later"])[-1] == ["later"]
+    assert len(lv) <= 5  # ten steps, five rounds
+
+
+def test_a_failed_level_stops_the_customer(sim_factory: SimFactory) -> None:
+    sim = sim_factory()
+    order = make_order("Half Done", "halfdone", block=700)
+    # the ledger says the enterprise is done, but BroadWorks holds nothing: the whole second level fails
+    # (each step refused on its own), and nothing of a later level is sent
+    with OcipClient(url_of(sim), USER, PASSWORD, retry=FAST, concurrency=2) as client:
+        rec = Recorder()
+        result = BroadWorksProvisioner(client, on_admin_credentials=Credentials(), parallel_steps=True).provision(
+            order, {"enterprise": order.enterprise_id}, rec)
+    assert result.status == "failed"
+    assert set(rec.final()) <= {"enterprise_services", "group", "numbers_added"}
+    assert "failed" in rec.final().values()
+    app = sim.app
+    assert isinstance(app, BroadWorksSim) and app.store.count("grp") == 0 and app.accepted_adds() == 0
