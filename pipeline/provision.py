@@ -8,11 +8,12 @@ before the admin is created and therefore happens on a cursor of the worker's ow
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.broadworks.client import OcipClient
+from connectors.broadworks.provision import AdminCallback as AdminCredentials
 from connectors.broadworks.provision import BroadWorksProvisioner
 from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.state import enterprise_exists
@@ -175,6 +176,57 @@ def _customer_steps(
     return results
 
 
+Guard = Callable[[CustomerOrder, OcipClient, Callable[[str], None] | None], str | None]
+
+
+def provision_orders(
+    systems: Systems,
+    orders: Sequence[CustomerOrder],
+    done: Mapping[tuple[str, str], Mapping[str, str | None]],
+    record: Callable[[StepEvent], None],
+    on_admin_credentials: AdminCredentials,
+    *,
+    concurrency: int,
+    guard: Guard | None = None,
+) -> Iterator[tuple[CustomerOrder, list[SystemResult]]]:
+    """Every order in every system; yields each order with its results, in order (issue 18 b).
+
+    The BroadWorks commands of the orders share documents (up to 15 commands, several customers):
+    every customer runs its BroadWorks phase on a thread of its own, through one ``SharedDocuments``
+    client, its independent steps at once; billing and tickets start for a customer as soon as its
+    BroadWorks phase is over, on ``concurrency`` threads. ``guard(order, client, absent)``: the
+    CUSTOMER_EXISTS check, sent through the shared client (``absent`` hears an enterprise found free).
+    """
+    shared = SharedDocuments(systems.broadworks, sessions=max(1, concurrency), members=len(orders))
+    provisioners = systems.provisioners(on_admin_credentials, broadworks=shared)
+    bw_prov = provisioners[0][1]
+    absent = bw_prov.looked_up_absent if isinstance(bw_prov, BroadWorksProvisioner) else None
+    check = (lambda order: guard(order, shared, absent)) if guard is not None else None
+    states = {o.account: _Customer(set(done.get((o.account, "broadworks"), {}))) for o in orders}
+
+    def broadworks_phase(order: CustomerOrder) -> list[SystemResult]:
+        try:
+            return _customer(order, provisioners[:1], done, record, check, states[order.account])
+        finally:
+            shared.leave()
+
+    try:
+        with (ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as later,
+              ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
+                                 thread_name_prefix="provision-bw") as first):
+
+            def phases(order: CustomerOrder) -> tuple[list[SystemResult], Future[list[SystemResult]]]:
+                service = broadworks_phase(order)
+                return service, later.submit(_customer, order, provisioners[1:], done, record, None, states[order.account])
+
+            started = [first.submit(phases, o) for o in orders]
+            for order, fut in zip(orders, started, strict=True):
+                service, rest = fut.result()
+                yield order, [*service, *rest.result()]
+    finally:
+        shared.close()
+
+
 def provision_accounts(
     store: Store,
     systems: Systems,
@@ -197,11 +249,6 @@ def provision_accounts(
     done = done_steps(store, batch_id, accounts)
     ledger = LedgerBuffer(batch_id)
     outbox = Outbox(store, vault, batch_id)
-    # Issue 18 (b): the chunk's BroadWorks commands share documents (up to 15 commands, several
-    # customers): every customer runs its BroadWorks phase on a thread of its own, through one
-    # SharedDocuments client; billing and tickets follow in a second phase on ``concurrency`` threads.
-    shared = SharedDocuments(systems.broadworks, sessions=max(1, concurrency), members=len(plans))
-    provisioners = systems.provisioners(outbox.admin_credentials, broadworks=shared)
     orders: list[CustomerOrder] = []
     for _, p in plans:
         try:
@@ -213,55 +260,31 @@ def provision_accounts(
     for system in SYSTEMS:
         out.failed[system] += len(plans) - len(orders)
     claims = Claims(store, batch_id, orders, {p["account"]: k for k, p in plans})
-    for _ in range(len(plans) - len(orders)):
-        shared.leave()  # unreadable plans: they send nothing
 
-    bw_prov = provisioners[0][1]
-    absent = bw_prov.looked_up_absent if isinstance(bw_prov, BroadWorksProvisioner) else None
-
-    def guard(order: CustomerOrder) -> str | None:
-        return _refused(order, shared, claims, ledger, absent)
-
-    states = {o.account: _Customer(set(done.get((o.account, "broadworks"), {}))) for o in orders}
-
-    def broadworks_phase(order: CustomerOrder) -> list[SystemResult]:
-        try:
-            return _customer(order, provisioners[:1], done, ledger, guard, states[order.account])
-        finally:
-            shared.leave()
+    def guard(order: CustomerOrder, broadworks: OcipClient, absent: Callable[[str], None] | None) -> str | None:
+        return _refused(order, broadworks, claims, ledger, absent)
 
     flushed = time.monotonic()
-    try:
-        with (ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as later,
-              ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
-                                 thread_name_prefix="provision-bw") as first):
-
-            def phases(order: CustomerOrder) -> tuple[list[SystemResult], Future[list[SystemResult]]]:
-                # billing and tickets start as soon as this customer's BroadWorks phase is over
-                service = broadworks_phase(order)
-                return service, later.submit(_customer, order, provisioners[1:], done, ledger, None, states[order.account])
-
-            started = [first.submit(phases, o) for o in orders]
-            for i, (order, fut) in enumerate(zip(orders, started, strict=True), start=1):
-                service, rest = fut.result()
-                results = [*service, *rest.result()]
-                try:
-                    _record_results(store, batch_id, order, results)
-                    if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
-                        _reject(store, batch_id, order)
-                except Exception as exc:  # this customer fails, the chunk goes on
-                    results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
-                for r in results:
-                    (out.done if r.status == "done" else out.failed)[r.system] += 1
-                if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
-                    ledger.flush(store)
-                    flushed = time.monotonic()
-                    if on_flush is not None:
-                        on_flush()
-                if on_progress is not None:
-                    on_progress(i)
-    finally:
-        shared.close()
+    for i, (order, got) in enumerate(
+        provision_orders(systems, orders, done, ledger, outbox.admin_credentials, concurrency=concurrency, guard=guard),
+        start=1,
+    ):
+        results = got
+        try:
+            _record_results(store, batch_id, order, results)
+            if any(r.error and r.error.startswith("CUSTOMER_EXISTS") for r in results):
+                _reject(store, batch_id, order)
+        except Exception as exc:  # this customer fails, the chunk goes on
+            results = _fail_unfinished(order, SYSTEMS, done, ledger, _unexpected(exc))
+        for r in results:
+            (out.done if r.status == "done" else out.failed)[r.system] += 1
+        if ledger.pending_count() >= 500 or time.monotonic() - flushed >= flush_every:
+            ledger.flush(store)
+            flushed = time.monotonic()
+            if on_flush is not None:
+                on_flush()
+        if on_progress is not None:
+            on_progress(i)
     ledger.flush(store)
     return out
 
