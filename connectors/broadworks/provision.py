@@ -163,7 +163,9 @@ class BroadWorksProvisioner:
         try:
             if self.parallel_steps:
                 for level in step_levels.levels(STEPS):
-                    step_levels.run_level(level, lambda step: self._step(run, step))
+                    # the admin on the customer's own thread: its credentials go to the outbox through
+                    # that thread's cursor (``on_admin_credentials``), not a cursor of a passing thread
+                    step_levels.run_level(level, lambda step: self._step(run, step), here="admin")
             else:
                 for step in STEPS:
                     self._step(run, step)

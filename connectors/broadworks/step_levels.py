@@ -40,9 +40,9 @@ def levels(steps: Sequence[str]) -> list[list[str]]:
     return out
 
 
-def run_level(steps: Sequence[str], run_step: Callable[[str], None]) -> None:
-    """Run the steps of one level at once (the first on this thread); when any fails, every other one
-    still finishes (it is in flight), then the first failure in step order is raised."""
+def run_level(steps: Sequence[str], run_step: Callable[[str], None], *, here: str | None = None) -> None:
+    """Run the steps of one level at once (``here``, else the first, on this thread); when any fails,
+    every other one still finishes (it is in flight), then the first failure in step order is raised."""
     errors: dict[str, BaseException] = {}
 
     def one(step: str) -> None:
@@ -51,10 +51,11 @@ def run_level(steps: Sequence[str], run_step: Callable[[str], None]) -> None:
         except BaseException as exc:  # re-raised below on the caller's thread
             errors[step] = exc
 
-    threads = [threading.Thread(target=one, args=(s,), name=f"bw-step-{s}") for s in steps[1:]]
+    mine = here if here is not None and here in steps else steps[0]
+    threads = [threading.Thread(target=one, args=(s,), name=f"bw-step-{s}") for s in steps if s != mine]
     for t in threads:
         t.start()
-    one(steps[0])
+    one(mine)
     for t in threads:
         t.join()
     for step in steps:
