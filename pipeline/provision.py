@@ -7,7 +7,9 @@ before the admin is created and therefore happens on a cursor of the worker's ow
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,9 +31,10 @@ from staging.secrets import Vault
 from staging.store import Store
 
 SYSTEMS = ("broadworks", "billing", "tickets")
-# Customers in their BroadWorks phase at once, per session: enough to fill 15-command documents on
-# every session while each customer waits for the answer to its previous step.
-BW_MEMBERS_PER_SESSION = 8
+# Customers in their BroadWorks phase at once, per session. Their commands share documents; a chunk's
+# BroadWorks phase takes ~6 dependent rounds per customer against ~21 sequential billing requests, so
+# this many keep BroadWorks ahead of billing while billing starts after the first customers' rounds.
+BW_CUSTOMERS_PER_SESSION = 1
 
 
 @dataclass
@@ -192,36 +195,53 @@ def provision_orders(
     """Every order in every system; yields each order with its results, in order (issue 18 b).
 
     The BroadWorks commands of the orders share documents (up to 15 commands, several customers):
-    every customer runs its BroadWorks phase on a thread of its own, through one ``SharedDocuments``
-    client, its independent steps at once; billing and tickets start for a customer as soon as its
-    BroadWorks phase is over, on ``concurrency`` threads. ``guard(order, client, absent)``: the
-    CUSTOMER_EXISTS check, sent through the shared client (``absent`` hears an enterprise found free).
+    ``BW_CUSTOMERS_PER_SESSION x concurrency`` customers at a time run their BroadWorks phase, each on a
+    thread, through one ``SharedDocuments`` client, its independent steps at once; billing and tickets
+    start for a customer as soon as its BroadWorks phase is over, on ``concurrency`` threads.
+    ``guard(order, client, absent)``: the CUSTOMER_EXISTS check, sent through the shared client
+    (``absent`` hears an enterprise found free).
     """
-    shared = SharedDocuments(systems.broadworks, sessions=max(1, concurrency), members=len(orders))
+    width = max(1, min(len(orders), BW_CUSTOMERS_PER_SESSION * concurrency))
+    shared = SharedDocuments(systems.broadworks, sessions=max(1, concurrency), members=width)
     provisioners = systems.provisioners(on_admin_credentials, broadworks=shared)
     bw_prov = provisioners[0][1]
     absent = bw_prov.looked_up_absent if isinstance(bw_prov, BroadWorksProvisioner) else None
     check = (lambda order: guard(order, shared, absent)) if guard is not None else None
     states = {o.account: _Customer(set(done.get((o.account, "broadworks"), {}))) for o in orders}
-
-    def broadworks_phase(order: CustomerOrder) -> list[SystemResult]:
-        try:
-            return _customer(order, provisioners[:1], done, record, check, states[order.account])
-        finally:
-            shared.leave()
+    queue = deque(orders)
+    taken = threading.Lock()
+    started: dict[str, Future[tuple[list[SystemResult], Future[list[SystemResult]]]]] = {
+        o.account: Future() for o in orders}
 
     try:
         with (ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="provision") as later,
-              ThreadPoolExecutor(max_workers=max(1, min(len(orders), BW_MEMBERS_PER_SESSION * concurrency)),
-                                 thread_name_prefix="provision-bw") as first):
+              ThreadPoolExecutor(max_workers=width, thread_name_prefix="provision-bw") as first):
 
-            def phases(order: CustomerOrder) -> tuple[list[SystemResult], Future[list[SystemResult]]]:
-                service = broadworks_phase(order)
-                return service, later.submit(_customer, order, provisioners[1:], done, record, None, states[order.account])
+            def broadworks_worker() -> None:
+                # ``width`` customers are in their BroadWorks phase at any time: a worker takes the next
+                # one as soon as its customer is through, so BroadWorks keeps ahead of billing from the
+                # first customers on; it leaves the shared documents only when no customer is left.
+                try:
+                    while True:
+                        with taken:
+                            if not queue:
+                                return
+                            order = queue.popleft()
+                        slot = started[order.account]
+                        try:
+                            service = _customer(order, provisioners[:1], done, record, check, states[order.account])
+                            slot.set_result((service, later.submit(
+                                _customer, order, provisioners[1:], done, record, None, states[order.account])))
+                        except BaseException as exc:
+                            slot.set_exception(exc)
+                            raise
+                finally:
+                    shared.leave()
 
-            started = [first.submit(phases, o) for o in orders]
-            for order, fut in zip(orders, started, strict=True):
-                service, rest = fut.result()
+            for _ in range(width):
+                first.submit(broadworks_worker)
+            for order in orders:
+                service, rest = started[order.account].result()
                 yield order, [*service, *rest.result()]
     finally:
         shared.close()
