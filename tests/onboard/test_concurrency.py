@@ -161,8 +161,8 @@ def test_status_shows_progress_during_a_run(isolated_home: Path) -> None:
             batches = commands.status(None)["batches"]
             if batches and lock.is_held():
                 doc = commands.status(batches[0]["batch"])
-                # per system: a chunk's BroadWorks phase ends for its customers together (shared
-                # documents, issue 18 b); billing then completes them one by one
+                # per system: with shared OCI-P documents (issue 18 b) BroadWorks runs ahead of billing
+                # and may be through for every customer while billing completes them one by one
                 for system in ("broadworks", "billing"):
                     states = [c["status"][system] for c in doc["customers"] if c["customer"] == "valid"]
                     seen.add((states.count("done"), len(states)))
