@@ -80,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
              f"{tp['customers_per_s']:.2f} / {tp['ideal_customers_per_s']:.2f} customers/s, concurrency "
              f"{args.concurrency}, {args.latency_ms:.0f} ms"),
             ("(b) round trips / customer", f"{tp['round_trips_per_customer']:.1f}", "", by),
+            ("(b) BroadWorks round trips / customer", f"{tp['round_trips_by_system']['broadworks']:.2f}", "<= 6",
+             "documents of up to 15 commands shared by the chunk's customers, logins included"),
+            ("(b) billing requests / customer", f"{tp['round_trips_by_system']['billing']:.2f}",
+             f"<= {tp['billing_floor_per_customer'] + 0.05:.2f}",
+             f"floor {tp['billing_floor_per_customer']:.2f}: one POST per object + one search "
+             "(connectors.billing.steps.request_floor), + login and partner once per chunk"),
         ]
     if "c" in args.only:
         print(f"(c) the nightly over {args.readback_customers} seeded customers ...", flush=True)
