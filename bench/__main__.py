@@ -8,8 +8,10 @@
 (b) customers per second against the simulators with latency injected / the ideal
     concurrency / (round trips per customer x latency), with the round trips per customer counted by
     the simulators;
-(c) not measured here yet;
-(d) Prefect task runs per 1,000 customers of a whole ``migrate_book`` run;
+(c) the nightly end to end over an N-customer book seeded straight into the simulators' state and staging
+    (seeding not counted), 100 ms latency per request, 16 sessions: minutes, and read-back requests per
+    customer counted by the simulators;
+(d) Prefect task runs per 1,000 customers of a whole ``migrate_book`` run, and of a ``nightly_finance`` run;
 (s) the fixed start-up of a one-customer ``onboard run`` (issue 16): its wall time minus ``validate``'s minus the
     flow run's own, with a Prefect server answering (warm, as under ``onboard serve``) and without (cold).
 """
@@ -27,7 +29,7 @@ from typing import Any
 
 from data.samples.generate import write_big_book
 
-TARGETS = {"a": 1.5, "rss": 1.2 * 1024, "b": 0.8, "d": 2.0, "s": 3.0}
+TARGETS = {"a": 1.5, "rss": 1.2 * 1024, "b": 0.8, "c": 10.0, "c_requests": 1.0, "d": 2.0, "s": 3.0}
 
 
 def _child(*args: str) -> dict[str, Any]:
@@ -54,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=100.0, help="(b) latency per request (default 100)")
     p.add_argument("--concurrency", type=int, default=16, help="(b) connector sessions (default 16)")
     p.add_argument("--provision-customers", type=int, default=320, help="(b) customers provisioned (default 320)")
+    p.add_argument("--readback-customers", type=int, default=100_000,
+                   help="(c) customers of the seeded book the nightly reads back (default 100000)")
     p.add_argument("--flow-customers", type=int, default=1000, help="(d) customers of the flow run (default 1000)")
-    p.add_argument("--only", default="abds", help="which benchmarks to run, e.g. 'a' or 'bd'")
+    p.add_argument("--nightly-customers", type=int, default=2000,
+                   help="(d) customers of the nightly flow run (default 2000)")
+    p.add_argument("--only", default="abcds", help="which benchmarks to run, e.g. 'a' or 'bd'")
     p.add_argument("--repeat", type=int, default=3, help="(a) measurements of each kind; medians are shown")
     p.add_argument("--work", type=Path, default=Path("var/bench"), help="books and data homes (default var/bench)")
     args = p.parse_args(argv)
@@ -74,8 +80,27 @@ def main(argv: list[str] | None = None) -> int:
              f"{tp['customers_per_s']:.2f} / {tp['ideal_customers_per_s']:.2f} customers/s, concurrency "
              f"{args.concurrency}, {args.latency_ms:.0f} ms"),
             ("(b) round trips / customer", f"{tp['round_trips_per_customer']:.1f}", "", by),
+            ("(b) BroadWorks round trips / customer", f"{tp['round_trips_by_system']['broadworks']:.2f}", "<= 6",
+             "documents of up to 15 commands shared by the chunk's customers, logins included"),
+            ("(b) billing requests / customer", f"{tp['round_trips_by_system']['billing']:.2f}",
+             f"<= {tp['billing_floor_per_customer'] + 0.05:.2f}",
+             f"floor {tp['billing_floor_per_customer']:.2f}: one POST per object + one search "
+             "(connectors.billing.steps.request_floor), + login and partner once per chunk"),
         ]
-    rows.append(("(c)", "not measured", "", "issue 18 (c): measured by another change"))
+    if "c" in args.only:
+        print(f"(c) the nightly over {args.readback_customers} seeded customers ...", flush=True)
+        rb = _child("bench.readback", str(work / "home-c"), str(args.readback_customers), str(args.latency_ms),
+                    str(args.concurrency))
+        by = ", ".join(f"{k} {v:.4f}" for k, v in rb["requests_by_system"].items())
+        rows += [
+            ("(c) nightly end to end", f"{rb['minutes']:.1f} min", f"<= {TARGETS['c']:.0f} min",
+             f"{rb['customers']} customers, concurrency {rb['concurrency']}, {rb['latency_ms']:.0f} ms; "
+             f"client CPU {rb['client_cpu_seconds']:.0f} s, peak RSS {rb['peak_rss_mb']:.0f} MB; "
+             f"{rb['exceptions']} exceptions found of {rb['seeded_exceptions']} seeded"),
+            ("(c) read-back requests / customer", f"{rb['requests_per_customer']:.3f}",
+             f"< {TARGETS['c_requests']:.0f} (goal)",
+             f"{by} (logins included; no tickets seeded: ticket status is one request per ticket)"),
+        ]
     if "d" in args.only:
         print("(d) Prefect task runs of a migrate_book run ...", flush=True)
         fb = book(work, args.flow_customers, 3)
@@ -86,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             ("(d) task runs / 1,000 customers, all", f"{fl['task_runs_per_1000']:.2f}", "",
              f"{fl['customers']} customers, {fl['provisioned']} provisioned in {fl['seconds']:.0f} s"),
         ]
+        print("(d) Prefect task runs of a nightly_finance run ...", flush=True)
+        nf = _child("bench.nightly_flow", str(work / "home-dn"), str(args.nightly_customers))
+        rows.append(("(d) nightly: task runs / 1,000 customers, per stage", f"{nf['max_task_runs_per_1000_per_stage']:.2f}",
+                     f"<= {TARGETS['d']}", ", ".join(f"{k} {v}" for k, v in nf["by_task"].items())
+                     + f"; {nf['customers']} customers in {nf['seconds']:.0f} s"))
     if "s" in args.only:
         print("(s) start-up of a one-customer run, warm and cold ...", flush=True)
         st = _child("bench.startup", str(work / "startup"))

@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connectors.billing.steps import request_floor
 from connectors.systems import OCIP_PATH, open_systems
+from core.order import CustomerOrder
 from core.settings import Settings
 from pipeline import batch as pipeline
 from pipeline import migrate as M
+from staging.orders import load_plans
 
 
 def run(book: Path, home: Path, latency_ms: float, concurrency: int) -> dict[str, Any]:
@@ -49,6 +52,8 @@ def run(book: Path, home: Path, latency_ms: float, concurrency: int) -> dict[str
                     n += int(out["done"]["billing"])
                 elapsed = time.perf_counter() - t
                 after = counts()
+            # the billing floor of these very customers (connectors.billing.steps.request_floor)
+            floors = [request_floor(CustomerOrder.from_dict(p)) for _, p in load_plans(ctx.store, prepared.batch_id)]
         sims.stdin.write("stop\n")
         sims.stdin.flush()
     finally:
@@ -61,7 +66,8 @@ def run(book: Path, home: Path, latency_ms: float, concurrency: int) -> dict[str
     ideal = concurrency / (round_trips * latency_ms / 1000.0)
     return {"customers": n, "seconds": elapsed, "customers_per_s": achieved, "round_trips_per_customer": round_trips,
             "round_trips_by_system": per_system, "ideal_customers_per_s": ideal, "ratio": achieved / ideal,
-            "concurrency": concurrency, "latency_ms": latency_ms}
+            "concurrency": concurrency, "latency_ms": latency_ms,
+            "billing_floor_per_customer": sum(floors) / max(len(floors), 1)}
 
 
 if __name__ == "__main__":

@@ -67,11 +67,14 @@ class Systems:
         """The URLs a worker process connects to (``connect``): the same systems, its own sessions."""
         return {"broadworks": self.broadworks.url, "billing": self.billing.base_url, "tickets": self.tickets.base_url}
 
-    def provisioners(self, on_admin_credentials: AdminCredentials) -> list[tuple[str, Provisioner]]:
-        """One provisioner per system, in the order a customer goes through them."""
+    def provisioners(self, on_admin_credentials: AdminCredentials, *,
+                     broadworks: OcipClient | None = None) -> list[tuple[str, Provisioner]]:
+        """One provisioner per system, in the order a customer goes through them; ``broadworks``: the
+        client the BroadWorks provisioner sends with (a chunk's ``SharedDocuments``), else ours."""
         return [
             ("broadworks", BroadWorksProvisioner(
-                self.broadworks, on_admin_credentials=on_admin_credentials, requests=self.ocip_requests
+                broadworks or self.broadworks, on_admin_credentials=on_admin_credentials, requests=self.ocip_requests,
+                parallel_steps=broadworks is not None,  # a chunk's shared documents: independent steps at once
             )),
             ("billing", BillingProvisioner(self.billing)),
             ("tickets", TicketsProvisioner(self.tickets)),

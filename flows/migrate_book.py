@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -175,7 +174,7 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     chunk's result file, which the flow loads."""
     from connectors.systems import connect
     from core.order import CustomerOrder, StepEvent
-    from pipeline.provision import _customer
+    from pipeline.provision import provision_orders
     from staging.secrets import Vault, load_key
 
     settings = load_settings()
@@ -184,13 +183,13 @@ def provision_remote(home: str, input_path: str, endpoints: dict[str, str], conc
     data = json.loads(src.read_text(encoding="utf-8"))
     outbox = _FileOutbox(src.with_name(src.name.replace(".in.json", ".outbox.jsonl")), vault)
     systems = connect(endpoints, settings, concurrency=concurrency)
-    provisioners = systems.provisioners(outbox.admin_credentials)
     done = {(a, s): steps for a, s, steps in data["done"]}
     orders = [CustomerOrder.from_dict(c["plan"], portal_password=vault.open(c["password_enc"])) for c in data["customers"]]
     events: list[StepEvent] = []  # list.append is atomic: the threads share it
     try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="chunk") as pool:
-            results = [r for rs in pool.map(lambda o: _customer(o, provisioners, done, events.append), orders) for r in rs]
+        # issue 18 (b): the chunk's BroadWorks commands share documents, as on the flow's own process
+        results = [r for _, rs in provision_orders(systems, orders, done, events.append, outbox.admin_credentials,
+                                                   concurrency=concurrency) for r in rs]
     finally:
         systems.close()
     counts = {k: dict.fromkeys(SYSTEMS, 0) for k in ("done", "failed")}

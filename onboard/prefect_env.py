@@ -11,7 +11,10 @@ from pathlib import Path
 
 
 def configure_prefect(base: Path | None = None) -> Path:
-    """No telemetry, quiet logs, a project-local PREFECT_HOME unless one is set; the home, created."""
+    """No telemetry, quiet logs, a project-local PREFECT_HOME unless one is set; returns that home.
+
+    Only its parent is created (Prefect makes its home without parents, when it first starts): a command that
+    never starts Prefect, or a file refused before staging, leaves no Prefect home behind (issue 14)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str((base or Path.cwd()) / "var" / "prefect"))
@@ -19,5 +22,5 @@ def configure_prefect(base: Path | None = None) -> Path:
     # The local API server's first start migrates its database; on a busy 2-core machine that takes > 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     home = Path(os.environ["PREFECT_HOME"])
-    home.mkdir(parents=True, exist_ok=True)  # Prefect creates its home without parents
+    home.parent.mkdir(parents=True, exist_ok=True)
     return home

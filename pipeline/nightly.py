@@ -9,7 +9,7 @@ accounts, the bill run and the file names.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from connectors.billing.readback import read_customers, read_partner, unexplained
-from connectors.broadworks.state import read_back as bw_read_back
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems, open_systems
 from core.errors import UsageError
 from core.settings import Settings
+from pipeline import readback
 from pipeline.batch import Context, open_context
+from pipeline.readback import BillingBooks
 from reports.finance import (
     BILLED_NOT_PROVISIONED,
     OPEN_TICKET,
@@ -40,6 +40,8 @@ from staging.store import Store
 
 T = TypeVar("T")
 R = TypeVar("R")
+# A read-back task holds at least this many customers (issue 18 (d): at most 2 task runs per 1,000).
+MIN_CHUNK = 500
 
 
 def _pooled(fn: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
@@ -47,46 +49,49 @@ def _pooled(fn: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[
         return list(pool.map(fn, items))
 
 
-def _guarded(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    try:
-        return fn()
-    except ConnectorError as exc:  # retries exhausted: reported as an exception row, the night goes on
-        return {"error": str(exc)}
+def book_plans(book: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each book row's plan, with the account and partner it was onboarded under."""
+    return [{**json.loads(plan), "account": account, "partner_id": partner}
+            for plan, account, partner in zip(book["plan"], book["account"], book["partner_id"], strict=True)]
 
 
-def read_back_customers(systems: Systems, book: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
-    """What BroadWorks and billing hold for each customer of ``book`` (a chunk of it); billing is
-    read in bulk per partner and matched by the BroadWorks enterprise/group ids."""
-    records = book.to_dict("records")
-    plans = [{**json.loads(rec["plan"]), "account": rec["account"], "partner_id": rec["partner_id"]} for rec in records]
-    billed = _guarded_many(lambda: read_customers(systems.billing, plans))
-
-    def one(item: tuple[Mapping[Any, Any], Mapping[str, Any]]) -> dict[str, Any]:
-        rec, plan = item
-        return {
-            "batch_id": rec["batch_id"], "partner_id": rec["partner_id"], "account": rec["account"],
-            "broadworks": _guarded(lambda: bw_read_back(systems.broadworks, plan["enterprise_id"], plan["group_id"])),
-            "billing": billed.get((str(rec["partner_id"]), str(rec["account"])), billed.get(("", ""), {})),
-        }
-
-    return _pooled(one, list(zip(records, plans, strict=True)), concurrency)
+def read_billing(systems: Systems, book: pd.DataFrame) -> BillingBooks:
+    """Every partner's billing book, read once for the night (bulk paged searches)."""
+    return readback.read_billing(systems.billing, book_plans(book))
 
 
-def _guarded_many(fn: Callable[[], dict[tuple[str, str], dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
-    try:
-        return fn()
-    except ConnectorError as exc:  # every customer of the chunk gets the error row
-        return {("", ""): {"error": str(exc)}}
+def read_back_customers(systems: Systems, book: pd.DataFrame, concurrency: int,
+                        billing: BillingBooks | None = None) -> list[dict[str, Any]]:
+    """What BroadWorks and billing hold for each customer of ``book`` (a chunk of it), gathered in bulk
+    (``pipeline.readback``); ``billing``: the night's billing books, read once for every chunk."""
+    gathered = readback.gather(systems, book_plans(book), concurrency, billing)
+    return [{"batch_id": b, **g} for b, g in zip(book["batch_id"], gathered, strict=True)]
 
 
-def find_orphans(systems: Systems, book: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
+def read_broadworks(systems: Systems, chunk: pd.DataFrame, concurrency: int) -> list[dict[str, Any]]:
+    """BroadWorks' read-back of each customer of ``chunk`` (list requests, 15 to a document)."""
+    return readback.read_broadworks(systems, book_plans(chunk), concurrency)
+
+
+def match_billing(book: pd.DataFrame, broadworks: Sequence[dict[str, Any]], billing: BillingBooks
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(read-back per customer of ``book``: its BroadWorks answer beside its billing accounts, matched
+    in the partner's book by BroadWorks ids; billing accounts no customer explains)."""
+    plans = book_plans(book)
+    joined = readback.join(plans, broadworks, billing)
+    return [{"batch_id": b, **g} for b, g in zip(book["batch_id"], joined, strict=True)], billing.orphans(plans)
+
+
+def find_orphans(systems: Systems, book: pd.DataFrame, concurrency: int,
+                 billing: BillingBooks | None = None) -> list[dict[str, Any]]:
     """Accounts billing holds under our partners that no onboarded customer explains (by BroadWorks ids)."""
-    out: list[dict[str, Any]] = []
-    for partner_id, group in book.groupby("partner_id", sort=True):
-        plans = [json.loads(p) for p in group["plan"]]
-        partner_book = read_partner(systems.billing, str(partner_id), plans[0]["partner_name"])
-        out.extend(unexplained(partner_book, plans))
-    return out
+    plans = book_plans(book)
+    return (billing or readback.read_billing(systems.billing, plans)).orphans(plans)
+
+
+def chunk_size(settings_chunk: int) -> int:
+    """Customers per read-back task: the run's chunk size, never below ``MIN_CHUNK``."""
+    return max(MIN_CHUNK, settings_chunk)
 
 
 def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFrame:
@@ -114,8 +119,15 @@ def run_nightly(ctx: Context, systems: Systems, day: date) -> tuple[Path, dict[s
     """The whole nightly report without Prefect (the CLI's ``report nightly`` and tests)."""
     n = ctx.settings.concurrency
     book = load_book(ctx.store)
-    readbacks = read_back_customers(systems, book, n)
-    orphans = find_orphans(systems, book, n)
+    size = chunk_size(ctx.settings.chunk_size)
+    # Billing's paged searches and BroadWorks' list requests use different systems: read both at once.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nightly-billing") as one:
+        billing_read = one.submit(read_billing, systems, book)
+        broadworks: list[dict[str, Any]] = []
+        for start in range(0, len(book), size):
+            broadworks += read_broadworks(systems, book.iloc[start : start + size], n)
+        billing = billing_read.result()
+    readbacks, orphans = match_billing(book, broadworks, billing)
     tickets = ticket_status(ctx.store, systems, n)
     return finish_nightly(ctx, day, Night(book, readbacks, orphans, tickets), embedded=systems.embedded)
 
@@ -132,7 +144,7 @@ def report_nightly(settings: Settings, day: str | None = None) -> dict[str, Any]
 
 
 __all__ = [
-    "BILLED_NOT_PROVISIONED", "OPEN_TICKET", "PROVISIONED_NOT_BILLED", "assemble", "customer_exceptions", "find_orphans",
-    "finish_nightly", "load_book", "parse_day", "read_back_customers", "report_nightly", "run_nightly", "ticket_status",
-    "track_changes",
+    "BILLED_NOT_PROVISIONED", "OPEN_TICKET", "PROVISIONED_NOT_BILLED", "BillingBooks", "assemble", "chunk_size",
+    "customer_exceptions", "find_orphans", "finish_nightly", "load_book", "match_billing", "parse_day",
+    "read_back_customers", "read_billing", "read_broadworks", "report_nightly", "run_nightly", "ticket_status", "track_changes",
 ]

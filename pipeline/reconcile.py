@@ -8,18 +8,15 @@ packages and exactly the ordered packages.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from connectors.billing.readback import read_customers
-from connectors.broadworks.state import read_back as bw_read_back
-from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
 from core.order import order_label
+from pipeline.readback import gather
 from reports.compare import NOT_PROVISIONED, SYSTEM, Check, compare, exc, totals
 from reports.reconciliation import write_reconciliation
 from staging.orders import customer_progress, load_plans
@@ -30,27 +27,10 @@ EXCEPTION_COLUMNS = ["account", "stage", "system", "code", "message"]
 
 
 def read_back_batch(store: Store, systems: Systems, batch_id: str, concurrency: int) -> dict[str, dict[str, Any]]:
+    """Gather the batch's customers in bulk (``pipeline.readback``), keep it in staging, return it by account."""
     plans = dict((p["account"], p) for _, p in load_plans(store, batch_id))
-
-    # Billing: one bulk read per partner, customers matched by their BroadWorks ids (not names).
-    try:
-        billed: dict[tuple[str, str], dict[str, Any]] = read_customers(systems.billing, plans.values())
-        billing_error = None
-    except ConnectorError as exc:
-        billed, billing_error = {}, {"error": str(exc)}
-
-    def one(account: str) -> tuple[str, dict[str, Any]]:
-        p = plans[account]
-        out: dict[str, Any] = {}
-        try:
-            out["broadworks"] = bw_read_back(systems.broadworks, p["enterprise_id"], p["group_id"])
-        except ConnectorError as exc:
-            out["broadworks"] = {"error": str(exc)}
-        out["billing"] = billing_error or billed[(str(p["partner_id"]), account)]
-        return account, out
-
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results = dict(pool.map(one, list(plans)))
+    gathered = gather(systems, list(plans.values()), concurrency)
+    results = {g["account"]: {"broadworks": g["broadworks"], "billing": g["billing"]} for g in gathered}
     save_readback(store, [{"batch_id": batch_id, "account": a, **r} for a, r in results.items()])
     return {a: {**r, "plan": plans[a]} for a, r in results.items()}
 

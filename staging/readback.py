@@ -16,20 +16,23 @@ import pandas as pd
 from staging.store import Store
 
 SYSTEMS = ("broadworks", "billing")
+SAVE_SLICE = 10_000
 
 
 def save_readback(store: Store, readbacks: Iterable[Mapping[str, Any]]) -> int:
     """Keep one row per (batch, account, system) read back: each mapping holds ``batch_id``, ``account``
     and the system answers under ``broadworks`` / ``billing``; returns the rows written."""
     now = datetime.now(UTC)
-    rows = [
-        {"batch_id": r["batch_id"], "account": r["account"], "system": s, "data": json.dumps(r[s], default=str),
-         "read_at": now}
-        for r in readbacks for s in SYSTEMS if s in r
-    ]
-    if rows:
-        store.insert("readback", pd.DataFrame(rows), replace=True)
-    return len(rows)
+    items, written = list(readbacks), 0
+    for start in range(0, len(items), SAVE_SLICE):  # a slice at a time: a whole book's JSON at once is GBs
+        rows = [
+            {"batch_id": r["batch_id"], "account": r["account"], "system": s, "data": json.dumps(r[s], default=str),
+             "read_at": now}
+            for r in items[start : start + SAVE_SLICE] for s in SYSTEMS if s in r
+        ]
+        if rows:
+            written += store.insert("readback", pd.DataFrame(rows), replace=True)
+    return written
 
 
 def load_book(store: Store) -> pd.DataFrame:

@@ -48,6 +48,7 @@ STEP_PACKAGES = "customer_packages"
 STEPS = (STEP_PARTNER, STEP_ENTERPRISE, STEP_ENTERPRISE_PACKAGE, STEP_CUSTOMER, STEP_CONTACT, STEP_PACKAGES)
 
 PackageKey = tuple[str, int, str]  # (package name, quantity, effective YYYY-MM-DD)
+NEW_CUSTOMER = -1  # in a provision's ``fresh`` set: billing held nothing of this customer when it began
 
 
 # Issue 12: the BroadWorks ids on both accounts. The Account reference shows no external-reference
@@ -173,6 +174,8 @@ class BillingProvisioner:
             if order.follow_on:
                 self._follow_on(order, run, int(partner), bill_enterprise, fresh)
                 return SystemResult(order.account, SYSTEM, "done", self._external_ids(ids))
+            if STEP_ENTERPRISE not in done and STEP_CUSTOMER not in done and self._nothing_yet(order):
+                fresh.add(NEW_CUSTOMER)
             ent = run(STEP_ENTERPRISE, lambda: self._ensure_enterprise(order, int(partner), fresh))
             run(
                 STEP_ENTERPRISE_PACKAGE,
@@ -216,15 +219,27 @@ class BillingProvisioner:
         }
         return {k: v for k, v in out.items() if v}
 
+    def _nothing_yet(self, order: CustomerOrder) -> bool:
+        """Is this a customer billing holds nothing of? One search (there is no idempotency key, so one
+        look-up per customer is the floor): its "<Name> Enterprise" account, linked or not, carrying its
+        BroadWorks ids (unique per customer, so another partner's "Acme" never counts). The enterprise
+        account is always made first, so without it the customer account was never sent either."""
+        bw_id = broadworks_id(order.enterprise_id, order.group_id)
+        found = self.client.search("Account", {"name": enterprise_account_name(order.account),
+                                               "accountTypeName": "Enterprise"}, top=100)
+        return not any(account_broadworks_id(a) == bw_id for a in found)
+
     def _ensure_account(self, order: CustomerOrder, parent: int, name: str, role: str, fresh: set[int],
                         extra: Mapping[str, Any] | None = None) -> Item:
         """The account ``name`` under ``parent``: found through its link, or found unlinked, or made;
-        then linked. Returns the account (only ``identity`` when it was found through its link)."""
-        found = find_child(self.client, parent, name)
+        then linked. Returns the account (only ``identity`` when it was found through its link).
+        A customer billing holds nothing of (``NEW_CUSTOMER`` in ``fresh``) skips both look-ups."""
+        new = NEW_CUSTOMER in fresh
+        found = None if new else find_child(self.client, parent, name)
         if found is not None:
             return {"identity": found}
         bw_id = broadworks_id(order.enterprise_id, order.group_id)
-        acc = find_unlinked(self.client, name, role, bw_id)
+        acc = None if new else find_unlinked(self.client, name, role, bw_id)
         if acc is None:
             body: dict[str, Any] = {"name": name, "accountTypeName": role, **(extra or {})}
             body["extensions"] = {BROADWORKS_ID: bw_id}

@@ -35,13 +35,25 @@ class PartnerBook:
     partner_name: str
     partner_account_id: str | None
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (field, value, role) -> accounts, in the order of ``accounts``: built on first use, so that matching
+    # a whole book costs one pass, not a scan per customer. ``accounts`` is complete once read_partner
+    # returns; nothing adds to it after a look-up.
+    _index: dict[tuple[str, Any, Any], list[dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
+
+    def _find(self, key: str, value: Any, role: str) -> list[dict[str, Any]]:
+        if self._index is None:
+            index: dict[tuple[str, Any, Any], list[dict[str, Any]]] = {}
+            for a in self.accounts.values():
+                index.setdefault(("broadworks_id", a["broadworks_id"], a["role"]), []).append(a)
+                index.setdefault(("name", a["name"], a["role"]), []).append(a)
+            self._index = index
+        return list(self._index.get((key, value, role), []))
 
     def by_broadworks_id(self, enterprise_id: str, group_id: str, role: str) -> list[dict[str, Any]]:
-        bw = broadworks_id(enterprise_id, group_id)
-        return [a for a in self.accounts.values() if a["broadworks_id"] == bw and a["role"] == role]
+        return self._find("broadworks_id", broadworks_id(enterprise_id, group_id), role)
 
     def by_name(self, name: str, role: str) -> list[dict[str, Any]]:
-        return [a for a in self.accounts.values() if a["name"] == name and a["role"] == role]
+        return self._find("name", name, role)
 
 
 def _range(ids: Iterable[int]) -> list[Cond]:

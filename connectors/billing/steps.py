@@ -53,3 +53,21 @@ def planned_requests(order: CustomerOrder) -> list[dict[str, str]]:
             steps = (STEP_PARTNER, STEP_ENTERPRISE, STEP_CUSTOMER,
                      *((STEP_CONTACT,) if order.billing_type != BILL_ENTERPRISE else ()), STEP_PACKAGES)
     return [{"step": s, "request": request[s], "detail": detail[s]} for s in steps]
+
+
+def request_floor(order: CustomerOrder) -> int:
+    """Requests a new customer costs at least, as LogiSense documents its REST API (issue 18 b).
+
+    Every object is its own POST: no page of the v10 reference we found shows a request that creates
+    several Accounts, AccountPackages or ContactPoints at once. The PATCH endpoints ("Update or Add the
+    <object> and optionally make changes to any child objects", developer.logisense.com/reference/
+    patch_package_id, patch_owner_id, patch_billgroup_id) say a PATCH may add related entities, but no
+    page shows the body that adds AccountPackages or ContactPoints through PATCH Account/{id}, so we do
+    not send one and the simulator accepts none. With no idempotency key, one search per customer says
+    whether anything of it exists (``BillingProvisioner._nothing_yet``). Per chunk, not per customer:
+    the login and the partner account's search (and its one creation).
+    """
+    accounts = 2 * 2  # "<Name> Enterprise" and the customer account, each with its Account/Parent link
+    contact = 1 + 1 + len(order.emails)  # the Billing contact, its postal address, one point per e-mail
+    packages = 1 + len(wanted_customer_packages(order))  # BroadWorks Enterprise, then the customer's lines
+    return accounts + contact + packages + 1  # + the one search

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from connectors.broadworks import commands as C
-from connectors.broadworks import follow_on
+from connectors.broadworks import follow_on, step_levels
 from connectors.broadworks import provision_consolidated as consolidated
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
-from connectors.broadworks.state import CustomerState, read_state
+from connectors.broadworks.state import CustomerState, enterprise_exists, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
 from connectors.common.retry import call_with_retry
 from core.order import CustomerOrder, PackageLine, StepEvent, StepRecorder, SystemResult
@@ -135,25 +136,51 @@ class _Run:
     admin_notified: str | None = field(default=None, repr=False)
     admin_set: bool = False
     pack_qty: dict[str, int | None] | None = None  # existing packs' quantities (follow-ons), read once per state
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the first state read
 
 
 class BroadWorksProvisioner:
     system = SYSTEM
 
     def __init__(
-        self, client: OcipClient, *, on_admin_credentials: AdminCallback, requests: OcipRequests = "classic"
+        self, client: OcipClient, *, on_admin_credentials: AdminCallback, requests: OcipRequests = "classic",
+        parallel_steps: bool = False,
     ) -> None:
+        """``parallel_steps``: independent steps of a customer go out together (``step_levels``), for a
+        chunk's shared documents; otherwise one step after the other, in ``STEPS`` order."""
         self.client = client
+        self.parallel_steps = parallel_steps
         self.on_admin_credentials = on_admin_credentials
         if requests not in ("classic", "consolidated"):
             raise ValueError(f"ocip requests must be classic or consolidated, not {requests!r}")
         self.requests = requests
+        self._absent: set[str] = set()
+        self._absent_lock = threading.Lock()
+
+    def looked_up_absent(self, enterprise_id: str) -> None:
+        """The caller has just read (a list request, e.g. the CUSTOMER_EXISTS check) that this enterprise
+        does not exist: the customer's first look-up is spared; every later one reads BroadWorks again."""
+        with self._absent_lock:
+            self._absent.add(enterprise_id)
+
+    def _take_absent(self, enterprise_id: str) -> bool:
+        with self._absent_lock:
+            if enterprise_id in self._absent:
+                self._absent.discard(enterprise_id)
+                return True
+            return False
 
     def provision(self, order: CustomerOrder, done: Mapping[str, str | None], record: StepRecorder) -> SystemResult:
         run = _Run(order, done, record, plan_services(order))
         try:
-            for step in STEPS:
-                self._step(run, step)
+            if self.parallel_steps:
+                for level in step_levels.levels(STEPS):
+                    # the admin on the customer's own thread: its credentials go to the outbox through
+                    # that thread's cursor (``on_admin_credentials``), not a cursor of a passing thread
+                    step_levels.run_level(level, lambda step: self._step(run, step), here="admin")
+            else:
+                for step in STEPS:
+                    self._step(run, step)
         except _StepFailed as exc:
             return SystemResult(order.account, SYSTEM, "failed", dict(run.ids), error=str(exc))
         return SystemResult(order.account, SYSTEM, "done", dict(run.ids))
@@ -161,7 +188,22 @@ class BroadWorksProvisioner:
     # ------------------------------------------------------------ step machinery
 
     def _state(self, run: _Run, *, fresh: bool = False) -> CustomerState:
-        if run.state is None or fresh:
+        if run.state is None and not fresh:
+            with run.lock:  # steps running at once read it once
+                return self._read_state(run, fresh=False)
+        return self._read_state(run, fresh=fresh)
+
+    def _read_state(self, run: _Run, *, fresh: bool) -> CustomerState:
+        if run.state is None and not fresh and (
+            self._take_absent(run.order.enterprise_id) or not enterprise_exists(self.client, run.order.enterprise_id)
+        ):
+            # An enterprise that does not exist holds nothing (no packs, group, numbers or admins):
+            # one list request (which a chunk's shared documents pack 15 to a document) instead of the
+            # nine-command read. Any refusal later reads everything again (fresh).
+            run.state = CustomerState()
+            run.pack_qty = None
+            follow_on.must_exist(run.order, run.state.sp_exists, run.state.group)  # a follow-on's is refused
+        elif run.state is None or fresh:
             run.state = read_state(self.client, run.order.enterprise_id, run.order.group_id)
             run.pack_qty = None
             follow_on.must_exist(run.order, run.state.sp_exists, run.state.group)

@@ -56,13 +56,24 @@ def _matches(value: str, criteria: list[etree._Element]) -> bool:
     return True
 
 
+def _narrowed(column: str, criteria: list[etree._Element]) -> tuple[str, list[str]]:
+    """A WHERE clause that keeps at least every row an "Equal To" criterion can match (the criteria
+    are still applied to each row after): a real server answers an exact search from its index, and
+    so must the simulator, or a read-back of a whole book costs it a scan per customer."""
+    for c in criteria:
+        if _t(c, "mode") == "Equal To" and (_t(c, "isCaseInsensitive") or "true") in ("false", "0"):
+            return f" WHERE {column} = ?", [_t(c, "value") or ""]
+    return "", []
+
+
 def sp_list(st: Store, el: etree._Element) -> str:
     ids = el.findall("searchCriteriaServiceProviderId")
     names = el.findall("searchCriteriaServiceProviderName")
     limit = int(_t(el, "responseSizeLimit") or 0)
+    where, args = _narrowed("id", ids)
     rows = [
         [r["id"], r["name"] or "", "true", ""]
-        for r in st.all("SELECT id, name FROM sp ORDER BY id")
+        for r in st.all(f"SELECT id, name FROM sp{where} ORDER BY id", *args)
         if _matches(r["id"], ids) and _matches(r["name"] or "", names)
     ]
     if limit:

@@ -103,3 +103,29 @@ def test_local_prefect_server_starts_and_stops(isolated_home: Path) -> None:
             assert again == url
         assert healthy(url)
     assert not healthy(url) and not port_in_use(port)
+
+
+def test_nightly_task_runs_per_thousand_customers(isolated_home: Path, harness: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 (d): at most 2 task runs per 1,000 customers per stage, whatever chunk size is set
+    (read-back tasks hold at least 500 customers), billing read once, and the night finds what was broken."""
+    from collections import Counter
+    from uuid import UUID
+
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from bench.readback_seed import seed
+
+    n = 1000
+    book = seed(isolated_home, n)
+    monkeypatch.setenv("ONBOARD_CHUNK_SIZE", "1")
+    state = nightly_finance(date=DAY.isoformat(), return_state=True)
+    summary = state.result()
+    assert summary["customers"] == n
+    assert summary["exceptions"] == sum(len(v) for v in book.expected().values()) > 0
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[UUID(str(state.state_details.flow_run_id))])))
+    by_task = Counter(r.name.rsplit("-", 1)[0] for r in runs)
+    assert by_task["read-back-chunk"] == 2 and by_task["read-billing"] == 1, by_task
+    assert max(by_task.values()) * 1000 / n <= 2

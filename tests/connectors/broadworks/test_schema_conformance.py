@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,23 @@ from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
 from connectors.broadworks.provision import BroadWorksProvisioner, OcipRequests, generate_password
+from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.sim_schema import SPECS, Choice, Item
 from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import read_back
 from connectors.common.simhttp import RunningSim
 from core.order import CustomerOrder
-from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, url_of
+from tests.connectors.broadworks.conftest import (
+    FAST,
+    PASSWORD,
+    USER,
+    Credentials,
+    Recorder,
+    SimFactory,
+    make_order,
+    url_of,
+)
 from tests.support.ocip_schema import schema_dir, service_enumerations, validate_document
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -159,6 +170,35 @@ def test_documents_actually_sent_validate(
     # and the simulator answers like the schema says the server does
     for doc in {e["response"] for e in entries if e["response"]}:
         assert validate_document(doc) == [], doc[:300]
+
+
+@pytest.mark.parametrize("requests", ["classic", "consolidated"])
+def test_shared_multi_customer_documents_validate(sim_factory: SimFactory, tmp_path: Path, requests: OcipRequests) -> None:
+    """Issue 18 (b): documents that carry several customers' commands (up to 15) are schema-valid too."""
+    journal = tmp_path / "bw.jsonl"
+    sim: RunningSim = sim_factory(journal=journal)
+    orders = [make_order(f"Multi {i}", f"multi{i}", block=300 + 20 * i) for i in range(6)]
+    with OcipClient(url_of(sim), USER, PASSWORD, retry=FAST, concurrency=2) as c:
+        shared = SharedDocuments(c, sessions=2, members=len(orders))
+        prov = BroadWorksProvisioner(shared, on_admin_credentials=Credentials(), requests=requests, parallel_steps=True)
+
+        def one(o: CustomerOrder) -> str:
+            try:
+                return prov.provision(o, {}, Recorder()).status
+            finally:
+                shared.leave()
+
+        with ThreadPoolExecutor(max_workers=len(orders)) as pool:
+            assert list(pool.map(one, orders)) == ["done"] * len(orders)
+        shared.close()
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    multi = [e["request"] for e in entries if sum(f"p1-multi{i}<" in e["request"] for i in range(6)) > 1]
+    assert len(multi) >= 3
+    assert max(e["request"].count("<command ") for e in entries) > 1
+    for e in entries:
+        assert validate_document(e["request"]) == [], e["request"][:300]
+        if e["response"]:
+            assert validate_document(e["response"]) == [], e["response"][:300]
 
 
 def test_catalog_services_are_schema_names() -> None:
