@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from connectors.billing.client import BillingClient
-from connectors.billing.readback import PartnerBook, customer_view, read_partner, unexplained
+from connectors.billing.readback import PartnerBook, customer_view, follow_on_claimed, read_partner, unexplained
 from connectors.broadworks.readback import read_back_many
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems
@@ -36,7 +36,7 @@ class BillingBooks:
         if isinstance(book, str):
             return {"error": book}
         return customer_view(book, str(plan["account"]), enterprise_id=str(plan["enterprise_id"]),
-                             group_id=str(plan["group_id"]))
+                             group_id=str(plan["group_id"]), found=follow_on_claimed(book, plan))
 
     def orphans(self, plans: Iterable[Plan]) -> list[dict[str, Any]]:
         """Accounts under each partner that no plan explains (the nightly's "nobody onboarded" rows)."""

@@ -174,7 +174,10 @@ class BroadWorksProvisioner:
         run = _Run(order, done, record, plan_services(order))
         try:
             if self.parallel_steps:
-                for level in step_levels.levels(STEPS):
+                # a Consolidated group add, and a follow-on's group, authorize the enterprise's packs and
+                # services to the group: they go after the enterprise-level steps that make or raise them
+                late = self.requests == "consolidated" or order.follow_on
+                for level in step_levels.levels(STEPS, group_after_enterprise_steps=late):
                     # the admin on the customer's own thread: its credentials go to the outbox through
                     # that thread's cursor (``on_admin_credentials``), not a cursor of a passing thread
                     step_levels.run_level(level, lambda step: self._step(run, step), here="admin")

@@ -28,11 +28,20 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def levels(steps: Sequence[str]) -> list[list[str]]:
+# The group when its add authorizes services and packs of the enterprise (GroupConsolidatedAddRequest, or a
+# follow-on New Group under an enterprise whose authorizations and packs are raised first, issue 19): the
+# server refuses the group's authorization above what the enterprise holds ("Not authorized to the service
+# provider").
+GROUP_AFTER_ENTERPRISE_STEPS = ("enterprise", "enterprise_services", "service_packs")
+
+
+def levels(steps: Sequence[str], *, group_after_enterprise_steps: bool = False) -> list[list[str]]:
     """``steps`` (in their sequential order) grouped so that each level needs only earlier levels."""
     level_of: dict[str, int] = {}
     for i, step in enumerate(steps):
         needs = NEEDS.get(step, tuple(steps[:i]))
+        if step == "group" and group_after_enterprise_steps:
+            needs = GROUP_AFTER_ENTERPRISE_STEPS
         level_of[step] = 1 + max((level_of[n] for n in needs if n in level_of), default=-1)
     out: list[list[str]] = [[] for _ in range(max(level_of.values(), default=-1) + 1)]
     for step in steps:
