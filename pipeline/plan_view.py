@@ -20,7 +20,7 @@ import pandas as pd
 from connectors.billing.steps import planned_requests
 from connectors.broadworks import STEPS as BROADWORKS_STEPS
 from connectors.broadworks import plan_services
-from connectors.broadworks.provision import steps_with_work
+from connectors.broadworks.service_plan import steps_with_work
 from connectors.tickets.provision import follow_up_step
 from core.errors import UsageError
 from core.keys import ticket_step

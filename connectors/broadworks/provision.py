@@ -7,8 +7,6 @@ anything is re-sent. Steps the ledger already holds as done are skipped without 
 
 from __future__ import annotations
 
-import secrets
-import string
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,10 +17,11 @@ from connectors.broadworks import follow_on, step_levels
 from connectors.broadworks import provision_consolidated as consolidated
 from connectors.broadworks.client import OcipClient, error_of
 from connectors.broadworks.ocip import Command, OciResponse
+from connectors.broadworks.service_plan import ServicePlan, generate_password, plan_services, short, steps_with_work
 from connectors.broadworks.state import CustomerState, enterprise_exists, read_state
 from connectors.common.errors import InDoubtError, TerminalError, TransientError
 from connectors.common.retry import call_with_retry
-from core.order import CustomerOrder, PackageLine, StepEvent, StepRecorder, SystemResult
+from core.order import CustomerOrder, StepEvent, StepRecorder, SystemResult
 
 SYSTEM = "broadworks"
 STEPS = (
@@ -40,84 +39,6 @@ STEPS = (
 
 AdminCallback = Callable[[CustomerOrder, str, str], None]
 OcipRequests = Literal["classic", "consolidated"]  # ONBOARD_OCIP_REQUESTS (DESIGN §6, §7)
-
-
-def generate_password(length: int = 16) -> str:
-    """Strong, XML-safe, no spaces; always letters (both cases), digits and a symbol."""
-    symbols = "!#%*-_=+."
-    alphabet = string.ascii_letters + string.digits + symbols
-    while True:
-        pw = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (
-            any(c.islower() for c in pw)
-            and any(c.isupper() for c in pw)
-            and any(c.isdigit() for c in pw)
-            and any(c in symbols for c in pw)
-        ):
-            return pw
-
-
-@dataclass(frozen=True)
-class ServicePlan:
-    """What the order asks of BroadWorks, as quantities per service and per service pack."""
-
-    user: dict[str, int]
-    group: dict[str, int]
-    packs: dict[str, tuple[int, tuple[str, ...]]]  # name -> (quantity, user services)
-    numbers: tuple[str, ...]  # +1-NXXNXXXXXX
-    main: str | None
-    # the enterprise's wants (a follow-on: every group's orders; a new customer: the same as the group's)
-    sp_user: dict[str, int] = field(default_factory=dict)
-    sp_group: dict[str, int] = field(default_factory=dict)
-    sp_packs: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
-
-
-def steps_with_work(p: ServicePlan, order: CustomerOrder) -> dict[str, bool]:
-    """Which optional steps have anything to ask for (the others are done with nothing sent)."""
-    return {
-        "enterprise_services": bool(p.sp_user or p.sp_group),
-        "service_packs": bool(p.sp_packs),
-        "group_services_authorized": bool(p.user or p.group or p.packs),
-        "group_services_assigned": bool(p.group),
-        "numbers_added": bool(p.numbers),
-        "numbers_assigned": bool(p.numbers),
-        "calling_line_id": p.main is not None and p.main in p.numbers,
-        "admin": bool(order.admin_user_id),
-    }
-
-
-def plan_services(order: CustomerOrder) -> ServicePlan:
-    user, group, packs = _wants(follow_on.group_lines(order))
-    sp_user, sp_group, sp_packs = _wants(follow_on.enterprise_lines(order))
-    numbers = tuple(dict.fromkeys(C.to_bw_dn(n.number) for n in order.numbers))
-    main = C.to_bw_dn(order.main_number) if order.main_number else None
-    return ServicePlan(user, group, packs, numbers, main, sp_user, sp_group, sp_packs)
-
-
-def _wants(lines: tuple[PackageLine, ...]) -> tuple[dict[str, int], dict[str, int], dict[str, tuple[int, tuple[str, ...]]]]:
-    """Quantities per user service, per group service and per service pack of some package lines."""
-    user: dict[str, int] = {}
-    group: dict[str, int] = {}
-    packs: dict[str, tuple[int, tuple[str, ...]]] = {}
-    for line in lines:
-        users = [s.name for s in line.services if s.kind == "user"]
-        for s in line.services:
-            bucket = user if s.kind == "user" else group
-            bucket[s.name] = bucket.get(s.name, 0) + line.quantity
-        if line.seat and users:
-            # The same package under two order types is one service pack.
-            qty, known = packs.get(line.package[:80], (0, ()))
-            packs[line.package[:80]] = (qty + line.quantity, known + tuple(u for u in users if u not in known))
-    return user, group, packs
-
-
-def _short(want: Mapping[str, int], have: Mapping[str, int | None]) -> dict[str, int | None]:
-    """Services whose authorized quantity is below what we need (unlimited always suffices)."""
-    out: dict[str, int | None] = {}
-    for name, q in want.items():
-        if name not in have or (have[name] is not None and (have[name] or 0) < q):
-            out[name] = q
-    return out
 
 
 class _StepFailed(Exception):
@@ -331,12 +252,12 @@ class BroadWorksProvisioner:
         consolidated.apply_group(run.order, run.plan, st)
 
     def _build_enterprise_services(self, run: _Run, st: CustomerState) -> list[Command]:
-        g, u = _short(run.plan.sp_group, st.sp_group), _short(run.plan.sp_user, st.sp_user)
+        g, u = short(run.plan.sp_group, st.sp_group), short(run.plan.sp_user, st.sp_user)
         return [C.sp_service_auth_modify(run.order.enterprise_id, g, u)] if g or u else []
 
     def _apply_enterprise_services(self, run: _Run, st: CustomerState) -> None:
-        st.sp_group.update(_short(run.plan.sp_group, st.sp_group))
-        st.sp_user.update(_short(run.plan.sp_user, st.sp_user))
+        st.sp_group.update(short(run.plan.sp_group, st.sp_group))
+        st.sp_user.update(short(run.plan.sp_user, st.sp_user))
 
     def _build_service_packs(self, run: _Run, st: CustomerState) -> list[Command]:
         adds = [
@@ -368,7 +289,7 @@ class BroadWorksProvisioner:
 
     def _group_short(self, run: _Run, st: CustomerState) -> tuple[dict[str, int | None], ...]:
         packs = {n: q for n, (q, _) in run.plan.packs.items()}
-        return _short(packs, st.grp_packs), _short(run.plan.group, st.grp_group), _short(run.plan.user, st.grp_user)
+        return short(packs, st.grp_packs), short(run.plan.group, st.grp_group), short(run.plan.user, st.grp_user)
 
     def _build_group_services_authorized(self, run: _Run, st: CustomerState) -> list[Command]:
         packs, groups, users = self._group_short(run, st)

@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from connectors.broadworks.client import OcipClient
-from connectors.broadworks.provision import STEPS, BroadWorksProvisioner, plan_services
+from connectors.broadworks.provision import STEPS, BroadWorksProvisioner
+from connectors.broadworks.service_plan import plan_services
 from connectors.broadworks.sim_store import password_hash
 from connectors.broadworks.simulator import BroadWorksSim
 from connectors.broadworks.state import enterprise_exists, read_back

@@ -17,7 +17,8 @@ from lxml import etree
 from connectors.broadworks import commands as C
 from connectors.broadworks.client import OcipClient
 from connectors.broadworks.ocip import Command, build_document, error_command, response_document, success_command
-from connectors.broadworks.provision import BroadWorksProvisioner, OcipRequests, generate_password
+from connectors.broadworks.provision import BroadWorksProvisioner, OcipRequests
+from connectors.broadworks.service_plan import generate_password
 from connectors.broadworks.shared_documents import SharedDocuments
 from connectors.broadworks.sim_schema import SPECS, Choice, Item
 from connectors.broadworks.sim_services import GROUP_SERVICES, USER_SERVICES
