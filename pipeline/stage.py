@@ -29,7 +29,7 @@ from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import isin
 from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
-from validators.check import check_order, plan_valid
+from validators.check import check_order, plan_valid, warm_up
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -93,7 +93,12 @@ def prepare(
     files = input_files([path])
     if not files:
         raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
-    raw = raw if raw is not None else read_order(path)  # `onboard run` read and checked it before Prefect
+    if raw is None:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
+            warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
+            raw = read_order(path)
+            warming.result()
+    # else `onboard run` read and checked it before Prefect
     partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
     bid = make_batch_id(partner.partner_id, files)
     if get_batch(store, bid) is not None:
@@ -104,6 +109,7 @@ def prepare(
     checked = check_order(raw, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
                           inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
                           all_or_nothing=options.all_or_nothing, migration=options.migration)
+    raw = None  # the raw text of a 1M-line book is not needed any more (peak RSS)
     result, frames, findings = checked.result, checked.frames, checked.findings
     held, valid_keys = set(checked.held), checked.valid
     cust = frames["Customers"]

@@ -100,8 +100,9 @@ def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
     # factorize + take: mapping through a dict costs more than the parsing itself on a 1M-row column.
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
     fast = _FAST.get(fn)
-    if fast is not None and len(uniques) > 1000 and isinstance(uniques, pd.arrays.ArrowStringArray):
-        arr = pa.chunked_array(uniques.__arrow_array__()).combine_chunks()
+    distinct = uniques.array if isinstance(uniques, pd.Index) else uniques  # a Series' uniques are an Index
+    if fast is not None and len(distinct) > 1000 and isinstance(distinct, pd.arrays.ArrowStringArray):
+        arr = pa.chunked_array(distinct.__arrow_array__()).combine_chunks()
         if arr.null_count == 0:
             return _map_fast(s, codes, arr, fn, fast(arr))
     values = uniques.tolist()
@@ -145,10 +146,10 @@ def _matches(arr: pa.Array, pattern: str) -> pa.Array:
 def _fast_phone(arr: pa.Array) -> pa.Array:
     # the three shapes are disjoint (digits only / a leading + / a dash before the last four digits)
     plus1, null = pa.scalar("+1", arr.type), pa.scalar(None, arr.type)
-    out = pc.if_else(_matches(arr, _PHONE_10), pc.binary_join_element_wise(plus1, arr, ""), null)
+    out = pc.if_else(_matches(arr, _PHONE_10), pc.binary_join_element_wise(plus1, arr, pa.scalar("", arr.type)), null)
     out = pc.if_else(_matches(arr, _PHONE_E164), arr, out)
     digits = pc.replace_substring_regex(arr, r"[^0-9]", "")  # the pattern admits ASCII digits and ( ) - space
-    return pc.if_else(_matches(arr, _PHONE_DASHED), pc.binary_join_element_wise(plus1, digits, ""), out)
+    return pc.if_else(_matches(arr, _PHONE_DASHED), pc.binary_join_element_wise(plus1, digits, pa.scalar("", arr.type)), out)
 
 
 def fast_emails(arr: pa.Array) -> pa.Array:
@@ -165,7 +166,13 @@ def fast_emails(arr: pa.Array) -> pa.Array:
     return pc.if_else(ok, joined, pa.scalar(None, arr.type))
 
 
-_FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.email_list: fast_emails}
+def _fast_domain(arr: pa.Array) -> pa.Array:
+    # ``str.lower`` and Arrow's lower agree on ASCII; other text goes to the parser
+    return pc.if_else(pc.string_is_ascii(arr), pc.ascii_lower(arr), pa.scalar(None, arr.type))
+
+
+_FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.email_list: fast_emails,
+                                                       V.domain: _fast_domain}
 
 
 def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
@@ -249,7 +256,8 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
         frame["_account_key"] = account_key(frame["account_name"])
         sheets[sheet.name] = frame
     sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
-    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings, raw)
+    # the raw frames are not kept: a 1M-line book's raw text would stay alive beside the normalized one
+    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings)
     return order, findings
 
 

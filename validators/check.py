@@ -17,9 +17,11 @@ import pandas as pd
 from core.keys import account_key
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
+from data.sheets import SHEETS
 from transforms.ingest import RawOrder
-from transforms.normalize import normalize
+from transforms.normalize import empty_frame, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
+from validators.schemas import schema
 from validators.validate import ValidationResult, validate_order
 
 
@@ -38,6 +40,15 @@ class Checked:
     @property
     def skipped(self) -> frozenset[str]:
         return frozenset(self.result.skipped)
+
+
+def warm_up(*, migration: bool = False) -> None:
+    """What the first check of a process pays once, done ahead (on a side thread while calamine reads the
+    workbook without the GIL): pandera registers its backends on the first ``validate`` (importing its
+    strategies and hypothesis: about a second), the schemas are built, the catalog is loaded."""
+    load_catalog()
+    for sheet in SHEETS:
+        schema(sheet.name, migration).validate(empty_frame(sheet))
 
 
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,

@@ -29,8 +29,9 @@ def _distinct(pred: Callable[[str], bool],
 
     def check(s: pd.Series) -> pd.Series:
         codes, uniques = pd.factorize(s, use_na_sentinel=False)
-        if surely is not None and len(uniques) > 1000 and isinstance(uniques, pd.arrays.ArrowStringArray):
-            arr = pa_.chunked_array(uniques.__arrow_array__()).combine_chunks()
+        distinct = uniques.array if isinstance(uniques, pd.Index) else uniques  # a Series' uniques are an Index
+        if surely is not None and len(distinct) > 1000 and isinstance(distinct, pd.arrays.ArrowStringArray):
+            arr = pa_.chunked_array(distinct.__arrow_array__()).combine_chunks()
             ok = np.asarray(surely(arr).is_valid().to_numpy(zero_copy_only=False), dtype=bool)
             asked = np.flatnonzero(~ok)
             for i, u in zip(asked.tolist(), arr.take(pa_.array(asked)).to_pylist(), strict=True):

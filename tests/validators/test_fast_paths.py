@@ -6,11 +6,14 @@ with the plain Python rule it stands for; a difference is a changed finding, row
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +99,24 @@ EMAIL_PARTS = st.tuples(st.text(alphabet=st.sampled_from([*"aZ09._+-%'é"]), min
                         st.sampled_from(["@", "", "@@"]),
                         st.text(alphabet=st.sampled_from([*"aZ09.-é"]), min_size=0, max_size=12),
                         st.sampled_from(["", ".com", ".TEST", ".Local", ".c", ".abcdefghijklmnopqrstuvwxyz", ".onion"]))
+@contextlib.contextmanager
+def _taken(parser: object) -> Iterator[None]:
+    """Assert that the shortcut of ``parser`` ran (else the comparison would only test the parser with itself)."""
+    fast = N._FAST[parser]
+    calls: list[int] = []
+
+    def spy(arr: pa.Array) -> pa.Array:
+        calls.append(len(arr))
+        return fast(arr)
+
+    N._FAST[parser] = spy
+    try:
+        yield
+    finally:
+        N._FAST[parser] = fast
+    assert calls, "the Arrow shortcut was not taken"
+
+
 PHONEISH = st.text(alphabet=st.sampled_from([*"0123456789()+-. ", "\uff10", "\u0663", "x"]), max_size=16)
 
 
@@ -106,7 +127,8 @@ def test_email_shortcut_is_the_parser(values: list[str]) -> None:
     from validators.schemas import EMAILS
 
     s = texts(values + _FILLER + values)
-    got, reps = N.map_distinct(s, V.email_list)
+    with _taken(V.email_list):
+        got, reps = N.map_distinct(s, V.email_list)
     ref = [V.email_list(v) for v in s.tolist()]
     assert got.tolist() == [r[0] for r in ref]
     assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
@@ -119,7 +141,8 @@ def test_phone_shortcut_is_the_parser(values: list[str]) -> None:
     from transforms import values as V
 
     s = texts(values + [f"512{i:07d}"[:10] for i in range(2000000, 2001001)] + values)
-    got, reps = N.map_distinct(s, V.phone)
+    with _taken(V.phone):
+        got, reps = N.map_distinct(s, V.phone)
     ref = [V.phone(v) for v in s.tolist()]
     assert got.tolist() == [r[0] for r in ref]
     assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
@@ -136,3 +159,14 @@ def test_checks_over_distinct_values_are_the_checks(values: list[str]) -> None:
     assert _whole(s).tolist() == whole.tolist()
     assert _pattern(r"[2-9]\d{2}")(s).tolist() == (s.eq("") | s.str.fullmatch(r"[2-9]\d{2}").fillna(False)).tolist()
     assert _isin(("1", "x"))(s).tolist() == (s.eq("") | s.isin(["1", "x"])).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TEXT, max_size=30))
+def test_domain_shortcut_is_the_parser(values: list[str]) -> None:
+    from transforms import values as V
+
+    s = texts(values + [f"C{i}.Example.COM" for i in range(1001)] + values)
+    with _taken(V.domain):
+        got, _ = N.map_distinct(s, V.domain)
+    assert got.tolist() == [V.domain(v)[0] for v in s.tolist()]
