@@ -165,7 +165,9 @@ def save_plan_inputs(folder: Path, frames: dict[str, pd.DataFrame], keys: list[s
         # in Arrow: the customer's position among ``keys`` (null: not a valid customer), then sort by it
         crow = pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions)
         table = table.append_column("_crow", pc.cast(crow, pa.int64())).filter(pc.is_valid(crow))
-        table = table.sort_by([("_crow", "ascending")])
+        at = table["_crow"].to_numpy()
+        if len(at) > 1 and bool((at[1:] < at[:-1]).any()):  # a book listed customer by customer is in order already
+            table = table.sort_by([("_crow", "ascending")])
         tmp = folder / f".{sheet}.parquet"
         pq.write_table(table, tmp, row_group_size=20_000)
         tmp.replace(folder / f"{sheet}.parquet")

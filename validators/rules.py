@@ -47,7 +47,7 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
-    ordered = set(order.sheets["Packages"]["_account_key"].tolist())
+    ordered = order.sheets["Packages"]["_account_key"].unique().tolist()  # hashed in Arrow, not 1M boxed strings
     none = named[~isin(named["_account_key"], list(ordered))]
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
