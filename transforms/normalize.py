@@ -187,8 +187,12 @@ def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[
 
 def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:
     """Like map_distinct over (a, b) pairs (e.g. ZIP with its state)."""
-    joined = a + "\x00" + b
-    return map_distinct(joined, lambda k: fn(*k.split("\x00", 1)))
+    # integer codes per pair (``factorize_pairs``), not 1M joined strings hashed again
+    codes, pairs = factorize_pairs(a, b)
+    res = [fn(x, y) for x, y in pairs]
+    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=a.index, name=a.name)
+    reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
+    return vals, pd.Series(reps_of[codes], index=a.index, name=a.name)
 
 
 def empty_frame(sheet: Sheet) -> pd.DataFrame:

@@ -170,3 +170,16 @@ def test_domain_shortcut_is_the_parser(values: list[str]) -> None:
     with _taken(V.domain):
         got, _ = N.map_distinct(s, V.domain)
     assert got.tolist() == [V.domain(v)[0] for v in s.tolist()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["7042", "07042", "78701", "K1A 0B1", "k1a0b1", "", "1234", "x\x00y"]),
+                          st.sampled_from(["NJ", "TX", "ON", "", "tx", "Ontario", "\x00"])), max_size=30))
+def test_map_pairs_is_the_parser_per_row(pairs: list[tuple[str, str]]) -> None:
+    from transforms import values as V
+
+    a, b = texts([p[0] for p in pairs]), texts([p[1] for p in pairs])
+    got, reps = N.map_pairs(a, b, V.zip_code)
+    ref = [V.zip_code(x, y) for x, y in pairs]
+    assert got.tolist() == [r[0] for r in ref]
+    assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
