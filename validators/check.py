@@ -53,13 +53,14 @@ def warm_up(*, migration: bool = False) -> None:
 
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,
                 allow_pending_e911: bool = False, all_or_nothing: bool = False, migration: bool = False,
-                catalog: Catalog | None = None, today: date | None = None) -> Checked:
+                catalog: Catalog | None = None, today: date | None = None, fingerprints: bool = True) -> Checked:
     """Findings and the valid customers of one order; ``inventory`` (free numbers) is given for
     migrations too, so a specific number that is not free is DID_NOT_AVAILABLE there as well."""
     catalog = catalog or load_catalog()
     order, _ = normalize(raw, catalog)  # its findings travel inside the order
     result = validate_order(order, catalog, existing=existing, inventory=inventory,
-                            allow_pending_e911=allow_pending_e911, migration=migration, today=today)
+                            allow_pending_e911=allow_pending_e911, migration=migration, today=today,
+                            fingerprints=fingerprints)
     findings = result.findings_frame()
     keys = result.order.sheets["Customers"]["_account_key"]
     held = set(result.held)
