@@ -30,6 +30,7 @@ from transforms.normalize import isin
 from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
 from validators.check import check_order, plan_valid, warm_up
+from validators.fingerprint import customer_fingerprints
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -108,23 +109,28 @@ def prepare(
     # DID_NOT_AVAILABLE for them as for any order (issue 15).
     checked = check_order(raw, existing=existing_customers(store, partner.partner_id, exclude_batch=bid),
                           inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
-                          all_or_nothing=options.all_or_nothing, migration=options.migration)
+                          all_or_nothing=options.all_or_nothing, migration=options.migration,
+                          fingerprints=False)  # built beside the loads below, unless an earlier batch needed them
     raw = None  # the raw text of a 1M-line book is not needed any more (peak RSS)
     result, frames, findings = checked.result, checked.frames, checked.findings
     held, valid_keys = set(checked.held), checked.valid
     cust = frames["Customers"]
     deferred = defer_plans_to is not None and options.migration
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-inputs") as side:
-        # Parquet (Arrow) and DuckDB both work without the GIL: write the plan inputs beside the loads.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage-side") as side:
+        # Parquet (Arrow) and DuckDB both work without the GIL: write the plan inputs, and hash the order
+        # fingerprints (seconds on a 1M-line book), beside the loads; the customers' rows that hold the
+        # fingerprints are loaded last.
         saved = side.submit(save_plan_inputs, defer_plans_to / bid, frames, valid_keys, vault) if (
             deferred and defer_plans_to is not None) else None
+        hashing = side.submit(customer_fingerprints, result.order) if not result.fingerprints else None
         with store.transaction():
             create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
                          options.as_json())
-            _stage_customers(store, bid, partner, cust, held, set(result.skipped), result.fingerprints, findings,
-                             vault, seal=not deferred, cutover=options.cutover if options.migration else None)
             stage_rows(store, bid, frames, set(valid_keys))
             stage_findings(store, bid, findings)
+            prints = hashing.result() if hashing is not None else result.fingerprints
+            _stage_customers(store, bid, partner, cust, held, set(result.skipped), prints, findings,
+                             vault, seal=not deferred, cutover=options.cutover if options.migration else None)
         if saved is not None:
             saved.result()
     if deferred:
