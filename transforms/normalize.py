@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -246,23 +247,35 @@ class _Ctx:
 def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Finding]]:
     findings: list[Finding] = raw.findings()
     sheets: dict[str, pd.DataFrame] = {}
+    big = max(SHEETS, key=lambda s: len(raw.sheets.get(s.name, ())))
+    # The biggest sheet (1M package lines) is normalized on a side thread beside the others: each sheet has
+    # its own frame and findings (joined in sheet order below), and Arrow's kernels leave the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as side:
+        aside = side.submit(_normalize_sheet, big, raw, catalog)
+        done = {s.name: _normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big}
+        done[big.name] = aside.result()
     for sheet in SHEETS:
-        src = raw.sheets.get(sheet.name)
-        if src is None or src.empty:
-            sheets[sheet.name] = empty_frame(sheet)
-            continue
-        frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
-        for c in sheet.columns:
-            frame[c.key] = frame[c.key].astype("str").str.strip()
-        ctx = _Ctx(sheet, frame, findings)
-        _NORMALIZERS[sheet.name](ctx, catalog)
-        frame = ctx.frame
-        frame["_account_key"] = account_key(frame["account_name"])
-        sheets[sheet.name] = frame
+        sheets[sheet.name], found = done[sheet.name]
+        findings += found
     sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
     # the raw frames are not kept: a 1M-line book's raw text would stay alive beside the normalized one
     order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings)
     return order, findings
+
+
+def _normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.DataFrame, list[Finding]]:
+    src = raw.sheets.get(sheet.name)
+    if src is None or src.empty:
+        return empty_frame(sheet), []
+    found: list[Finding] = []
+    frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
+    for c in sheet.columns:
+        frame[c.key] = frame[c.key].astype("str").str.strip()
+    ctx = _Ctx(sheet, frame, found)
+    _NORMALIZERS[sheet.name](ctx, catalog)
+    frame = ctx.frame
+    frame["_account_key"] = account_key(frame["account_name"])
+    return frame, found
 
 
 def _address(ctx: _Ctx) -> None:
