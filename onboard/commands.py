@@ -28,27 +28,43 @@ def owner_only(*paths: Path) -> None:
 
 def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
     """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from staging.snapshot import free_inventory, read_known
     from transforms.ingest import HeaderError, read_order
     from transforms.partner import choose_partner
-    from validators.check import check_order
-    from validators.findings import findings_frame
 
     settings = load_settings()
     home = settings.home.resolve()
-    try:
-        raw = read_order(file, settings.limits())
-    except HeaderError as exc:  # one finding for the header instead of the header read as a customer
-        findings = findings_frame(exc.findings)
-        n = exc.customer_rows
+    # the validators' imports (pandera) and first-use set-up run beside the read, which leaves the GIL (issue 18)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
+        warming = side.submit(_warm_validators)
+        header: HeaderError | None = None
+        try:
+            raw = read_order(file, settings.limits())
+        except HeaderError as exc:
+            header = exc
+        warming.result()
+    from validators.check import check_order
+    from validators.findings import findings_frame
+
+    if header is not None:  # one finding for the header instead of the header read as a customer
+        findings = findings_frame(header.findings)
+        n = header.customer_rows
         doc = {"customers": {"total": n, "valid": 0, "held": n, "skipped": 0}, "findings": _finding_dicts(findings)}
         return _errors_out(doc, file, findings, errors_out, set())
     p = choose_partner(raw.sheets.get("Customers"), partner, settings.partners_file)
     checked = check_order(raw, existing=None, known=read_known(home, p.partner_id), inventory=free_inventory(home),
-                          allow_pending_e911=allow_pending_e911)
+                          allow_pending_e911=allow_pending_e911, fingerprints=False)  # nothing is staged
     findings = checked.findings
     doc = {"customers": checked.result.totals.as_dict(), "findings": _finding_dicts(findings)}
     return _errors_out(doc, file, findings, errors_out, set(checked.result.held))
+
+
+def _warm_validators() -> None:
+    from validators.check import warm_up
+
+    warm_up()
 
 
 def _finding_dicts(findings: pd.DataFrame) -> list[dict[str, Any]]:

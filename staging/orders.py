@@ -62,9 +62,12 @@ def _whole_or(s: pd.Series, default: int) -> pd.Series:
     validated quantities staged here, in Arrow: to_numeric parses 1M strings in Python)."""
     if len(s) == 0 or s.dtype != "str":
         return pd.to_numeric(s, errors="coerce").fillna(default).astype("int64")
-    arr = pa.array(s.array)
+    # per distinct value (1M package lines hold a handful of quantities), then spread back by the codes
+    encoded = pc.dictionary_encode(pa.chunked_array(pa.array(s.array)).combine_chunks())
+    arr = encoded.dictionary
     digits = pc.match_substring_regex(arr, r"^[0-9]{1,18}$")
-    out = pc.fill_null(pc.cast(pc.if_else(digits, arr, pa.scalar(None, arr.type)), pa.int64()), default)
+    parsed = pc.fill_null(pc.cast(pc.if_else(digits, arr, pa.scalar(None, arr.type)), pa.int64()), default)
+    out = pc.fill_null(pc.take(parsed, encoded.indices), default)
     return pd.Series(out.to_numpy(zero_copy_only=False), index=s.index, dtype="int64")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,18 +101,39 @@ def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
     """Apply ``fn`` once per distinct value: (values, repair messages or NaN)."""
     # factorize + take: mapping through a dict costs more than the parsing itself on a 1M-row column.
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    values = uniques.tolist()
     fast = _FAST.get(fn)
-    known = fast(values) if fast is not None and len(values) > 1000 else {}
-    res = [(known[i], None) if i in known else fn(u) for i, u in enumerate(values)]
+    distinct = uniques.array if isinstance(uniques, pd.Index) else uniques  # a Series' uniques are an Index
+    if fast is not None and len(distinct) > 1000 and isinstance(distinct, pd.arrays.ArrowStringArray):
+        arr = pa.chunked_array(distinct.__arrow_array__()).combine_chunks()
+        if arr.null_count == 0:
+            return _map_fast(s, codes, arr, fn, fast(arr))
+    values = uniques.tolist()
+    res = [fn(u) for u in values]
     vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=s.index, name=s.name)
     reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
     return vals, pd.Series(reps_of[codes], index=s.index, name=s.name)
 
 
+def _map_fast(s: pd.Series, codes: np.ndarray, arr: pa.Array, fn: Parser,
+              known: pa.Array) -> tuple[pd.Series, pd.Series]:
+    """``known`` holds the certain results of the vectorized shortcut (null: ask ``fn``): only the
+    values it leaves open go through Python, and the results stay Arrow strings end to end."""
+    open_ = np.asarray(known.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    asked = np.flatnonzero(open_)
+    res = [fn(u) for u in arr.take(pa.array(asked, type=pa.int64())).to_pylist()] if len(asked) else []
+    out = pc.replace_with_mask(known, pa.array(open_), pa.array([r[0] for r in res], type=arr.type)) \
+        if len(asked) else known
+    vals = pd.Series(pd.array(pc.take(out, pa.array(codes, type=pa.int64())), dtype="str"), index=s.index,
+                     name=s.name)
+    reps_of = np.full(len(arr), np.nan, dtype=object)
+    if len(asked):
+        reps_of[asked] = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
+    return vals, pd.Series(reps_of[codes], index=s.index, name=s.name)
+
+
 # Vectorized shortcuts for the common spellings of the per-value parsers of big columns (100k distinct
-# phones or e-mails): an Arrow regex picks the values whose result is certain, the rest go to the parser.
-# Each pattern is a strict subset of what the parser accepts, with the very same result.
+# phones or e-mails): Arrow regexes pick the values whose result is certain and build that result (null:
+# the parser decides). Each pattern is a strict subset of what the parser accepts, with the very same result.
 _PHONE_10 = r"^[2-9][0-9]{2}[2-9][0-9]{6}$"  # 5125550100 -> +15125550100
 _PHONE_E164 = r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$"  # already +1NXXNXXXXXX
 _PHONE_DASHED = r"^\(?[2-9][0-9]{2}\)?[- ]?[2-9][0-9]{2}-[0-9]{4}$"  # (512) 555-0100, 512-555-0100
@@ -119,30 +141,40 @@ _EMAIL_ONE = (r"^[A-Za-z0-9_%+\-]+(\.[A-Za-z0-9_%+\-]+)*@([A-Za-z0-9]([A-Za-z0-9
               r"[A-Za-z]{2,24}$")
 
 
-def _hits(values: list[str], pattern: str) -> list[int]:
-    arr = pa.array(values, type=pa.string())
-    return np.flatnonzero(pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(
-        zero_copy_only=False)).tolist()
+def _matches(arr: pa.Array, pattern: str) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False)
 
 
-def _fast_phone(values: list[str]) -> dict[int, str]:
-    out = {i: "+1" + values[i] for i in _hits(values, _PHONE_10)}
-    out.update({i: values[i] for i in _hits(values, _PHONE_E164)})
-    out.update({i: "+1" + "".join(c for c in values[i] if c.isdigit()) for i in _hits(values, _PHONE_DASHED)})
-    return out
+def _fast_phone(arr: pa.Array) -> pa.Array:
+    # the three shapes are disjoint (digits only / a leading + / a dash before the last four digits)
+    plus1, null = pa.scalar("+1", arr.type), pa.scalar(None, arr.type)
+    out = pc.if_else(_matches(arr, _PHONE_10), pc.binary_join_element_wise(plus1, arr, pa.scalar("", arr.type)), null)
+    out = pc.if_else(_matches(arr, _PHONE_E164), arr, out)
+    digits = pc.replace_substring_regex(arr, r"[^0-9]", "")  # the pattern admits ASCII digits and ( ) - space
+    return pc.if_else(_matches(arr, _PHONE_DASHED), pc.binary_join_element_wise(plus1, digits, pa.scalar("", arr.type)), out)
 
 
-def fast_emails(values: list[str]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for i in _hits(values, _EMAIL_ONE):
-        v = values[i]
-        local, _, dom = v.rpartition("@")
-        if len(local) <= 64 and len(v) <= 254 and dom.rsplit(".", 1)[-1].casefold() not in V.SPECIAL_TLDS:
-            out[i] = f"{local}@{dom.lower()}"
-    return out
+def fast_emails(arr: pa.Array) -> pa.Array:
+    """``one_email``'s fast path over an Arrow array: local@domain.lower() where certain, else null.
+    A match is ASCII with one '@', so byte counts are character counts and ``casefold`` is ``lower``."""
+    ok = _matches(arr, _EMAIL_ONE)
+    parts = pc.extract_regex(arr, r"^(?P<local>[^@]*)@(?P<dom>.*)$")
+    local, dom = pc.struct_field(parts, [0]), pc.struct_field(parts, [1])
+    tld = pc.utf8_lower(pc.struct_field(pc.extract_regex(arr, r"\.(?P<t>[A-Za-z]{2,24})$"), [0]))
+    ok = pc.and_(ok, pc.fill_null(pc.less_equal(pc.binary_length(local), 64), False))
+    ok = pc.and_(ok, pc.less_equal(pc.binary_length(arr), 254))
+    ok = pc.and_(ok, pc.invert(pc.fill_null(pc.is_in(tld, value_set=pa.array(sorted(V.SPECIAL_TLDS))), False)))
+    joined = pc.binary_join_element_wise(local, pc.utf8_lower(dom), pa.scalar("@", arr.type))
+    return pc.if_else(ok, joined, pa.scalar(None, arr.type))
 
 
-_FAST: dict[Parser, Callable[[list[str]], dict[int, str]]] = {V.phone: _fast_phone, V.email_list: fast_emails}
+def _fast_domain(arr: pa.Array) -> pa.Array:
+    # ``str.lower`` and Arrow's lower agree on ASCII; other text goes to the parser
+    return pc.if_else(pc.string_is_ascii(arr), pc.ascii_lower(arr), pa.scalar(None, arr.type))
+
+
+_FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.email_list: fast_emails,
+                                                       V.domain: _fast_domain}
 
 
 def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
@@ -157,8 +189,12 @@ def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[
 
 def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:
     """Like map_distinct over (a, b) pairs (e.g. ZIP with its state)."""
-    joined = a + "\x00" + b
-    return map_distinct(joined, lambda k: fn(*k.split("\x00", 1)))
+    # integer codes per pair (``factorize_pairs``), not 1M joined strings hashed again
+    codes, pairs = factorize_pairs(a, b)
+    res = [fn(x, y) for x, y in pairs]
+    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=a.index, name=a.name)
+    reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
+    return vals, pd.Series(reps_of[codes], index=a.index, name=a.name)
 
 
 def empty_frame(sheet: Sheet) -> pd.DataFrame:
@@ -212,23 +248,36 @@ class _Ctx:
 def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Finding]]:
     findings: list[Finding] = raw.findings()
     sheets: dict[str, pd.DataFrame] = {}
+    big = max(SHEETS, key=lambda s: len(raw.sheets.get(s.name, ())))
+    # The biggest sheet (1M package lines) is normalized on a side thread beside the others: each sheet has
+    # its own frame and findings (joined in sheet order below), and Arrow's kernels leave the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as side:
+        aside = side.submit(_normalize_sheet, big, raw, catalog)
+        done = {s.name: _normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big}
+        done[big.name] = aside.result()
     for sheet in SHEETS:
-        src = raw.sheets.get(sheet.name)
-        if src is None or src.empty:
-            sheets[sheet.name] = empty_frame(sheet)
-            continue
-        frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
-        for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
-            frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
-                            else pd.Series("", index=frame.index, dtype="str"))
-        ctx = _Ctx(sheet, frame, findings)
-        _NORMALIZERS[sheet.name](ctx, catalog)
-        frame = ctx.frame
-        frame["_account_key"] = account_key(frame["account_name"])
-        sheets[sheet.name] = frame
+        sheets[sheet.name], found = done[sheet.name]
+        findings += found
     sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
-    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings, raw)
+    # the raw frames are not kept: a 1M-line book's raw text would stay alive beside the normalized one
+    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings)
     return order, findings
+
+
+def _normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.DataFrame, list[Finding]]:
+    src = raw.sheets.get(sheet.name)
+    if src is None or src.empty:
+        return empty_frame(sheet), []
+    found: list[Finding] = []
+    frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
+    for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
+        frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
+                        else pd.Series("", index=frame.index, dtype="str"))
+    ctx = _Ctx(sheet, frame, found)
+    _NORMALIZERS[sheet.name](ctx, catalog)
+    frame = ctx.frame
+    frame["_account_key"] = account_key(frame["account_name"])
+    return frame, found
 
 
 def _address(ctx: _Ctx) -> None:

@@ -18,10 +18,12 @@ from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
+from data.sheets import SHEETS
 from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
-from transforms.normalize import normalize
+from transforms.normalize import empty_frame, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
+from validators.schemas import schema
 from validators.validate import ValidationResult, validate_order
 
 
@@ -42,10 +44,19 @@ class Checked:
         return frozenset(self.result.skipped)
 
 
+def warm_up(*, migration: bool = False) -> None:
+    """What the first check of a process pays once, done ahead (on a side thread while calamine reads the
+    workbook without the GIL): pandera registers its backends on the first ``validate`` (importing its
+    strategies and hypothesis: about a second), the schemas are built, the catalog is loaded."""
+    load_catalog()
+    for sheet in SHEETS:
+        schema(sheet.name, migration).validate(empty_frame(sheet))
+
+
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,
                 allow_pending_e911: bool = False, all_or_nothing: bool = False, migration: bool = False,
                 catalog: Catalog | None = None, today: date | None = None,
-                known: Mapping[str, KnownCustomer] | None = None) -> Checked:
+                known: Mapping[str, KnownCustomer] | None = None, fingerprints: bool = True) -> Checked:
     """Findings and the valid customers of one order; ``inventory`` (free numbers) is given for
     migrations too, so a specific number that is not free is DID_NOT_AVAILABLE there as well. ``known``:
     what earlier batches onboarded (``staging.batches.known_customers``, or ``staging.snapshot.read_known``
@@ -53,7 +64,8 @@ def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory:
     catalog = catalog or load_catalog()
     order, _ = normalize(raw, catalog)  # its findings travel inside the order
     result = validate_order(order, catalog, existing=existing, inventory=inventory, known=known,
-                            allow_pending_e911=allow_pending_e911, migration=migration, today=today)
+                            allow_pending_e911=allow_pending_e911, migration=migration, today=today,
+                            fingerprints=fingerprints)
     findings = result.findings_frame()
     keys = result.order.sheets["Customers"]["_account_key"]
     held = set(result.held)

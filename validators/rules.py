@@ -49,8 +49,8 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
-    ordered = set(order.sheets["Packages"]["_account_key"].tolist())
-    ordered |= set(order.sheets["DIDs"]["_account_key"].tolist()) & keys_of_kind(order, ADD_SERVICES)  # new DIDs only
+    ordered = set(order.sheets["Packages"]["_account_key"].unique().tolist())  # hashed in Arrow, not 1M boxed strings
+    ordered |= set(order.sheets["DIDs"]["_account_key"].unique().tolist()) & keys_of_kind(order, ADD_SERVICES)  # new DIDs only
     none = named[~isin(named["_account_key"], list(ordered))]
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",

@@ -68,16 +68,19 @@ def row_totals(keys: pd.Series, held: set[str], skipped: set[str]) -> Totals:
 
 def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mapping[str, str] | None = None,
                    inventory: pd.DataFrame | None = None, allow_pending_e911: bool = False, migration: bool = False,
-                   today: date | None = None, known: Mapping[str, KnownCustomer] | None = None) -> ValidationResult:
+                   today: date | None = None, known: Mapping[str, KnownCustomer] | None = None,
+                   fingerprints: bool = True) -> ValidationResult:
     """``known``: what earlier batches onboarded (``staging.batches.known_customers``); ``existing`` (account
-    key -> fingerprint) is the older, narrower form: customers known only as New Customers."""
+    key -> fingerprint) is the older, narrower form: customers known only as New Customers.
+    ``fingerprints=False``: the order fingerprints are not built unless ``known`` needs them (they only
+    decide CUSTOMER_EXISTS / ALREADY_ONBOARDED, and staging keeps them): ``onboard validate`` spares seconds."""
     today = today or date.today()
     if known is None:
         known = {k: KnownCustomer(k, k, "new_customer", k, "", 0, 0, fp) for k, fp in (existing or {}).items()}
     # The fingerprints are hashed in DuckDB, which leaves the GIL: they are built beside the per-cell rules
     # (seconds on a 1M-line book) and their findings go in at the very place they always had.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as side:
-        hashing = side.submit(customer_fingerprints, order)
+        hashing = side.submit(customer_fingerprints, order) if fingerprints or known else None
         found: list[Finding] = list(order.findings)
         found += required_by_kind(order, cell_findings(order, migration=migration))
         found += no_customers_findings(order) + password_findings(order)
@@ -90,8 +93,8 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         found += R.e911_findings(order, allow_pending_e911)
         found += D.did_findings(order, catalog, migration=migration, known=known)
         found += notes_findings(order, catalog)
-        fingerprints = hashing.result()
-    found[existing_at:existing_at] = known_findings(order, known, fingerprints)
+        prints = hashing.result() if hashing is not None else {}
+    found[existing_at:existing_at] = known_findings(order, known, prints)
 
     cust = order.sheets["Customers"]
     keys = cust["_account_key"]
@@ -109,4 +112,4 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     findings = dedupe(found)
     valid = named - held - skipped
     totals = row_totals(keys, held, skipped)
-    return ValidationResult(findings, held, skipped, fingerprints, order, totals, valid)
+    return ValidationResult(findings, held, skipped, prints, order, totals, valid)

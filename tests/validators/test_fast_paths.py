@@ -6,11 +6,14 @@ with the plain Python rule it stands for; a difference is a changed finding, row
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +90,96 @@ def test_package_totals_per_account() -> None:
     totals = package_totals(order, catalog)
     assert totals.loc["a", "seats"] == 2 and totals.loc["b", "seats"] == 3
     assert np.issubdtype(totals["seats"].dtype, np.integer)
+
+
+# The Arrow shortcuts of ``normalize.map_distinct`` (phones, e-mails) and of the schema checks only start
+# above 1,000 distinct values: the generated values ride on 1,001 plain ones so that the shortcut is taken.
+_FILLER = [f"user{i}.x@Example{i % 13}.COM" for i in range(1001)]
+EMAIL_PARTS = st.tuples(st.text(alphabet=st.sampled_from([*"aZ09._+-%'é"]), min_size=0, max_size=70),
+                        st.sampled_from(["@", "", "@@"]),
+                        st.text(alphabet=st.sampled_from([*"aZ09.-é"]), min_size=0, max_size=12),
+                        st.sampled_from(["", ".com", ".TEST", ".Local", ".c", ".abcdefghijklmnopqrstuvwxyz", ".onion"]))
+@contextlib.contextmanager
+def _taken(parser: object) -> Iterator[None]:
+    """Assert that the shortcut of ``parser`` ran (else the comparison would only test the parser with itself)."""
+    fast = N._FAST[parser]
+    calls: list[int] = []
+
+    def spy(arr: pa.Array) -> pa.Array:
+        calls.append(len(arr))
+        return fast(arr)
+
+    N._FAST[parser] = spy
+    try:
+        yield
+    finally:
+        N._FAST[parser] = fast
+    assert calls, "the Arrow shortcut was not taken"
+
+
+PHONEISH = st.text(alphabet=st.sampled_from([*"0123456789()+-. ", "\uff10", "\u0663", "x"]), max_size=16)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(EMAIL_PARTS.map("".join), TEXT), max_size=30))
+def test_email_shortcut_is_the_parser(values: list[str]) -> None:
+    from transforms import values as V
+    from validators.schemas import EMAILS
+
+    s = texts(values + _FILLER + values)
+    with _taken(V.email_list):
+        got, reps = N.map_distinct(s, V.email_list)
+    ref = [V.email_list(v) for v in s.tolist()]
+    assert got.tolist() == [r[0] for r in ref]
+    assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
+    assert EMAILS(s).tolist() == [v == "" or not V.bad_emails(v) for v in s.tolist()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(PHONEISH, TEXT), max_size=30))
+def test_phone_shortcut_is_the_parser(values: list[str]) -> None:
+    from transforms import values as V
+
+    s = texts(values + [f"512{i:07d}"[:10] for i in range(2000000, 2001001)] + values)
+    with _taken(V.phone):
+        got, reps = N.map_distinct(s, V.phone)
+    ref = [V.phone(v) for v in s.tolist()]
+    assert got.tolist() == [r[0] for r in ref]
+    assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["1", "01", "0", "00", "", "x", "1.0", "12", "999999999", "1000000000", " 2", "٣"]),
+                min_size=1, max_size=12))
+def test_checks_over_distinct_values_are_the_checks(values: list[str]) -> None:
+    from validators.schemas import _isin, _pattern, _whole
+
+    s = texts((values * (10_000 // len(values) + 1))[:10_050])  # long and repetitive: the distinct path
+    whole = s.str.fullmatch(r"[0-9]{1,9}").fillna(False).astype(bool) & ~s.str.fullmatch(r"0+").fillna(False)
+    assert _whole(s).tolist() == whole.tolist()
+    assert _pattern(r"[2-9]\d{2}")(s).tolist() == (s.eq("") | s.str.fullmatch(r"[2-9]\d{2}").fillna(False)).tolist()
+    assert _isin(("1", "x"))(s).tolist() == (s.eq("") | s.isin(["1", "x"])).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(TEXT, max_size=30))
+def test_domain_shortcut_is_the_parser(values: list[str]) -> None:
+    from transforms import values as V
+
+    s = texts(values + [f"C{i}.Example.COM" for i in range(1001)] + values)
+    with _taken(V.domain):
+        got, _ = N.map_distinct(s, V.domain)
+    assert got.tolist() == [V.domain(v)[0] for v in s.tolist()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["7042", "07042", "78701", "K1A 0B1", "k1a0b1", "", "1234", "x\x00y"]),
+                          st.sampled_from(["NJ", "TX", "ON", "", "tx", "Ontario", "\x00"])), max_size=30))
+def test_map_pairs_is_the_parser_per_row(pairs: list[tuple[str, str]]) -> None:
+    from transforms import values as V
+
+    a, b = texts([p[0] for p in pairs]), texts([p[1] for p in pairs])
+    got, reps = N.map_pairs(a, b, V.zip_code)
+    ref = [V.zip_code(x, y) for x, y in pairs]
+    assert got.tolist() == [r[0] for r in ref]
+    assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
