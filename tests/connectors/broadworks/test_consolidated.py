@@ -23,14 +23,9 @@ from core.settings import Settings
 from tests.connectors.broadworks.conftest import FAST, PASSWORD, USER, Credentials, Recorder, SimFactory, make_order, url_of
 
 SP_ADD, GROUP_ADD = "ServiceProviderConsolidatedAddRequest", "GroupConsolidatedAddRequest"
-CLASSIC_ADDS = (
-    "ServiceProviderAddRequest13mp2",
-    "ServiceProviderServicePackAddRequest",
-    "GroupAddRequest",
-    "GroupServiceAssignListRequest",
-    "ServiceProviderDnAddListRequest",
-    "GroupDnAssignListRequest",
-)
+# the classic adds a Consolidated run must never send (the admin add is common to both modes)
+CLASSIC_ADDS = ("ServiceProviderAddRequest13mp2", "ServiceProviderServicePackAddRequest", "GroupAddRequest",
+                "GroupServiceAssignListRequest", "ServiceProviderDnAddListRequest", "GroupDnAssignListRequest")
 
 
 def _app(sim: RunningSim) -> BroadWorksSim:
