@@ -131,15 +131,13 @@ def run(
         del raw
         bar.phase("starting Prefect", 1)
         prefetch.join()
-        from flows.onboard_order_sheet import onboard_order_sheet
+        from flows.onboard_order_sheet import run_here
         from pipeline import progress
 
         progress.set_reporter(bar.reporter())
         try:
-            result: dict[str, Any] = onboard_order_sheet(
-                str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
-                all_or_nothing=all_or_nothing, batch_id=batch_id,
-            )
+            result = run_here(str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
+                              all_or_nothing=all_or_nothing, batch_id=batch_id)
         finally:
             progress.set_reporter(None)
     result["nothing_left"] = nothing_left
