@@ -275,20 +275,19 @@ def inventory_load(file: Path) -> int:
 
 def inventory_show(npa: str, nxx: str) -> dict[str, Any]:
     """``{"npa", "nxx", "numbers": [{number, rate_center, state, status, partner, account, batch_id}],
-    "counts": {status: n}}``."""
+    "counts": {status: n}}``; while a run holds the data home, the same from its snapshot plus a ``note``."""
     from staging.lock import RunLock
+    from staging.snapshot import inventory
 
     settings = load_settings()
     home = settings.home.resolve()
-    snapshot = home / "snapshot" / "inventory_free.parquet"
-    if RunLock(home).is_held() and snapshot.exists():
-        # a run holds the database: answer from the snapshot it keeps current (its free numbers only)
-        free = pd.read_parquet(snapshot)
-        frame = free[(free["npa"] == npa) & (free["nxx"] == nxx)][["number"]].sort_values("number").assign(
-            status="free")
-        doc = _inventory_doc(npa, nxx, frame)
-        doc["note"] = "a run holds the data home: free numbers as of its last snapshot"
-        return doc
+    if RunLock(home).is_held():
+        # a run holds the database: answer from the snapshot it keeps current (every state, DESIGN §5)
+        frame = inventory(home, npa, nxx)
+        if frame is not None:
+            doc = _inventory_doc(npa, nxx, frame)
+            doc["note"] = "a run holds the data home: the inventory as of its last snapshot"
+            return doc
     from pipeline.stage import ensure_inventory
     from staging.inventory import show
 
