@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> Any:
     # Every file this process creates (database, snapshots, reports, mail drop, simulator state and journals,
     # --errors-out workbooks) holds customer data: owner-only (DESIGN §5), whichever library writes it.
     os.umask(0o077)
-    configure_prefect()  # before any command imports flows (and Prefect)
+    configure_prefect(create=False)  # before any command imports flows (and Prefect), which creates the home
     if argv is not None:
         return app(args=argv, prog_name="onboard")
     try:
