@@ -6,8 +6,9 @@
 cold: no Prefect server answers, so the run starts Prefect's temporary one; warm: a Prefect server
 answers, as when ``onboard serve`` runs (started here with the serve command's own helper, announced to the
 run through ``PREFECT_API_URL``). Both runs are timed as the user runs them: a fresh ``onboard`` process,
-a fresh data home each (the same work: one new customer on the embedded simulators). Both flow runs end up
+a fresh data home each (the same work: one new customer on the embedded simulators). All flow runs end up
 in one Prefect database (the temporary server uses PREFECT_HOME's too), read back from the warm server.
+The warm case is run ``WARM_RUNS`` times and its median reported; validate's wall is the median of its runs.
 
     python -m bench.startup WORK     -> one JSON line
 """
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -28,6 +30,8 @@ from typing import Any
 import httpx
 
 from data.samples.generate import write_big_book
+
+WARM_RUNS = 3
 
 
 def _free_port() -> int:
@@ -68,21 +72,30 @@ def run(work: Path) -> dict[str, Any]:
     base.pop("PREFECT_API_URL", None)
     for var in ("ONBOARD_BROADWORKS_URL", "ONBOARD_BILLING_URL", "ONBOARD_TICKETS_URL", "ONBOARD_SMTP_URL"):
         base.pop(var, None)
-    validate, _, _ = _timed(["validate", str(book), "--json"], {**base, "ONBOARD_HOME": str(work / "home-validate")})
+    validates = [_timed(["validate", str(book), "--json"], {**base, "ONBOARD_HOME": str(work / "home-validate")})[0]]
     cold, cold_doc, _ = _timed(["run", str(book), "--json"], {**base, "ONBOARD_HOME": str(work / "home-cold")})
     os.environ["PREFECT_HOME"] = str(prefect_home)  # the server below opens the same database
+    warm_runs: list[tuple[float, dict[str, Any]]] = []
     with prefect_server(work / "prefect-server.log", _free_port()) as api:
-        warm_env = {**base, "ONBOARD_HOME": str(work / "home-warm"), "PREFECT_API_URL": api}
-        _timed(["validate", str(book), "--json"], warm_env)  # nothing staged; equalises the file cache
-        warm, warm_doc, _ = _timed(["run", str(book), "--json"], warm_env)
+        # The machine is shared: one warm run can land on someone else's busy second. Several runs, each a
+        # fresh data home (the same work each time), and the median start-up is reported.
+        for i in range(WARM_RUNS):
+            warm_env = {**base, "ONBOARD_HOME": str(work / f"home-warm-{i}"), "PREFECT_API_URL": api}
+            validates.append(_timed(["validate", str(book), "--json"], warm_env)[0])  # also equalises the file cache
+            wall, doc, _ = _timed(["run", str(book), "--json"], warm_env)
+            warm_runs.append((wall, doc))
         flows = _flow_seconds(api)
-    if len(flows) < 2:
-        raise RuntimeError(f"expected the cold and the warm flow run in the Prefect database, found {len(flows)}")
-    cold_flow, warm_flow = flows[-2], flows[-1]
+    if len(flows) < 1 + WARM_RUNS:
+        raise RuntimeError(f"expected {1 + WARM_RUNS} flow runs in the Prefect database, found {len(flows)}")
+    validate = statistics.median(validates)
+    cold_flow = flows[-1 - WARM_RUNS]
+    warm = sorted(((wall - validate - flow, wall, flow, doc) for (wall, doc), flow in
+                   zip(warm_runs, flows[-WARM_RUNS:], strict=True)), key=lambda w: w[0])
+    warm_startup, warm_wall, warm_flow, warm_doc = warm[len(warm) // 2]
     return {
-        "validate_s": validate, "cold_run_s": cold, "warm_run_s": warm, "cold_flow_s": cold_flow,
+        "validate_s": validate, "cold_run_s": cold, "warm_run_s": warm_wall, "cold_flow_s": cold_flow,
         "warm_flow_s": warm_flow, "cold_startup_s": cold - validate - cold_flow,
-        "warm_startup_s": warm - validate - warm_flow,
+        "warm_startup_s": warm_startup, "warm_startups_s": [round(w[0], 2) for w in warm],
         "provisioned": [cold_doc["customers"]["provisioned"], warm_doc["customers"]["provisioned"]],
     }
 

@@ -73,6 +73,24 @@ def onboard_order_sheet(
     return result
 
 
+def run_here(path: str, *, partner: str | None, allow_pending_e911: bool, all_or_nothing: bool,
+             batch_id: str) -> dict[str, Any]:
+    """The flow in this process, as ``onboard run`` calls it once it has staged ``batch_id``.
+
+    Without flow-run heartbeats: the engine's heartbeat thread sleeps in whole seconds and the engine joins
+    it after the run ends, which added 0.4-1 s to every run we measured (prefect 3.9.1,
+    ``flow_engine._send_heartbeats``). Heartbeats only feed a zombie-flow automation for runs triggered by
+    deployments (docs.prefect.io/v3/advanced/detect-zombie-flows); this run lives in the user's terminal,
+    which sees it end. The portal's deployment runs under ``onboard serve`` keep them.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        result: dict[str, Any] = onboard_order_sheet(path, partner=partner, allow_pending_e911=allow_pending_e911,
+                                                     all_or_nothing=all_or_nothing, batch_id=batch_id)
+    return result
+
+
 def _artifacts(result: dict[str, Any]) -> None:
     c = result["customers"]
     create_table_artifact(

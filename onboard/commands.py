@@ -147,15 +147,13 @@ def run(
         del raw
         bar.phase("starting Prefect", 1)
         prefetch.join()
-        from flows.onboard_order_sheet import onboard_order_sheet
+        from flows.onboard_order_sheet import run_here
         from pipeline import progress
 
         progress.set_reporter(bar.reporter())
         try:
-            result: dict[str, Any] = onboard_order_sheet(
-                str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
-                all_or_nothing=all_or_nothing, batch_id=batch_id,
-            )
+            result = run_here(str(file.resolve()), partner=partner, allow_pending_e911=allow_pending_e911,
+                              all_or_nothing=all_or_nothing, batch_id=batch_id)
         finally:
             progress.set_reporter(None)
     result["nothing_left"] = nothing_left
@@ -293,20 +291,19 @@ def inventory_load(file: Path) -> int:
 
 def inventory_show(npa: str, nxx: str) -> dict[str, Any]:
     """``{"npa", "nxx", "numbers": [{number, rate_center, state, status, partner, account, batch_id}],
-    "counts": {status: n}}``."""
+    "counts": {status: n}}``; while a run holds the data home, the same from its snapshot plus a ``note``."""
     from staging.lock import RunLock
+    from staging.snapshot import inventory
 
     settings = load_settings()
     home = settings.home.resolve()
-    snapshot = home / "snapshot" / "inventory_free.parquet"
-    if RunLock(home).is_held() and snapshot.exists():
-        # a run holds the database: answer from the snapshot it keeps current (its free numbers only)
-        free = pd.read_parquet(snapshot)
-        frame = free[(free["npa"] == npa) & (free["nxx"] == nxx)][["number"]].sort_values("number").assign(
-            status="free")
-        doc = _inventory_doc(npa, nxx, frame)
-        doc["note"] = "a run holds the data home: free numbers as of its last snapshot"
-        return doc
+    if RunLock(home).is_held():
+        # a run holds the database: answer from the snapshot it keeps current (every state, DESIGN §5)
+        frame = inventory(home, npa, nxx)
+        if frame is not None:
+            doc = _inventory_doc(npa, nxx, frame)
+            doc["note"] = "a run holds the data home: the inventory as of its last snapshot"
+            return doc
     from pipeline.stage import ensure_inventory
     from staging.inventory import show
 

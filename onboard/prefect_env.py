@@ -10,11 +10,9 @@ import os
 from pathlib import Path
 
 
-def configure_prefect(base: Path | None = None) -> Path:
-    """No telemetry, quiet logs, a project-local PREFECT_HOME unless one is set; returns that home.
-
-    Only its parent is created (Prefect makes its home without parents, when it first starts): a command that
-    never starts Prefect, or a file refused before staging, leaves no Prefect home behind (issue 14)."""
+def configure_prefect(base: Path | None = None, *, create: bool = True) -> Path:
+    """No telemetry, quiet logs, a project-local PREFECT_HOME unless one is set; the home, created unless
+    ``create`` is False (the command line: only a command that uses Prefect creates it, ``make_prefect_home``)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str((base or Path.cwd()) / "var" / "prefect"))
@@ -22,5 +20,12 @@ def configure_prefect(base: Path | None = None) -> Path:
     # The local API server's first start migrates its database; on a busy 2-core machine that takes > 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     home = Path(os.environ["PREFECT_HOME"])
-    home.parent.mkdir(parents=True, exist_ok=True)
+    if create:
+        make_prefect_home()
     return home
+
+
+def make_prefect_home() -> None:
+    """PREFECT_HOME with its parents (Prefect creates its home without parents), right before Prefect is used:
+    a file refused before that leaves no trace there (issue 14)."""
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from onboard.errors import UsageError
+from onboard.prefect_env import make_prefect_home
 from onboard.serve import API_FILE, healthy
 
 PROBE_TIMEOUT = 0.5  # a server on loopback answers /health in milliseconds; do not make the cold case slower
@@ -69,6 +70,7 @@ def use_running_prefect(home: Path, timeout: float = PROBE_TIMEOUT) -> str | Non
     that does not answer is refused in one line before anything is staged, rather than failing deep inside
     Prefect. Call before Prefect is imported.
     """
+    make_prefect_home()  # the command is about to use Prefect: its home, with parents
     configured = os.environ.get("PREFECT_API_URL")
     announced = _announced(home)
     url = configured or announced

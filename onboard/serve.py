@@ -175,6 +175,9 @@ def start_portal_when_ready(settings: Settings, host: str, port: int, api_url: s
 
 def serve(settings: Settings, *, port: int = DEFAULT_PORT, portal_host: str = HOST) -> None:
     """Run until interrupted: local Prefect server + the deployments + the partner portal."""
+    from onboard.prefect_env import make_prefect_home
+
+    make_prefect_home()
     check_schedule(settings)  # also imports flows: PREFECT_HOME and DO_NOT_TRACK are set from here on
     from flows.onboard_order_sheet import serve_with_nightly
 

@@ -1,6 +1,6 @@
 """A read-only picture of staging kept under the data home, for readers while a run holds the database.
 
-``validate`` and ``status`` must answer while another process owns ``onboard.duckdb`` (DuckDB allows
+``validate``, ``status``, ``plan`` and ``inventory show`` must answer while another process owns ``onboard.duckdb`` (DuckDB allows
 one writer and no readers beside it), so every run refreshes these files after each chunk. Each file
 is written aside and renamed into place, so a reader never sees half a file.
 """
@@ -23,6 +23,9 @@ from staging.orders import customer_progress
 from staging.store import Store
 
 DIR = "snapshot"
+INVENTORY_FILE = "inventory.parquet"
+# what `onboard inventory show` lists per number (staging.inventory.show), plus where it is
+INVENTORY_COLUMNS = ("number", "npa", "nxx", "rate_center", "state", "status", "partner", "account", "batch_id")
 
 
 def _dir(home: Path) -> Path:
@@ -75,9 +78,9 @@ def write_snapshot(store: Store, batch_id: str | None = None) -> None:
         [],
         d / "customers.parquet",
     )
-    _atomic_parquet(
-        store, "SELECT number, npa, nxx FROM did_inventory WHERE status = 'free'", [], d / "inventory_free.parquet"
-    )
+    # the whole inventory, as `inventory show` prints it (free, reserved and assigned, and who holds them)
+    _atomic_parquet(store, f"SELECT {', '.join(INVENTORY_COLUMNS)} FROM did_inventory ORDER BY number", [],
+                    d / INVENTORY_FILE)
     write_claims_snapshot(store, d / CLAIMS_FILE)
     _write_known(store, d / KNOWN_FILE)
     tmp = d / "batches.json.tmp"
@@ -178,11 +181,24 @@ def refresh_snapshot(store: Store, batch_id: str | None = None, *, force: bool =
     _last[key] = (now, time.monotonic() - now)
 
 
+def inventory(home: Path, npa: str, nxx: str) -> pd.DataFrame | None:
+    """The numbers of one NPA-NXX as the last snapshot holds them (``INVENTORY_COLUMNS`` but npa and nxx,
+    by number), or None when no run has written one."""
+    snap = home / DIR / INVENTORY_FILE
+    if not snap.exists():
+        return None
+    frame = pd.read_parquet(snap, filters=[("npa", "==", npa), ("nxx", "==", nxx)])
+    return frame[[c for c in INVENTORY_COLUMNS if c not in ("npa", "nxx")]].sort_values("number", ignore_index=True)
+
+
 def free_inventory(home: Path) -> pd.DataFrame:
     """Free numbers (number, npa, nxx) as the last run left them; the shipped inventory before any run."""
-    snap = home / DIR / "inventory_free.parquet"
+    snap = home / DIR / INVENTORY_FILE
     if snap.exists():
-        return pd.read_parquet(snap)
+        return pd.read_parquet(snap, columns=["number", "npa", "nxx"], filters=[("status", "==", "free")])
+    old = home / DIR / "inventory_free.parquet"  # written by builds before the whole inventory was kept
+    if old.exists():
+        return pd.read_parquet(old)
     from staging.inventory import SHIPPED_INVENTORY, read_inventory_file
 
     return read_inventory_file(SHIPPED_INVENTORY)[["number", "npa", "nxx"]]
