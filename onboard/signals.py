@@ -8,7 +8,7 @@ minute and printed two tracebacks. The handler instead does what matters and end
 2. the ephemeral Prefect API server this process started is killed (it would outlive us otherwise);
 3. one line (``{"error": ...}`` under ``--json``), exit 2.
 
-Ending mid-step is safe for the same reason SIGKILL is (``tests/flows/test_chaos.py``): every step is in
+Ending mid-step is safe for the same reason SIGKILL is (``tests/pipeline/test_chaos.py``): every step is in
 the ledger before it is sent and a resume looks up what it cannot be sure of.
 """
 

@@ -30,8 +30,8 @@ from data.samples.generate import BIG_SHEETS, big_book_rows, write_big_book
 from flows.migrate_book import migrate
 from pipeline import batch as pipeline
 from pipeline import migrate as M
-from tests.flows.conftest import Sims, settings_for
-from tests.flows.mailbox import credential_files, logins_in, read_message
+from tests.pipeline.conftest import Sims, settings_for
+from tests.pipeline.mailbox import credential_files, logins_in, read_message
 from transforms.ingest import InputError
 
 

@@ -18,8 +18,8 @@ from data.samples.generate import write_big_book
 from flows.migrate_book import _FileOutbox, migrate
 from pipeline import batch as pipeline
 from pipeline import migrate as M
-from tests.flows.mailbox import credential_files, logins_in, read_message
 from tests.flows.test_migrate import _assert_exactly_once, _task_runs
+from tests.pipeline.mailbox import credential_files, logins_in, read_message
 
 
 @pytest.fixture

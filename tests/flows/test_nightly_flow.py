@@ -21,7 +21,7 @@ from onboard.serve import check_schedule, healthy, port_in_use, prefect_server
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
 from reports import compare
-from tests.flows.test_nightly import DAY, STARTS, delete_billing_account, expected_mrc, sample_book
+from tests.pipeline.test_nightly import DAY, STARTS, delete_billing_account, expected_mrc, sample_book
 
 
 def artifact(key: str) -> Artifact:

@@ -14,7 +14,7 @@ from data.samples.generate import sample_rows, write_xlsx
 from onboard import commands
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for, start_sims
+from tests.pipeline.conftest import Sims, settings_for, start_sims
 
 LONG = "Long Name " * 30  # 300 characters: BroadWorks would truncate it, billing refuses it
 

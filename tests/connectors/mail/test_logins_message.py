@@ -6,7 +6,7 @@ import email
 from email import policy
 
 from connectors.mail import AdminLogin, admin_logins_message
-from tests.flows.mailbox import Login, logins_in
+from tests.pipeline.mailbox import Login, logins_in
 
 
 def test_every_login_is_in_the_body_table_and_none_in_an_attachment() -> None:

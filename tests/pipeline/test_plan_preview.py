@@ -10,8 +10,8 @@ from data.samples.generate import sample_rows, write_xlsx
 from pipeline.batch import run_file
 from pipeline.plan_view import plan_steps
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
-from tests.flows.test_identity import plans, renamed
+from tests.pipeline.conftest import Sims, settings_for
+from tests.pipeline.test_identity import plans, renamed
 
 
 def _preview_ids(doc: dict[str, Any]) -> dict[str, str]:

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from data.samples.generate import sample_rows, write_xlsx
 from pipeline.batch import retry_batch, run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
-from tests.flows.mailbox import all_logins
+from tests.pipeline.conftest import Sims, settings_for
+from tests.pipeline.mailbox import all_logins
 
 
 def summaries(home: Path) -> list[EmailMessage]:
@@ -74,7 +74,7 @@ def test_one_summary_per_run_with_held_customers_files_and_no_password(sims: Sim
 
 
 def test_a_run_that_changes_the_outcome_sends_a_new_summary(sims: Sims, isolated_home: Path, tmp_path: Path) -> None:
-    from tests.flows.test_identity import _foreign_admin
+    from tests.pipeline.test_identity import _foreign_admin
     from transforms.normalize import _key_of
     from transforms.plan import customer_ids
 

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from data.sheets import CUSTOMERS, DIDS, LOCATIONS, PACKAGES, Sheet
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 from tests.support.ocip_schema import validate_document
 
 OWNER, BRANCH = "Acme Dental", "Acme Dental Westside"

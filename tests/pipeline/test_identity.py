@@ -18,7 +18,7 @@ from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import Book, sample_rows, write_xlsx
 from pipeline.batch import retry_batch, run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 

@@ -12,7 +12,7 @@ from core.settings import SIM_SECRET, SIM_USER
 from data.samples.generate import sample_rows, write_xlsx
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 from transforms.plan import enterprise_id
 
 

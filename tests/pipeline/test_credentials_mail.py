@@ -18,8 +18,8 @@ from pipeline.batch import retry_batch, run_file
 from pipeline.stage import RunOptions
 from staging import outbox
 from tests.connectors.mail.test_mail import Collect, free_port
-from tests.flows.conftest import Sims, settings_for
-from tests.flows.mailbox import Login, credential_files, logins_in, read_message
+from tests.pipeline.conftest import Sims, settings_for
+from tests.pipeline.mailbox import Login, credential_files, logins_in, read_message
 
 
 def _bw_admins(sims: Sims) -> dict[str, str]:
@@ -85,7 +85,7 @@ def test_one_message_per_batch_lists_every_login_then_the_payloads_are_erased(
 def test_a_retry_that_provisions_one_more_customer_mails_only_that_one(
     sims: Sims, isolated_home: Path, tmp_path: Path
 ) -> None:
-    from tests.flows.test_identity import _foreign_admin
+    from tests.pipeline.test_identity import _foreign_admin
     from transforms.normalize import _key_of
     from transforms.plan import customer_ids
 

@@ -18,7 +18,7 @@ from core.order import BILL_ENTERPRISE, BILL_GROUP
 from core.settings import SIM_SECRET, SIM_USER
 from pipeline.batch import retry_batch, run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for, start_sims
+from tests.pipeline.conftest import Sims, settings_for, start_sims
 from tests.support.ocip_schema import validate_document
 
 
@@ -132,7 +132,7 @@ def test_no_password_reaches_our_logs_staging_or_reports(sims: Sims, sample_book
     assert len(held_pw) == 6 and held_pw <= passwords
     passwords -= held_pw
     # the generated admin passwords exist in one place only: the mail to the partner
-    from tests.flows.mailbox import all_logins, credential_files
+    from tests.pipeline.mailbox import all_logins, credential_files
 
     assert len(credential_files(isolated_home)) == 1  # one message for the batch, not one per customer
     logins = all_logins(isolated_home)

@@ -23,7 +23,7 @@ from data.samples.generate import sample_rows, write_xlsx
 from pipeline.batch import chunks_to_do, open_context, provision_chunk, stage_batch
 from pipeline.stage import RunOptions
 from staging.orders import load_plans
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 from tests.support.ocip_schema import validate_document
 
 CUSTOMERS = 20

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from data.samples.generate import sample_rows, write_xlsx
-from tests.flows.mailbox import all_logins, credential_files
-from tests.flows.test_resume import read_back, staged
+from tests.pipeline.mailbox import all_logins, credential_files
+from tests.pipeline.test_resume import read_back, staged
 
 ROOT = Path(__file__).resolve().parents[2]
 ONBOARD = str(Path(sys.executable).parent / "onboard")

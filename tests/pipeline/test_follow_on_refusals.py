@@ -10,8 +10,8 @@ import duckdb
 from data.sheets import CUSTOMERS, LOCATIONS, PACKAGES
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
-from tests.flows.test_follow_on import BRANCH, OWNER, _write, first_book, second_book
+from tests.pipeline.conftest import Sims, settings_for
+from tests.pipeline.test_follow_on import BRANCH, OWNER, _write, first_book, second_book
 
 
 def _findings(home: Path, code: str) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ from onboard import commands
 from pipeline.batch import run_file
 from pipeline.nightly import report_nightly
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 
 CORPUS = ['=HYPERLINK("http://evil.example","click")', "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3", "\tTabbed Co"]
 

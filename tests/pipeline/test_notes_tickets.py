@@ -20,7 +20,7 @@ from connectors.tickets.client import Ticket, TicketsClient
 from core.settings import SIM_SECRET, SIM_USER
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.flows.conftest import Sims, settings_for
+from tests.pipeline.conftest import Sims, settings_for
 
 
 def _sheet(path: Path, name: str) -> list[dict[str, Any]]:
