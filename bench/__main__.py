@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
              f"{rb['exceptions']} exceptions found of {rb['seeded_exceptions']} seeded"),
             ("(c) read-back requests / customer", f"{rb['requests_per_customer']:.3f}",
              f"< {TARGETS['c_requests']:.0f} (goal)",
-             f"{by} (logins included; no tickets seeded: ticket status is one request per ticket)"),
+             f"{by} (logins included; no tickets seeded; ticket status: 100 tickets per request)"),
         ]
     if "d" in args.only:
         print("(d) Prefect task runs of a migrate_book run ...", flush=True)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from connectors.common.errors import ConnectorError
 from connectors.systems import Systems, open_systems
+from connectors.tickets.client import SHOW_MANY_MAX
 from core.errors import UsageError
 from core.settings import Settings
 from pipeline import readback
@@ -95,8 +96,22 @@ def chunk_size(settings_chunk: int) -> int:
 
 
 def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFrame:
-    """Every ticket we opened, with its status in the ticket system now."""
+    """Every ticket we opened, with its status in the ticket system now: those whose id we hold read 100 per
+    request (``show_many``), the others (an id never recorded) looked up by their external id."""
     staged = staged_tickets(store)
+    ids = pd.to_numeric(staged["ticket_id"], errors="coerce") if len(staged) else pd.Series(dtype="float64")
+    known = [int(i) for i in ids.dropna().unique()]
+    chunks = [known[i:i + SHOW_MANY_MAX] for i in range(0, len(known), SHOW_MANY_MAX)]
+
+    def many(part: list[int]) -> dict[int, str] | str:
+        try:
+            return {t.id: t.status for t in systems.tickets.show_many(part)}
+        except ConnectorError as exc:
+            return f"unknown ({exc})"
+
+    status_of: dict[int, str] = {}
+    for part, got in zip(chunks, _pooled(many, chunks, concurrency), strict=True):
+        status_of.update(dict.fromkeys(part, got) if isinstance(got, str) else {i: got.get(i, "missing") for i in part})
 
     def one(external_id: str) -> str:
         try:
@@ -105,7 +120,10 @@ def ticket_status(store: Store, systems: Systems, concurrency: int) -> pd.DataFr
             return f"unknown ({exc})"
         return found.status if found is not None else "missing"
 
-    staged["status"] = _pooled(one, list(staged["external_id"]), concurrency)
+    by_ext = [str(e) for e, i in zip(staged["external_id"], ids, strict=True) if pd.isna(i)]
+    looked = dict(zip(by_ext, _pooled(one, by_ext, concurrency), strict=True))
+    staged["status"] = [status_of[int(i)] if not pd.isna(i) else looked[str(e)]
+                        for e, i in zip(staged["external_id"], ids, strict=True)]
     return staged
 
 

@@ -222,6 +222,31 @@ def test_billing_account_nobody_onboarded(settings: Settings) -> None:
     assert summary["billed_mrc"] == round(summary["expected_mrc"] + acme, 2)
 
 
+def test_ticket_status_is_read_a_hundred_per_request_not_one_by_one(settings: Settings,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_context(settings, "test") as ctx, open_systems(ctx.home, settings) as systems:
+        staged = ctx.store.frame("SELECT external_id, ticket_id FROM tickets ORDER BY external_id")
+        assert len(staged) >= 2 and staged["ticket_id"].notna().all()
+        held = {t.id: t.status for t in systems.tickets.show_many([int(i) for i in staged["ticket_id"]])}
+        gone = staged["external_id"].iloc[0]
+        ctx.store.con.execute("UPDATE tickets SET ticket_id = '999999' WHERE external_id = ?", [gone])  # deleted there
+        calls: list[int] = []
+        real = systems.tickets.show_many
+        monkeypatch.setattr(systems.tickets, "show_many", lambda ids: calls.append(len(ids)) or real(ids))
+
+        def one_by_one(external_id: str) -> None:
+            raise AssertionError(f"{external_id}: looked up by external id although its ticket id is known")
+
+        monkeypatch.setattr(systems.tickets, "find_ticket", one_by_one)
+        out = nightly.ticket_status(ctx.store, systems, concurrency=2).set_index("external_id")["status"]
+
+    assert calls == [len(staged)]  # one request for every ticket of the book
+    assert out[gone] == "missing"
+    for ext, tid in zip(staged["external_id"], staged["ticket_id"], strict=True):
+        if ext != gone:
+            assert out[ext] == held[int(tid)]
+
+
 def test_workbook_opens_with_every_sheet_and_a_chart(settings: Settings) -> None:
     path, _ = night(settings)
     wb = load_workbook(path)

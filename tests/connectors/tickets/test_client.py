@@ -157,3 +157,22 @@ def test_faults_and_lost_answers_still_give_one_ticket_per_external_id(start_tic
     assert all(tid == by_key[k] for k, (tid, _) in zip(keys + keys, results, strict=True))
     assert sum(created for _, created in results) == len(keys)
     assert faults.counts["faults"] > 0 and faults.counts["commit_timeouts"] > 0
+
+
+def test_show_many_reads_a_hundred_tickets_per_request_and_the_simulator_refuses_more(tickets: SimEnv) -> None:
+    with tickets.client() as client:
+        made = [client.create_ticket(f"p:a:k{i}", f"S{i}", f"B{i}") for i in range(205)]
+        before = len(tickets.entries())
+        shown = client.show_many([t.id for t in made] + [99999])  # an id the system does not hold: not returned
+        gets = [e for e in tickets.entries()[before:] if e["request"]["method"] == "GET"]
+
+    assert sorted(t.id for t in shown) == sorted(t.id for t in made)
+    assert {t.id: t.subject for t in shown}[made[150].id] == "S150"
+    assert len(gets) == 3 and all("show_many" in e["request"]["path"] for e in gets)  # 206 ids: 100 + 100 + 6
+    too_many = httpx.get(f"{tickets.url}/api/v2/tickets/show_many.json",
+                         params={"ids": ",".join(str(t.id) for t in made[:101])},
+                         headers={"Authorization": f"Bearer {TOKEN}"})
+    assert too_many.status_code == 400 and "100" in too_many.text
+    bad = httpx.get(f"{tickets.url}/api/v2/tickets/show_many.json", params={"ids": "1,x"},
+                    headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bad.status_code == 400
