@@ -49,9 +49,9 @@ def _status(home: Path) -> str:
     return str(b["status"])
 
 
-def _start(home: Path, *extra: str) -> subprocess.Popen[str]:
+def _start(home: Path, *extra: str, latency_ms: int = 0) -> subprocess.Popen[str]:
     env = {**os.environ, "ONBOARD_HOME": str(home), "ONBOARD_SIM_JOURNAL_DIR": str(home / "journal"),
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180", "ONBOARD_SIM_LATENCY_MS": str(latency_ms)}
     return subprocess.Popen([sys.executable, "-m", "onboard.cli", "run", str(SAMPLE), *extra], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -79,7 +79,8 @@ def test_a_signal_while_prefect_starts(isolated_home: Path, sig: int) -> None:
 
 
 def test_sigterm_mid_run_then_resume(isolated_home: Path) -> None:
-    proc = _start(isolated_home, "--json")
+    # 200 ms per request: provisioning (a few shared documents per chunk) still runs when the signal comes
+    proc = _start(isolated_home, "--json", latency_ms=200)
     _wait_for(isolated_home / "sim" / "broadworks.sqlite", proc, 300)  # inside the flow: simulators up
     time.sleep(1.0)
     took, out, err, children = _interrupt(proc, signal.SIGTERM)
