@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from connectors.broadworks import commands as C
-from connectors.broadworks.client import OcipClient, error_of
-from connectors.broadworks.ocip import Command, chunks
+from connectors.broadworks.client import OcipClient
+from connectors.broadworks.ocip import Command
+from connectors.broadworks.state import pack_details
 from connectors.common.errors import TerminalError
 from core.order import ADD_SERVICES, CustomerOrder, PackageLine
 
@@ -71,17 +72,7 @@ def user_limit_raise(order: CustomerOrder, group: Mapping[str, object] | None) -
 
 def pack_quantities(client: OcipClient, sp: str, names: Sequence[str]) -> dict[str, int | None]:
     """The quantity of each existing pack (None: unlimited), from its detail list."""
-    out: dict[str, int | None] = {}
-    names = sorted(names)
-    answers = []
-    for part in chunks([C.sp_pack_detail(sp, n) for n in names]):
-        answers.extend(client.get(part))
-    for name, resp in zip(names, answers, strict=True):
-        if resp.is_error:
-            raise error_of(resp, "ServiceProviderServicePackGetDetailListRequest")
-        qty = resp.element.find("servicePackQuantity/quantity")
-        out[name] = None if qty is None else int(qty.text or 0)
-    return out
+    return {name: d["quantity"] for name, d in pack_details(client, sp, names).items()}
 
 
 def pack_raises(order: CustomerOrder, packs: Mapping[str, tuple[int, tuple[str, ...]]],

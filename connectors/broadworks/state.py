@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,23 +156,26 @@ def enterprise_exists(client: OcipClient, enterprise_id: str) -> bool:
     return _listed(resp, "serviceProviderTable", "Service Provider Id", enterprise_id, "ServiceProviderGetListRequest")
 
 
+def pack_details(client: OcipClient, sp: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each named pack's quantity (None: unlimited) and user services, 15 detail requests to a document."""
+    names = sorted(names)
+    answers: list[OciResponse] = []
+    for part in chunks([C.sp_pack_detail(sp, n) for n in names]):
+        answers.extend(client.get(part))
+    out: dict[str, dict[str, Any]] = {}
+    for name, resp in zip(names, answers, strict=True):
+        if resp.is_error:
+            raise error_of(resp, "ServiceProviderServicePackGetDetailListRequest")
+        qty_el = resp.element.find("servicePackQuantity/quantity")
+        out[name] = {"quantity": None if qty_el is None else int(qty_el.text or 0),
+                     "services": sorted(r["Service"] for r in resp.table("userServiceTable"))}
+    return out
+
+
 def read_back(client: OcipClient, enterprise_id: str, group_id: str) -> dict[str, Any]:
     """Everything we provision for one customer, as plain data, in two round trips at most."""
     st = read_state(client, enterprise_id, group_id)
-    packs: dict[str, dict[str, Any]] = {}
-    if st.packs:
-        names = sorted(st.packs)
-        answers: list[OciResponse] = []
-        for part in chunks([C.sp_pack_detail(enterprise_id, n) for n in names]):
-            answers.extend(client.get(part))
-        for name, resp in zip(names, answers, strict=True):
-            if resp.is_error:
-                raise error_of(resp, "ServiceProviderServicePackGetDetailListRequest")
-            qty_el = resp.element.find("servicePackQuantity/quantity")
-            packs[name] = {
-                "quantity": None if qty_el is None else int(qty_el.text or 0),
-                "services": sorted(r["Service"] for r in resp.table("userServiceTable")),
-            }
+    packs = pack_details(client, enterprise_id, list(st.packs)) if st.packs else {}
     group = st.group or {}
     return {
         "enterprise_id": enterprise_id,
