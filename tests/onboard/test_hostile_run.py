@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from data.samples.generate import sample_rows, write_xlsx
 from onboard import commands
 from pipeline.batch import run_file
 from pipeline.stage import RunOptions
-from tests.pipeline.conftest import Sims, settings_for, start_sims
+from tests.pipeline.conftest import Sims, settings_for
 
 LONG = "Long Name " * 30  # 300 characters: BroadWorks would truncate it, billing refuses it
-
-
-@pytest.fixture
-def sims(tmp_path: Path) -> Iterator[Sims]:
-    s = start_sims(tmp_path / "sims", journal=tmp_path / "journal")
-    yield s
-    for r in (s.broadworks, s.billing, s.tickets):
-        r.stop()
 
 
 def _hostile_book(path: Path) -> tuple[Path, set[str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from data.samples.generate import SAMPLE
+from tests.support.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN = ROOT / "tests" / "cases" / "clean.xlsx"
@@ -68,12 +68,7 @@ def test_run_reports_to_serves_prefect_server_and_starts_none(isolated_home: Pat
             tasks = {t["name"].rsplit("-", 1)[0] for t in found}  # "<task>-<suffix>", "provision-chunk-0"
             time.sleep(0.5)
     finally:
-        os.killpg(serve.pid, signal.SIGINT)
-        try:
-            serve.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait(timeout=10)
+        stop_group(serve, grace=60)
         serve_log.close()
     assert {"resume-staged", "provision-chunk", "route-held", "reconcile-and-report"} <= tasks, tasks
     assert ours[0]["state_type"] == "COMPLETED" and ours[0]["deployment_id"] is None  # ... run in the CLI's process

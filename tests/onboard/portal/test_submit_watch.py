@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from openpyxl import load_workbook
 
 from onboard.portal.tokens import TokenStore
 from tests.onboard.portal.conftest import ROOT, free_port, order_book, sign_in
+from tests.support.processes import stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 BOUND = 300  # seconds: the whole test, server start included
@@ -47,12 +47,7 @@ def served(isolated_home: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
             time.sleep(1)
         yield url, f"http://127.0.0.1:{port}/api"
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_group(proc)
         log.close()
 
 
