@@ -127,7 +127,8 @@ def _read_excel(path: Path, ahead: Ahead | None = None) -> list[tuple[str, pd.Da
     except Exception as exc:  # calamine raises several types for "not a workbook"
         raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
                          "from Excel and upload it again.") from None
-    names = read_order_of(path, [n for n in reader.sheet_names if find_sheet(n) is not None])
+    every = list(reader.sheet_names)  # not asked of ``reader`` again while a thread reads with it (it is borrowed)
+    names = read_order_of(path, [n for n in every if find_sheet(n) is not None])
 
     def load(name: str) -> _Framed:
         # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
@@ -141,9 +142,10 @@ def _read_excel(path: Path, ahead: Ahead | None = None) -> list[tuple[str, pd.Da
 
     workers = read_workers(len(names))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
-        frames = dict(zip(names, pool.map(load, names), strict=True))
+        started = {n: pool.submit(load, n) for n in names}  # biggest first; errors below in sheet order
+        frames = {n: started[n].result() for n in every if n in started}
     # unknown sheets are reported, not read
-    return [(n, frames[n] if n in frames else pd.DataFrame()) for n in reader.sheet_names]
+    return [(n, frames[n] if n in frames else pd.DataFrame()) for n in every]
 
 
 @dataclass
