@@ -33,11 +33,11 @@ def bare_read(book: Path) -> dict[str, Any]:
     """The floor: what ``transforms.ingest`` asks of fastexcel (row 1 as data, every cell a string, the
     sheets it knows, a reader per thread and as many threads), and nothing else."""
     from data.sheets import find_sheet
-    from transforms.ingest import read_workers
+    from transforms.ingest import read_order_of, read_workers
 
     t, cpu = time.perf_counter(), time.process_time()
     reader = fastexcel.read_excel(book)
-    names = [n for n in reader.sheet_names if find_sheet(n) is not None]
+    names = read_order_of(book, [n for n in reader.sheet_names if find_sheet(n) is not None])
 
     def load(name: str) -> int:
         own = reader if name == names[0] else fastexcel.read_excel(book)

@@ -31,6 +31,7 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
     from concurrent.futures import ThreadPoolExecutor
 
     from staging.snapshot import free_inventory, read_known
+    from transforms.ahead import normalize_ahead
     from transforms.ingest import HeaderError, read_order
     from transforms.partner import choose_partner
 
@@ -41,7 +42,7 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         warming = side.submit(_warm_validators)
         header: HeaderError | None = None
         try:
-            raw = read_order(file, settings.limits())
+            raw = read_order(file, settings.limits(), ahead=normalize_ahead())  # small sheets beside Packages
         except HeaderError as exc:
             header = exc
         warming.result()

@@ -26,6 +26,7 @@ from staging.orders import save_plans, stage_findings, stage_rows
 from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
+from transforms.ahead import normalize_ahead
 from transforms.follow_on import share_enterprise_lines
 from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import isin
@@ -100,7 +101,7 @@ def prepare(
     if raw is None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
             warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
-            raw = read_order(path)
+            raw = read_order(path, ahead=normalize_ahead())  # small sheets normalized while Packages is read
             warming.result()
     # else `onboard run` read and checked it before Prefect
     partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)

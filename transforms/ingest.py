@@ -11,14 +11,17 @@ import csv
 import io
 import os
 import zipfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from lxml import etree
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
 from transforms.errors import InputError
@@ -48,6 +51,13 @@ class RawOrder:
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # unknown columns' values (+ _row), kept aside
     unknown_sheets: list[str] = field(default_factory=list)
     header_findings: list[Finding] = field(default_factory=list)  # HEADER_NOT_ON_ROW_1
+    # what an ``Ahead`` did with a sheet in its reader thread: canonical -> (the frame it saw, its key, result)
+    ahead: dict[str, tuple[pd.DataFrame, object, Any]] = field(default_factory=dict, repr=False)
+
+    def prepared(self, sheet: str, key: object) -> Any | None:
+        """The ahead result for ``sheet`` if it was made from the frame still here, with the same key."""
+        got = self.ahead.get(sheet)
+        return got[2] if got is not None and got[0] is self.sheets.get(sheet) and got[1] is key else None
 
     def findings(self) -> list[Finding]:
         return [
@@ -65,6 +75,16 @@ class RawOrder:
         ]
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """Work started on each sheet of a workbook in its reader thread, as soon as that sheet is read (the
+    small sheets while calamine still parses the 1M-line Packages sheet on the other thread). ``run`` gets
+    the sheet and a RawOrder holding only it and returns (key, result); a sheet whose ``run`` fails is left
+    to the ordinary path, which meets the same error in its usual order."""
+
+    run: Callable[[Sheet, RawOrder], tuple[object, Any]]
+
+
 class HeaderError(InputError):
     """A sheet's header is not on row 1 or spans merged rows: one HEADER_NOT_ON_ROW_1 finding, nothing read."""
 
@@ -74,7 +94,7 @@ class HeaderError(InputError):
         self.customer_rows = customer_rows  # the Customers rows below its header (all held), 0 if unknown
 
 
-def read_order(path: Path, limits: Limits | None = None) -> RawOrder:
+def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None = None) -> RawOrder:
     """Inspect the file (``transforms.guard``), then read it. Raises InputError with one line."""
     path = Path(path)
     inspect_input(path, limits)  # before any reader allocates anything from what the file declares
@@ -82,7 +102,7 @@ def read_order(path: Path, limits: Limits | None = None) -> RawOrder:
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
             raise InputError(f"{path}: the folder holds no .csv files; expected customers.csv, packages.csv, ...")
-        tables = [(p.stem, _read_csv(p), p) for p in files]
+        tables: list[tuple[str, pd.DataFrame | _Framed, Path]] = [(p.stem, _read_csv(p), p) for p in files]
         sources = files
     elif path.suffix.lower() == ".csv" and not zipfile.is_zipfile(path):  # a zip is a workbook, whatever its name
         sheet = find_sheet(path.stem)
@@ -96,33 +116,66 @@ def read_order(path: Path, limits: Limits | None = None) -> RawOrder:
         tables = [(path.stem, _read_csv(path), path)]
         sources = [path]
     else:
-        tables = [(name, grid, path) for name, grid in _read_excel(path)]
+        tables = [(name, grid, path) for name, grid in _read_excel(path, ahead)]
         sources = [path]
     return _assemble(tables, sources, path)
 
 
-def _read_excel(path: Path) -> list[tuple[str, pd.DataFrame]]:
+def _read_excel(path: Path, ahead: Ahead | None = None) -> list[tuple[str, pd.DataFrame | _Framed]]:
     try:
         reader = fastexcel.read_excel(path)
     except Exception as exc:  # calamine raises several types for "not a workbook"
         raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
                          "from Excel and upload it again.") from None
-    names = [n for n in reader.sheet_names if find_sheet(n) is not None]
+    every = list(reader.sheet_names)  # not asked of ``reader`` again while a thread reads with it (it is borrowed)
+    names = read_order_of(path, [n for n in every if find_sheet(n) is not None])
 
-    def load(name: str) -> pd.DataFrame:
+    def load(name: str) -> _Framed:
         # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
         # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
         own = reader if name == names[0] else fastexcel.read_excel(path)  # a reader per thread
         try:
-            return _text(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas())
+            grid = _text(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas())
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
+        return _frame_ahead(name, grid, path, ahead)
 
     workers = read_workers(len(names))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
-        frames = dict(zip(names, pool.map(load, names), strict=True))
+        started = {n: pool.submit(load, n) for n in names}  # biggest first; errors below in sheet order
+        frames = {n: started[n].result() for n in every if n in started}
     # unknown sheets are reported, not read
-    return [(n, frames[n] if n in frames else pd.DataFrame()) for n in reader.sheet_names]
+    return [(n, frames[n] if n in frames else pd.DataFrame()) for n in every]
+
+
+@dataclass
+class _Framed:
+    """A sheet read and mapped to canonical keys in its reader thread: a RawOrder holding only it (merged
+    into the whole order in sheet order by ``_assemble``), or the InputError mapping it raised (raised there,
+    in sheet order, as if the sheets had been mapped one after the other)."""
+
+    scratch: RawOrder
+    frame: pd.DataFrame | None = None
+    error: InputError | None = None
+
+
+def _frame_ahead(name: str, grid: pd.DataFrame, path: Path, ahead: Ahead | None) -> _Framed:
+    sheet = find_sheet(name)
+    scratch = RawOrder({}, [path])
+    if sheet is None:
+        return _Framed(scratch)
+    try:
+        frame = _sheet_frame(sheet, f"{path.name}, sheet '{name}'", grid, scratch)
+    except InputError as exc:
+        return _Framed(scratch, error=exc)
+    if frame is not None and ahead is not None and not scratch.header_findings:
+        scratch.sheets[sheet.name] = frame
+        try:
+            key, result = ahead.run(sheet, scratch)
+            scratch.ahead[sheet.name] = (frame, key, result)
+        except Exception:  # noqa: S110 - the ordinary path runs it again and reports what it finds
+            pass
+    return _Framed(scratch, frame)
 
 
 def read_workers(sheets: int) -> int:
@@ -130,6 +183,37 @@ def read_workers(sheets: int) -> int:
     calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the others)
     are read side by side."""
     return max(1, min(sheets, os.cpu_count() or 1, 4))
+
+
+def read_order_of(path: Path, names: list[str]) -> list[str]:
+    """The sheets in the order the reader threads take them: the biggest worksheet part first (the 1M-line
+    Packages sheet on a thread of its own from the start, the small sheets on the other one), instead of
+    sheet order, where the big sheet waited for a thread to finish Customers or Locations. ``bench.ingest``
+    reads its baseline in the same order. Unknown sizes (an unusual workbook layout) keep sheet order."""
+    sizes = _part_sizes(path)
+    return sorted(names, key=lambda n: -sizes.get(n, 0))  # stable: equal sizes keep sheet order
+
+
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _part_sizes(path: Path) -> dict[str, int]:
+    """Sheet name -> uncompressed size of its worksheet part, from xl/workbook.xml and its relationships
+    (ECMA-376 Part 1, 18.2.19 ``sheet``: ``name`` and ``r:id``; the guard has bounded both parts' sizes)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = etree.fromstring(zf.read("xl/workbook.xml"), _SAFE_XML)
+            rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"), _SAFE_XML)
+            targets = {r.get("Id"): str(r.get("Target", "")).lstrip("/") for r in rels}
+            sizes: dict[str, int] = {}
+            for sheet in book.iter("{*}sheet"):
+                target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+                part = target if target.startswith("xl/") else f"xl/{target}"
+                sizes[str(sheet.get("name"))] = zf.getinfo(part).file_size
+            return sizes
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return {}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -160,7 +244,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("str").where(frame.notna(), "") if frame.shape[1] else frame
 
 
-def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path], origin: Path) -> RawOrder:
+def _assemble(tables: Sequence[tuple[str, pd.DataFrame | _Framed, Path]], sources: list[Path], origin: Path) -> RawOrder:
     order = RawOrder({}, sources)
     for name, grid, src in tables:
         sheet = find_sheet(name)
@@ -173,7 +257,7 @@ def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path],
         if sheet.name in order.sheets:
             raise InputError(f"{origin.name}: '{order.sheet_names[sheet.name]}' and '{label}' are both the "
                              f"{sheet.name} sheet; keep one.")
-        frame = _sheet_frame(sheet, where, grid, order)
+        frame = _sheet_frame(sheet, where, grid, order) if isinstance(grid, pd.DataFrame) else _merge(grid, sheet, order)
         if frame is None:
             continue
         order.sheets[sheet.name] = frame
@@ -184,6 +268,20 @@ def _assemble(tables: list[tuple[str, pd.DataFrame, Path]], sources: list[Path],
     if order.header_findings:
         raise HeaderError(order.header_findings, len(order.sheets[CUSTOMERS.name]))
     return order
+
+
+def _merge(framed: _Framed, sheet: Sheet, order: RawOrder) -> pd.DataFrame | None:
+    """What ``_sheet_frame`` left in a reader thread's scratch order, added to the whole order."""
+    if framed.error is not None:
+        raise framed.error
+    got = framed.scratch
+    order.headers |= got.headers
+    order.columns |= got.columns
+    order.extras |= got.extras
+    order.ahead |= got.ahead
+    order.unknown_columns += got.unknown_columns
+    order.header_findings += got.header_findings
+    return framed.frame
 
 
 def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) -> pd.DataFrame | None:

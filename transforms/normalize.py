@@ -251,10 +251,11 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
     big = max(SHEETS, key=lambda s: len(raw.sheets.get(s.name, ())))
     # The biggest sheet (1M package lines) is normalized on a side thread beside the others: each sheet has
     # its own frame and findings (joined in sheet order below), and Arrow's kernels leave the GIL.
+    done = {s.name: got for s in SHEETS if (got := raw.prepared(s.name, catalog)) is not None}  # transforms.ahead
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as side:
-        aside = side.submit(_normalize_sheet, big, raw, catalog)
-        done = {s.name: _normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big}
-        done[big.name] = aside.result()
+        aside = side.submit(normalize_sheet, big, raw, catalog) if big.name not in done else None
+        done |= {s.name: normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big and s.name not in done}
+        done[big.name] = aside.result() if aside is not None else done[big.name]
     for sheet in SHEETS:
         sheets[sheet.name], found = done[sheet.name]
         findings += found
@@ -264,7 +265,7 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
     return order, findings
 
 
-def _normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.DataFrame, list[Finding]]:
+def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.DataFrame, list[Finding]]:
     src = raw.sheets.get(sheet.name)
     if src is None or src.empty:
         return empty_frame(sheet), []

@@ -17,7 +17,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.catalog import load_catalog
+from data.catalog import Catalog, load_catalog
 from validators.dids import _qty, package_totals
 from validators.limits import _BAD_RE, has_bad
 
@@ -183,3 +183,33 @@ def test_map_pairs_is_the_parser_per_row(pairs: list[tuple[str, str]]) -> None:
     ref = [V.zip_code(x, y) for x, y in pairs]
     assert got.tolist() == [r[0] for r in ref]
     assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
+
+
+def _totals_by_groupby(order: N.NormalizedOrder, catalog: Catalog) -> pd.DataFrame:
+    """What package_totals computed before it summed through integer codes (the reference)."""
+    pk = order.sheets["Packages"]
+    got = [catalog.package(o, p) for o, p in zip(pk["order_type"], pk["package"], strict=True)]
+    q = _qty(pk["quantity"]).to_numpy()
+    seat = np.array([bool(x and x.seat) for x in got], dtype=bool)
+    per_seat = np.array([x.dids_included if x else 0 for x in got], dtype="int64")
+    adds = np.array([bool(x and x.adds_dids) for x in got], dtype=bool)
+    frame = pd.DataFrame({"_account_key": pk["_account_key"].to_numpy(), "seats": np.where(seat, q, 0),
+                          "included": np.where(seat, q * per_seat, 0), "adds": np.where(adds, q, 0)})
+    return frame.groupby("_account_key")[["seats", "included", "adds"]].sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["b", "a", "", "é", "B", "a "]), st.integers(0, 4),
+                          st.sampled_from(["1", "2", "x", "", "12", "0"])), min_size=1, max_size=40))
+def test_package_totals_match_a_groupby(lines: list[tuple[str, int, str]]) -> None:
+    catalog = load_catalog()
+    every = [(o, p) for o in catalog.order_type_names() for p in catalog.packages_of(o)]
+    # a seat package, a DID add-on, two others and an unknown pair: every branch of the sums
+    picks = [next(x for x in every if x[1].seat), next(x for x in every if x[1].adds_dids), *every[:2]]
+    known = [*[(o, p.name) for o, p in picks], ("Nope", "Nope")]
+    pk = pd.DataFrame({"_account_key": texts([k for k, _, _ in lines]),
+                       "order_type": texts([known[i][0] for _, i, _ in lines]),
+                       "package": texts([known[i][1] for _, i, _ in lines]),
+                       "quantity": texts([q for _, _, q in lines])})
+    order = N.NormalizedOrder({"Packages": pk}, {"Packages"})
+    pd.testing.assert_frame_equal(package_totals(order, catalog), _totals_by_groupby(order, catalog))
