@@ -8,7 +8,6 @@ single transaction, with the same rules the classic requests enforce one by one.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from lxml import etree
@@ -25,6 +24,7 @@ from connectors.broadworks.sim_handlers import (
     _req,
     _sub,
     _t,
+    add_pack,
     insert_group,
 )
 from connectors.broadworks.sim_schema import (
@@ -145,32 +145,12 @@ def sp_consolidated_add(st: Store, el: etree._Element) -> str:
                 if q is not None:
                     db.execute("INSERT OR REPLACE INTO sp_service VALUES (?,?,?,?)", (sp, kind, name, q))
         for pack in el.findall("servicePack"):
-            _add_pack(db, sp, pack)
+            add_pack(db, sp, pack)
         for n in (" ".join((p.text or "").split()) for p in el.findall("phoneNumber")):
             if db.execute("SELECT 1 FROM dn WHERE number=?", (n,)).fetchone():
                 raise Duplicate(f"Phone number {n}")
             db.execute("INSERT INTO dn VALUES (?,?,NULL)", (n, sp))
     return success_command()
-
-
-def _add_pack(db: sqlite3.Connection, sp: str, el: etree._Element) -> None:
-    """The rules of ServiceProviderServicePackAddRequest (sim_handlers.pack_add), inside the caller's transaction."""
-    name = _req(el, "servicePackName")
-    if db.execute("SELECT 1 FROM pack WHERE sp=? AND name=?", (sp, name)).fetchone():
-        raise Duplicate(f"Service Pack {name}")
-    services = [" ".join((s.text or "").split()) for s in el.findall("serviceName")]
-    qty = _qty(el.find("servicePackQuantity")) or UNLIMITED
-    for s in services:
-        row = db.execute("SELECT qty FROM sp_service WHERE sp=? AND kind='user' AND name=?", (sp, s)).fetchone()
-        if row is None:
-            raise SimError(E.ERR_NOT_AUTHORIZED, f"Service not authorized to the service provider: {s}")
-        if _over(qty, row["qty"]):
-            raise SimError(E.ERR_QUANTITY, f"Service pack quantity exceeds the authorized quantity of {s}")
-    available = _req(el, "isAvailableForUse") in ("true", "1")
-    db.execute(
-        "INSERT INTO pack VALUES (?,?,?,?,?,?)",
-        (sp, name, _t(el, "servicePackDescription"), int(available), qty, json.dumps(services)),
-    )
 
 
 def _authorize(db: sqlite3.Connection, sp: str, grp: str, kind: str, name: str, q: int) -> None:

@@ -117,27 +117,34 @@ def sp_auth_modify(st: Store, el: etree._Element) -> str:
 
 
 def pack_add(st: Store, el: etree._Element) -> str:
-    sp, name = _req(el, "serviceProviderId"), _req(el, "servicePackName")
-    services = [" ".join((s.text or "").split()) for s in el.findall("serviceName")]
+    sp = _req(el, "serviceProviderId")
     with st.tx() as db:
         _need_sp(db, sp)
-        if db.execute("SELECT 1 FROM pack WHERE sp=? AND name=?", (sp, name)).fetchone():
-            raise Duplicate(f"Service Pack {name}")
-        qty = _qty(el.find("servicePackQuantity")) or UNLIMITED
-        for s in services:
-            row = db.execute("SELECT qty FROM sp_service WHERE sp=? AND kind='user' AND name=?", (sp, s)).fetchone()
-            if row is None:
-                raise SimError(E.ERR_NOT_AUTHORIZED, f"Service not authorized to the service provider: {s}")
-            # ASSUMPTION (no public BroadSoft text): a pack cannot hand out more of a service than
-            # the provider was authorized for, like every other quantity below an authorization.
-            if _over(qty, row["qty"]):
-                raise SimError(E.ERR_QUANTITY, f"Service pack quantity exceeds the authorized quantity of {s}")
-        available = _req(el, "isAvailableForUse") in ("true", "1")
-        db.execute(
-            "INSERT INTO pack VALUES (?,?,?,?,?,?)",
-            (sp, name, _t(el, "servicePackDescription"), int(available), qty, json.dumps(services)),
-        )
+        add_pack(db, sp, el)
     return success_command()
+
+
+def add_pack(db: sqlite3.Connection, sp: str, el: etree._Element) -> None:
+    """The rules of a pack add (``ServiceProviderServicePackAddRequest``, or a pack inside the Consolidated add),
+    inside the caller's transaction."""
+    name = _req(el, "servicePackName")
+    services = [" ".join((s.text or "").split()) for s in el.findall("serviceName")]
+    if db.execute("SELECT 1 FROM pack WHERE sp=? AND name=?", (sp, name)).fetchone():
+        raise Duplicate(f"Service Pack {name}")
+    qty = _qty(el.find("servicePackQuantity")) or UNLIMITED
+    for s in services:
+        row = db.execute("SELECT qty FROM sp_service WHERE sp=? AND kind='user' AND name=?", (sp, s)).fetchone()
+        if row is None:
+            raise SimError(E.ERR_NOT_AUTHORIZED, f"Service not authorized to the service provider: {s}")
+        # ASSUMPTION (no public BroadSoft text): a pack cannot hand out more of a service than
+        # the provider was authorized for, like every other quantity below an authorization.
+        if _over(qty, row["qty"]):
+            raise SimError(E.ERR_QUANTITY, f"Service pack quantity exceeds the authorized quantity of {s}")
+    available = _req(el, "isAvailableForUse") in ("true", "1")
+    db.execute(
+        "INSERT INTO pack VALUES (?,?,?,?,?,?)",
+        (sp, name, _t(el, "servicePackDescription"), int(available), qty, json.dumps(services)),
+    )
 
 
 def pack_modify(st: Store, el: etree._Element) -> str:
