@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from connectors.systems import Systems
 from core.keys import account_key
@@ -30,8 +29,9 @@ from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
 from pipeline import batch as pipeline
 from pipeline.ids import claim_ids
+from pipeline.plan_inputs import chunk_frames
 from pipeline.provision import SYSTEMS
-from pipeline.stage import PLAN_SHEETS, Prepared, RunOptions, _plan_totals, prepare
+from pipeline.stage import Prepared, RunOptions, _plan_totals, prepare
 from staging import inventory, plan_rows
 from staging.batches import get_batch, set_batch
 from staging.claims import claim_enterprise
@@ -118,7 +118,7 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
         raise KeyError(batch_id)
     keys = plan_rows.valid_account_keys(ctx.store, batch_id, missing)
     wanted = [keys[a] for a in missing]
-    frames = _chunk_frames(work_dir(ctx.home, batch_id), wanted)
+    frames = chunk_frames(work_dir(ctx.home, batch_id), wanted)
     partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]))
     options = json.loads(str(batch["options"] or "{}"))
     pending = plan_rows.pending_e911_accounts(ctx.store, batch_id)
@@ -173,22 +173,6 @@ def _seal_passwords(ctx: pipeline.Context, folder: Path, keys: Sequence[str]) ->
     clear: dict[str, str] = json.loads(ctx.vault.open(path.read_text(encoding="utf-8"))) if path.exists() else {}
     return pd.DataFrame({"account_key": list(keys),
                          "password_enc": [ctx.vault.seal(clear[k]) if clear.get(k) else None for k in keys]})
-
-
-def _chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The chunk's rows of every sheet, read from the row groups that hold its customers only."""
-    pos = pq.read_table(folder / "Customers.parquet", columns=["_account_key", "_crow"]).to_pandas()
-    where = pos[pos["_account_key"].isin(set(keys))]["_crow"]
-    lo, hi = int(where.min()), int(where.max())
-    out: dict[str, pd.DataFrame] = {}
-    for sheet in PLAN_SHEETS:
-        f = folder / f"{sheet}.parquet"
-        if not f.exists():
-            continue
-        frame = pq.read_table(f, filters=[("_crow", ">=", lo), ("_crow", "<=", hi)]).to_pandas()
-        # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
-        out[sheet] = frame[frame["_account_key"].isin(set(keys))].astype(object)
-    return out
 
 
 # ------------------------------------------------------------------------------------------------ provision

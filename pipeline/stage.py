@@ -2,39 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from core.keys import account_key
 from data.partners import Partner, load_partners
 from pipeline import follow_on
 from pipeline.ids import claim_follow_on_ids, claim_ids
+from pipeline.plan_inputs import customer_keys, save_plan_inputs
 from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, get_batch, input_files, known_customers, set_batch
 from staging.ledger import mark_in_doubt_pending
-from staging.orders import save_plans, stage_findings, stage_rows
+from staging.orders import save_plans, stage_findings, stage_rows, unstage_rows
 from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
 from transforms.ahead import normalize_ahead
-from transforms.follow_on import share_enterprise_lines
+from transforms.follow_on import FollowOnBase, share_enterprise_lines
 from transforms.ingest import InputError, RawOrder, read_order
-from transforms.normalize import isin
+from transforms.normalize import NormalizedOrder
 from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
 from validators.check import check_order, plan_valid, warm_up
 from validators.findings import findings_frame
-from validators.fingerprint import customer_fingerprints
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -109,41 +106,49 @@ def prepare(
     if get_batch(store, bid) is not None:
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
     ensure_inventory(store)
-    # Migrations are checked against the inventory too: a specific number that is not free is
-    # DID_NOT_AVAILABLE for them as for any order (issue 15).
-    checked = check_order(raw, existing=None, known=known_customers(store, partner.partner_id, exclude_batch=bid),
-                          inventory=inventory.free_numbers(store), allow_pending_e911=options.allow_pending_e911,
-                          all_or_nothing=options.all_or_nothing, migration=options.migration,
-                          fingerprints=False)  # built beside the loads below, unless an earlier batch needed them
-    raw = None  # the raw text of a 1M-line book is not needed any more (peak RSS)
-    result, frames, findings = checked.result, checked.frames, checked.findings
-    held, valid_keys = set(checked.held), checked.valid
-    cust = frames["Customers"]
-    # follow-on orders: what each builds on (earlier batches' plans); one with none is held with its code
-    screened = follow_on.screen(store, partner.partner_id, bid, cust, valid_keys)
-    if screened.missing:
-        held |= set(screened.missing)
-        valid_keys = [k for k in valid_keys if k not in screened.missing]
-        findings = pd.concat([findings, findings_frame(screened.findings)], ignore_index=True)
+    known = known_customers(store, partner.partner_id, exclude_batch=bid)
+    free = inventory.free_numbers(store)
     deferred = defer_plans_to is not None and options.migration
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage-side") as side:
-        # Parquet (Arrow) and DuckDB both work without the GIL: hash the order fingerprints (seconds on a
-        # 1M-line book), then write the plan inputs, beside the loads; the customers' rows that hold the
-        # fingerprints are loaded last. One side thread, not two: both at once cost 130 MB more peak RSS.
-        hashing = side.submit(customer_fingerprints, result.order) if not result.fingerprints else None
-        saved = side.submit(save_plan_inputs, defer_plans_to / bid, frames, valid_keys, vault) if (
-            deferred and defer_plans_to is not None) else None
-        with store.transaction():
-            create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
-                         options.as_json())
-            stage_rows(store, bid, frames, set(valid_keys))
-            stage_findings(store, bid, findings)
-            prints = hashing.result() if hashing is not None else result.fingerprints
-            _stage_customers(store, bid, partner, cust, held, set(result.skipped), prints, findings,
-                             vault, seal=not deferred, cutover=options.cutover if options.migration else None)
-            follow_on.mark(store, bid, cust, prints, screened.bases)
-        if saved is not None:
-            saved.result()
+    loads: list[Future[None]] = []
+    # Two side threads: the rows are loaded into DuckDB and the plan inputs written (both leave the GIL)
+    # beside the validation, every row first; the rows of customers that turn out not valid are taken out
+    # before the transaction commits. The main thread never uses the database while a load runs on it.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage-side") as side, store.transaction():
+        create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
+                     options.as_json())
+
+        def normalized(order: NormalizedOrder) -> None:
+            loads.append(side.submit(stage_rows, store, bid, order.sheets, None))
+            if deferred and defer_plans_to is not None:
+                loads.append(side.submit(save_plan_inputs, defer_plans_to / bid, order.sheets,
+                                         customer_keys(order.sheets["Customers"]), vault))
+
+        try:
+            # Migrations are checked against the inventory too: a specific number that is not free is
+            # DID_NOT_AVAILABLE for them as for any order (issue 15).
+            checked = check_order(raw, existing=None, known=known, inventory=free,
+                                  allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing,
+                                  migration=options.migration, fingerprints=True,  # hashed beside the per-cell rules
+                                  on_normalized=normalized)
+        finally:
+            wait(loads)  # before the database is used again, or rolled back
+        for done in loads:
+            done.result()
+        raw = None  # the raw text of a 1M-line book is not needed any more (peak RSS)
+        result, frames, findings = checked.result, checked.frames, checked.findings
+        held, valid_keys = set(checked.held), checked.valid
+        cust = frames["Customers"]
+        # follow-on orders: what each builds on (earlier batches' plans); one with none is held with its code
+        screened = follow_on.screen(store, partner.partner_id, bid, cust, valid_keys)
+        if screened.missing:
+            held |= set(screened.missing)
+            valid_keys = [k for k in valid_keys if k not in screened.missing]
+            findings = pd.concat([findings, findings_frame(screened.findings)], ignore_index=True)
+        unstage_rows(store, bid, frames, set(valid_keys))
+        stage_findings(store, bid, findings)
+        _stage_customers(store, bid, partner, cust, held, set(result.skipped), result.fingerprints, findings,
+                         vault, seal=not deferred, cutover=options.cutover if options.migration else None,
+                         bases=screened.bases)
     if deferred:
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
@@ -165,37 +170,6 @@ def prepare(
     return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
 
 
-PLAN_SHEETS = ("Customers", "Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
-
-
-def save_plan_inputs(folder: Path, frames: dict[str, pd.DataFrame], keys: list[str], vault: Vault) -> None:
-    """The valid customers' rows per sheet as Parquet, sorted by ``_crow`` (the customer's position), so
-    that a chunk reads only its row groups. Portal passwords are left out of them: they are sealed all in
-    one token (``passwords.sealed``; one seal per customer costs 80 us x 100k) and each chunk seals its
-    own into ``customers.password_enc`` when it is planned."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cust = frames["Customers"]
-    wanted = cust[isin(cust["_account_key"], keys)].drop_duplicates("_account_key")
-    secret = json.dumps(dict(zip(wanted["_account_key"].tolist(), wanted["password"].tolist(), strict=True)))
-    (folder / ".passwords.sealed").write_text(vault.seal(secret), encoding="utf-8")
-    (folder / ".passwords.sealed").replace(folder / "passwords.sealed")
-    positions = pa.array(keys, type=pa.string())
-    for sheet in PLAN_SHEETS:
-        frame = frames.get(sheet)
-        if frame is None:
-            continue
-        table = pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"), preserve_index=False)
-        # in Arrow: the customer's position among ``keys`` (null: not a valid customer), then sort by it
-        crow = pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions)
-        table = table.append_column("_crow", pc.cast(crow, pa.int64())).filter(pc.is_valid(crow))
-        at = table["_crow"].to_numpy()
-        if len(at) > 1 and bool((at[1:] < at[:-1]).any()):  # a book listed customer by customer is in order already
-            table = table.sort_by([("_crow", "ascending")])
-        tmp = folder / f".{sheet}.parquet"
-        pq.write_table(table, tmp, row_group_size=20_000)
-        tmp.replace(folder / f"{sheet}.parquet")
-
-
 def _key(account: Any) -> str:
     return account_key(str(account))
 
@@ -203,7 +177,7 @@ def _key(account: Any) -> str:
 def _stage_customers(
     store: Store, bid: str, partner: Partner, cust: pd.DataFrame, held: set[str], skipped: set[str],
     fingerprints: dict[str, str], findings: pd.DataFrame, vault: Vault, *, seal: bool = True,
-    cutover: str | None = None,
+    cutover: str | None = None, bases: Mapping[str, FollowOnBase] | None = None,
 ) -> None:
     errors = findings[findings["severity"] == "error"]
     codes = errors.assign(k=errors["account"].map(_key)).groupby("k")["code"].agg(lambda s: ",".join(sorted(set(s))))
@@ -220,7 +194,10 @@ def _stage_customers(
     rows["codes"] = rows["account_key"].map(codes).fillna("")
     rows.loc[(rows["status"] == "held") & (rows["codes"] == ""), "codes"] = "ALL_OR_NOTHING"
     rows["fingerprint"] = rows["account_key"].map(fingerprints).fillna("")
-    rows["billing_type"] = first["billing_type"].to_numpy()
+    orders = follow_on.order_columns(first, fingerprints, bases or {})  # each order's kind and key
+    rows["billing_type"] = orders["billing_type"].to_numpy()
+    rows["order_kind"] = orders["order_kind"].to_numpy()
+    rows["order_key"] = orders["order_key"].to_numpy()
     # a migration bills from its cutover date, whatever the sheet says (never back-billed)
     start = pd.to_datetime(pd.Series(cutover, index=first.index) if cutover else first["billing_start_date"],
                            errors="coerce", format="%Y-%m-%d")

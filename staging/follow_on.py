@@ -7,11 +7,10 @@ holds the ids, the billing type and every package line (with its effective date)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from staging.store import Store
 
@@ -41,28 +40,6 @@ def earlier_plans(store: Store, partner_id: str, account_keys: Iterable[str],
     return [{"account_key": str(k), "batch_id": str(b), "order_kind": str(o), "plan": json.loads(p)}
             for k, b, o, p in zip(frame["account_key"], frame["batch_id"], frame["order_kind"], frame["plan"],
                                   strict=True)]
-
-
-def mark_orders(store: Store, batch_id: str, orders: Mapping[str, Mapping[str, str]]) -> None:
-    """Per account key: ``order_kind``, ``order_key`` and (a New Group's, its enterprise's) ``billing_type``;
-    one set-based update through Arrow (a migration stages 100k customers)."""
-    if not orders:
-        return
-    keys = list(orders)
-    table = pa.table({
-        "account_key": pa.array(keys, type=pa.string()),
-        "order_kind": pa.array([orders[k]["order_kind"] for k in keys], type=pa.string()),
-        "order_key": pa.array([orders[k]["order_key"] for k in keys], type=pa.string()),
-        "billing_type": pa.array([orders[k].get("billing_type", "") for k in keys], type=pa.string()),
-    })
-    store.con.register("_orders_in", table)
-    try:
-        store.con.execute(
-            "UPDATE customers SET order_kind = o.order_kind, order_key = o.order_key, "
-            "billing_type = coalesce(nullif(o.billing_type, ''), customers.billing_type) "
-            "FROM _orders_in o WHERE customers.batch_id = ? AND customers.account_key = o.account_key", [batch_id])
-    finally:
-        store.con.unregister("_orders_in")
 
 
 def reject_order(store: Store, batch_id: str, account: str, code: str, error: str) -> None:

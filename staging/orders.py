@@ -24,14 +24,20 @@ def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
-def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], keys: set[str]) -> None:
-    """Package lines, locations and DID requests of the customers ``keys``."""
-    value_set = pa.array(sorted(keys), type=pa.string())
+STAGED_ROWS = ("package_lines", "locations", "did_requests")
+
+
+def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], keys: set[str] | None) -> None:
+    """Package lines, locations and DID requests of the customers ``keys`` (None: of every row; then
+    ``unstage_rows`` takes out those of the customers that are not valid, in the same transaction)."""
+    value_set = pa.array(sorted(keys or ()), type=pa.string())
 
     def sub(sheet: str) -> pd.DataFrame | None:
         f = order.get(sheet)
         if f is None or f.empty:
             return None
+        if keys is None:
+            return f
         # Arrow's is_in: pandas boxes every value of a 100k-key set one by one
         hit = pc.is_in(pa.array(f["_account_key"].astype("str").array), value_set=value_set)
         return f[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]
@@ -55,6 +61,27 @@ def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], k
         dr["quantity"] = pd.to_numeric(dr["quantity"], errors="coerce").fillna(0).astype("int64")
         dr["numbers"] = dr["numbers"].map(lambda v: ";".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
         store.insert("did_requests", dr)
+
+
+def unstage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], valid: set[str]) -> int:
+    """After ``stage_rows(..., None)``: drop the rows of every account key that is not in ``valid`` (held,
+    skipped, blank). Returns the number of keys dropped; a book without held customers drops nothing."""
+    seen: set[str] = set()
+    for sheet in ("Packages", "Locations", "DIDs"):
+        f = order.get(sheet)
+        if f is not None and not f.empty:
+            seen.update(pc.unique(pa.array(f["_account_key"].astype("str").array)).to_pylist())
+    drop = sorted(seen - valid)
+    if not drop:
+        return 0
+    store.con.register("_unstaged", pa.table({"k": pa.array(drop, type=pa.string())}))
+    try:
+        for table in STAGED_ROWS:
+            store.con.execute(f"DELETE FROM {table} WHERE batch_id = ? AND account_key IN (SELECT k FROM _unstaged)",
+                              [batch_id])
+    finally:
+        store.con.unregister("_unstaged")
+    return len(drop)
 
 
 def _whole_or(s: pd.Series, default: int) -> pd.Series:

@@ -8,7 +8,7 @@ customers into plans, given the numbers a reservation granted. Nothing here read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +21,7 @@ from data.partners import Partner
 from data.sheets import SHEETS
 from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
-from transforms.normalize import empty_frame, normalize
+from transforms.normalize import NormalizedOrder, empty_frame, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
 from validators.schemas import schema
 from validators.validate import ValidationResult, validate_order
@@ -56,13 +56,16 @@ def warm_up(*, migration: bool = False) -> None:
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,
                 allow_pending_e911: bool = False, all_or_nothing: bool = False, migration: bool = False,
                 catalog: Catalog | None = None, today: date | None = None,
-                known: Mapping[str, KnownCustomer] | None = None, fingerprints: bool = True) -> Checked:
+                known: Mapping[str, KnownCustomer] | None = None, fingerprints: bool = True,
+                on_normalized: Callable[[NormalizedOrder], None] | None = None) -> Checked:
     """Findings and the valid customers of one order; ``inventory`` (free numbers) is given for
     migrations too, so a specific number that is not free is DID_NOT_AVAILABLE there as well. ``known``:
     what earlier batches onboarded (``staging.batches.known_customers``, or ``staging.snapshot.read_known``
     while a run holds the database); ``existing`` is its older form (account key -> fingerprint)."""
     catalog = catalog or load_catalog()
     order, _ = normalize(raw, catalog)  # its findings travel inside the order
+    if on_normalized is not None:  # staging starts its loads beside the validation (pipeline.stage)
+        on_normalized(order)
     result = validate_order(order, catalog, existing=existing, inventory=inventory, known=known,
                             allow_pending_e911=allow_pending_e911, migration=migration, today=today,
                             fingerprints=fingerprints)

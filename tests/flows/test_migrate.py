@@ -83,7 +83,7 @@ def test_chunks_are_planned_with_own_numbers_and_the_cutover(isolated_home: Path
         ) == 5
         # no password in the plan inputs kept for later chunks
         folder = M.work_dir(ctx.home, prepared.batch_id)
-        assert b"Pw!" not in (folder / "Customers.parquet").read_bytes()
+        assert b"Pw!" not in (folder / "Customers.arrow").read_bytes()
 
 
 def test_a_folder_of_csv_files_is_a_book_too(isolated_home: Path) -> None:

@@ -1,0 +1,96 @@
+"""A migration's plan inputs: the valid customers' normalized rows, kept per sheet in ``<home>/work/<batch>/``
+when the book is staged, and read back one chunk at a time just before the chunk is planned.
+
+Arrow IPC files, uncompressed, rows sorted by ``_crow`` (the customer's position among the valid ones): writing
+one is a copy of the columns (Parquet's encoding cost about a second for a 1M-line book, on the path of
+staging), and a chunk's rows are one slice found by binary search in a memory-mapped file. Work folders
+written before (``<sheet>.parquet``) are still read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from staging.secrets import Vault
+
+PLAN_SHEETS = ("Customers", "Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
+
+
+def customer_keys(customers: pd.DataFrame) -> list[str]:
+    """The account keys of a Customers sheet, in sheet order, each once (blank names left out)."""
+    keys = pc.unique(pa.array(customers["_account_key"].astype("str").array))
+    return [k for k in keys.to_pylist() if k]
+
+
+def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], keys: list[str], vault: Vault) -> None:
+    """The rows per sheet of the customers ``keys``, written beside the validation: every customer's, and
+    each chunk reads only the valid ones it plans. Portal passwords are left out of them: they are sealed all in
+    one token (``passwords.sealed``; one seal per customer costs 80 us x 100k) and each chunk seals its
+    own into ``customers.password_enc`` when it is planned."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cust = frames["Customers"]
+    wanted = cust[pc.is_in(pa.array(cust["_account_key"].astype("str").array), value_set=pa.array(keys, pa.string()))
+                  .to_numpy(zero_copy_only=False)].drop_duplicates("_account_key")
+    secret = json.dumps(dict(zip(wanted["_account_key"].tolist(), wanted["password"].tolist(), strict=True)))
+    (folder / ".passwords.sealed").write_text(vault.seal(secret), encoding="utf-8")
+    (folder / ".passwords.sealed").replace(folder / "passwords.sealed")
+    positions = pa.array(keys, type=pa.string())
+    for sheet in PLAN_SHEETS:
+        frame = frames.get(sheet)
+        if frame is None:
+            continue
+        table = pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"), preserve_index=False)
+        # in Arrow: the customer's position among ``keys`` (null: not a valid customer), then sort by it
+        crow = pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions)
+        table = table.append_column("_crow", pc.cast(crow, pa.int64())).filter(pc.is_valid(crow))
+        at = table["_crow"].to_numpy()
+        if len(at) > 1 and bool((at[1:] < at[:-1]).any()):  # a book listed customer by customer is in order already
+            table = table.sort_by([("_crow", "ascending")])
+        tmp = folder / f".{sheet}.arrow"
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=65_536)
+        tmp.replace(folder / f"{sheet}.arrow")
+
+
+def chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The chunk's rows of every sheet: the ``_crow`` range of its customers, sliced out of each file."""
+    wanted = set(keys)
+    cust = _read(folder, "Customers", ["_account_key", "_crow"])
+    if cust is None:
+        raise FileNotFoundError(folder / "Customers.arrow")
+    where = cust.filter(pc.is_in(cust["_account_key"], value_set=pa.array(sorted(wanted), pa.string())))["_crow"]
+    lo, hi = pc.min(where).as_py(), pc.max(where).as_py()
+    out: dict[str, pd.DataFrame] = {}
+    for sheet in PLAN_SHEETS:
+        table = _read(folder, sheet, None, (lo, hi))
+        if table is None:
+            continue
+        frame = table.to_pandas()
+        # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
+        out[sheet] = frame[frame["_account_key"].isin(wanted)].astype(object)
+    return out
+
+
+def _read(folder: Path, sheet: str, columns: list[str] | None, span: tuple[int, int] | None = None) -> pa.Table | None:
+    arrow, parquet = folder / f"{sheet}.arrow", folder / f"{sheet}.parquet"
+    if arrow.exists():
+        with pa.memory_map(str(arrow)) as source:
+            table = pa.ipc.open_file(source).read_all()
+            if columns is not None:
+                table = table.select(columns)
+            if span is not None:  # rows sorted by _crow: one slice
+                crow = table["_crow"].to_numpy()
+                a, b = np.searchsorted(crow, span[0], "left"), np.searchsorted(crow, span[1], "right")
+                table = table.slice(int(a), int(b - a))
+            return table.combine_chunks()  # its own buffers: the map is closed below
+    if parquet.exists():  # a work folder staged before the Arrow files
+        filters = [("_crow", ">=", span[0]), ("_crow", "<=", span[1])] if span is not None else None
+        return pq.read_table(parquet, columns=columns, filters=filters)
+    return None
