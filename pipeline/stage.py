@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from core.keys import account_key
+from core.memory import give_back
 from data.partners import Partner, load_partners
 from pipeline import follow_on
 from pipeline.ids import claim_follow_on_ids, claim_ids
@@ -100,6 +101,7 @@ def prepare(
             warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
             raw = read_order(path, ahead=normalize_ahead())  # small sheets normalized while Packages is read
             warming.result()
+        give_back()  # what the reader threads freed, before the validation, loads and hashing allocate theirs
     # else `onboard run` read and checked it before Prefect
     partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
     bid = make_batch_id(partner.partner_id, files)
