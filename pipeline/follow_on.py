@@ -41,6 +41,12 @@ def _kinds(first: pd.DataFrame) -> pd.Series:
     return first["order_kind"].astype("str")
 
 
+def has_follow_on(cust: pd.DataFrame) -> bool:
+    """Whether any row of the Customers sheet orders anything but a New Customer (its order key then holds
+    its fingerprint: ``order_columns``)."""
+    return bool(_kinds(cust).ne(NEW_CUSTOMER).any())
+
+
 def screen(store: Store, partner_id: str, batch_id: str, cust: pd.DataFrame, valid: list[str]) -> Screened:
     """The bases of the valid follow-on rows, from earlier batches' plans; a row with none is reported
     ENTERPRISE_NOT_FOUND / CUSTOMER_NOT_FOUND (what validation says, re-checked on the staged data)."""

@@ -27,6 +27,7 @@ from connectors.systems import Systems
 from core.keys import account_key
 from data.catalog import load_catalog
 from data.partners import Partner, load_partners, resolve_partner
+from data.sheets import SHEETS
 from pipeline import batch as pipeline
 from pipeline.ids import claim_ids
 from pipeline.plan_inputs import chunk_frames
@@ -41,7 +42,9 @@ from staging.outbox import queue_admin_credentials
 from staging.snapshot import refresh_snapshot
 from staging.store import Store
 from transforms.ingest import InputError
+from transforms.normalize import NormalizedOrder
 from transforms.plan import NumberGrant, PlanInputs, build_plans, did_requests, own_number_grants
+from validators.fingerprint import customer_fingerprints
 
 WORK_DIR = "migrate"  # under the data home: <batch>/ holds plan inputs (Parquet) and chunk exchange files
 
@@ -118,7 +121,10 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
         raise KeyError(batch_id)
     keys = plan_rows.valid_account_keys(ctx.store, batch_id, missing)
     wanted = [keys[a] for a in missing]
-    frames = chunk_frames(work_dir(ctx.home, batch_id), wanted)
+    typed = chunk_frames(work_dir(ctx.home, batch_id), wanted)
+    prints = chunk_fingerprints(ctx.store, batch_id, typed, wanted)
+    # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
+    frames = {sheet: frame.astype(object) for sheet, frame in typed.items()}
     partner = resolve_partner(load_partners(ctx.settings.partners_file), str(batch["partner_id"]))
     options = json.loads(str(batch["options"] or "{}"))
     pending = plan_rows.pending_e911_accounts(ctx.store, batch_id)
@@ -136,7 +142,23 @@ def plan_chunk(ctx: pipeline.Context, batch_id: str, accounts: Sequence[str], ch
         ctx.store.insert("plans", rows.astype({"chunk": "int32"}), replace=True)
         _plan_totals(ctx.store, batch_id, plans)
         plan_rows.set_sealed_passwords(ctx.store, batch_id, sealed)
+        plan_rows.set_fingerprints(ctx.store, batch_id, prints)
     return len(plans)
+
+
+def chunk_fingerprints(store: Store, batch_id: str, frames: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """The order fingerprints of the chunk's customers that a migration staged without them: a book of new
+    customers needs none to be validated (nothing earlier to compare with), so ``stage_book`` leaves them to
+    the chunk, hashed from the same normalized rows (its plan inputs) just before its first request. A
+    fingerprint hashes one customer's rows only, so the chunk's digests are the whole book's."""
+    todo = plan_rows.unprinted_keys(store, batch_id, keys)
+    if not todo:
+        return pd.DataFrame({"account_key": pd.Series([], dtype="str"), "fingerprint": pd.Series([], dtype="str")})
+    wanted = set(todo)
+    sheets = {s.name: frames[s.name][frames[s.name]["_account_key"].isin(wanted)] if s.name in frames
+              else pd.DataFrame() for s in SHEETS}
+    prints = customer_fingerprints(NormalizedOrder(sheets, set(frames)))
+    return pd.DataFrame({"account_key": list(prints), "fingerprint": list(prints.values())})
 
 
 def new_numbers(store: Store, batch_id: str, partner: Partner, frames: dict[str, pd.DataFrame], keys: list[str]

@@ -60,7 +60,8 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], keys: lis
 
 
 def chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The chunk's rows of every sheet: the ``_crow`` range of its customers, sliced out of each file."""
+    """The chunk's rows of every sheet (the ``_crow`` range of its customers, sliced out of each file), with
+    the dtypes the normalized frames had."""
     wanted = set(keys)
     cust = _read(folder, "Customers", ["_account_key", "_crow"])
     if cust is None:
@@ -72,9 +73,8 @@ def chunk_frames(folder: Path, keys: Sequence[str]) -> dict[str, pd.DataFrame]:
         table = _read(folder, sheet, None, (lo, hi))
         if table is None:
             continue
-        frame = table.to_pandas()
-        # object columns: build_plans reads records one by one, which Arrow-backed strings make slow
-        out[sheet] = frame[frame["_account_key"].isin(wanted)].astype(object)
+        frame = table.to_pandas()  # the dtypes staging saw (the fingerprints are hashed from them)
+        out[sheet] = frame[frame["_account_key"].isin(wanted)]
     return out
 
 

@@ -33,6 +33,7 @@ from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
 from validators.check import check_order, plan_valid, warm_up
 from validators.findings import findings_frame
+from validators.fingerprint import customer_fingerprints
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -130,8 +131,10 @@ def prepare(
             # DID_NOT_AVAILABLE for them as for any order (issue 15).
             checked = check_order(raw, existing=None, known=known, inventory=free,
                                   allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing,
-                                  migration=options.migration, fingerprints=True,  # hashed beside the per-cell rules
-                                  on_normalized=normalized)
+                                  migration=options.migration,
+                                  # hashed beside the per-cell rules; a migration's are left to its chunks
+                                  # (pipeline.migrate.chunk_fingerprints) unless earlier batches need them now
+                                  fingerprints=not deferred, on_normalized=normalized)
         finally:
             wait(loads)  # before the database is used again, or rolled back
         for done in loads:
@@ -146,9 +149,12 @@ def prepare(
             held |= set(screened.missing)
             valid_keys = [k for k in valid_keys if k not in screened.missing]
             findings = pd.concat([findings, findings_frame(screened.findings)], ignore_index=True)
+        prints = result.fingerprints
+        if not prints and follow_on.has_follow_on(cust):  # a follow-on's order key holds its fingerprint
+            prints = customer_fingerprints(result.order)
         unstage_rows(store, bid, frames, set(valid_keys))
         stage_findings(store, bid, findings)
-        _stage_customers(store, bid, partner, cust, held, set(result.skipped), result.fingerprints, findings,
+        _stage_customers(store, bid, partner, cust, held, set(result.skipped), prints, findings,
                          vault, seal=not deferred, cutover=options.cutover if options.migration else None,
                          bases=screened.bases)
     if deferred:

@@ -62,6 +62,21 @@ def _update_customers(store: Store, batch_id: str, frame: pd.DataFrame, columns:
         store.con.unregister("_upd")
 
 
+def unprinted_keys(store: Store, batch_id: str, keys: Sequence[str]) -> list[str]:
+    """Of ``keys``, the customers staged without their order fingerprint (a migration hashes them per chunk)."""
+    if not keys:
+        return []
+    rows = store.con.execute(
+        "SELECT account_key FROM customers WHERE batch_id = ? AND coalesce(fingerprint, '') = '' "
+        "AND account_key IN (SELECT unnest(?::VARCHAR[]))", [batch_id, list(keys)]).fetchall()
+    return [str(k) for (k,) in rows]
+
+
+def set_fingerprints(store: Store, batch_id: str, prints: pd.DataFrame) -> None:
+    """``prints``: account_key, fingerprint."""
+    _update_customers(store, batch_id, prints, ["fingerprint"])
+
+
 def set_sealed_passwords(store: Store, batch_id: str, sealed: pd.DataFrame) -> None:
     """``sealed``: account_key, password_enc (the portal password, encrypted)."""
     _update_customers(store, batch_id, sealed, ["password_enc"])
