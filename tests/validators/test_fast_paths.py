@@ -22,6 +22,7 @@ from validators.dids import _qty, package_totals
 from validators.limits import _BAD_RE, has_bad
 
 N = importlib.import_module("transforms.normalize")  # the package re-exports a function of that name
+D = importlib.import_module("transforms.distinct")  # where the shortcuts live
 
 TEXT = st.text(alphabet=st.sampled_from(
     [*"aZ09 .@+-_%;,'", "\t", "\n", "\r", "\x07", "\x0b", "\x1c", "\x7f", "\x85", "\x9f", "\xa0", "é", "ß",
@@ -102,18 +103,18 @@ EMAIL_PARTS = st.tuples(st.text(alphabet=st.sampled_from([*"aZ09._+-%'é"]), min
 @contextlib.contextmanager
 def _taken(parser: object) -> Iterator[None]:
     """Assert that the shortcut of ``parser`` ran (else the comparison would only test the parser with itself)."""
-    fast = N._FAST[parser]
+    fast = D._FAST[parser]
     calls: list[int] = []
 
     def spy(arr: pa.Array) -> pa.Array:
         calls.append(len(arr))
         return fast(arr)
 
-    N._FAST[parser] = spy
+    D._FAST[parser] = spy
     try:
         yield
     finally:
-        N._FAST[parser] = fast
+        D._FAST[parser] = fast
     assert calls, "the Arrow shortcut was not taken"
 
 
