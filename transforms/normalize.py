@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,9 +49,17 @@ class NormalizedOrder:
     present: set[str]
     findings: list[Finding] = field(default_factory=list)  # ingest + normalize findings
     raw: RawOrder | None = None
+    # what ``transforms.ahead``'s ``then`` made of a sheet in its reader thread: name -> (the frame, result)
+    ahead: dict[str, tuple[pd.DataFrame, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.sheets[name]
+
+    def prepared(self, sheet: str) -> Any | None:
+        """The ahead result for ``sheet`` if it was made from the very frame the order holds now (a sheet
+        replaced since, as Locations is by E911 taken from Customers.Notes, is checked again)."""
+        got = self.ahead.get(sheet)
+        return got[1] if got is not None and got[0] is self.sheets.get(sheet) else None
 
 
 def account_key(s: pd.Series) -> pd.Series:
@@ -141,12 +150,16 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
         aside = side.submit(normalize_sheet, big, raw, catalog) if big.name not in done else None
         done |= {s.name: normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big and s.name not in done}
         done[big.name] = aside.result() if aside is not None else done[big.name]
+    later: dict[str, tuple[pd.DataFrame, Any]] = {}
     for sheet in SHEETS:
-        sheets[sheet.name], found = done[sheet.name]
+        frame, found, *then = done[sheet.name]  # a third item: what ``transforms.ahead``'s ``then`` made of it
+        sheets[sheet.name] = frame
         findings += found
+        if then:
+            later[sheet.name] = (frame, then[0])
     sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
     # the raw frames are not kept: a 1M-line book's raw text would stay alive beside the normalized one
-    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings)
+    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings, ahead=later)
     return order, findings
 
 

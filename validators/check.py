@@ -18,12 +18,11 @@ from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
-from data.sheets import SHEETS
 from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
-from transforms.normalize import empty_frame, normalize
+from transforms.normalize import normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
-from validators.schemas import schema
+from validators.sheet_checks import ready
 from validators.validate import ValidationResult, validate_order
 
 
@@ -49,8 +48,7 @@ def warm_up(*, migration: bool = False) -> None:
     workbook without the GIL): pandera registers its backends on the first ``validate`` (importing its
     strategies and hypothesis: about a second), the schemas are built, the catalog is loaded."""
     load_catalog()
-    for sheet in SHEETS:
-        schema(sheet.name, migration).validate(empty_frame(sheet))
+    ready(migration)
 
 
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,

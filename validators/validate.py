@@ -15,12 +15,11 @@ from data.catalog import Catalog
 from transforms.normalize import NormalizedOrder, isin
 from validators import dids as D
 from validators import rules as R
-from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
-from validators.limits import limit_findings
 from validators.notes import notes_findings
 from validators.order_kinds import known_findings, required_by_kind
+from validators.sheet_checks import order_cells, order_limits
 from validators.workbook_checks import no_customers_findings, password_findings
 
 
@@ -82,9 +81,10 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as side:
         hashing = side.submit(customer_fingerprints, order) if fingerprints or known else None
         found: list[Finding] = list(order.findings)
-        found += required_by_kind(order, cell_findings(order, migration=migration))
+        # per-sheet rules: those checked ahead in the reader threads are taken as they were (sheet_checks)
+        found += required_by_kind(order, order_cells(order, migration=migration))
         found += no_customers_findings(order) + password_findings(order)
-        found += limit_findings(order)
+        found += order_limits(order)
         found += R.account_findings(order)
         existing_at = len(found)
         found += R.catalog_findings(order, catalog)
