@@ -20,7 +20,7 @@ from data.catalog import Catalog, load_catalog
 from data.partners import Partner
 from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
-from transforms.normalize import normalize
+from transforms.normalize import isin, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
 from validators.sheet_checks import ready
 from validators.validate import ValidationResult, validate_order
@@ -69,7 +69,8 @@ def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory:
     held = set(result.held)
     if all_or_nothing and held:
         held |= set(keys) - set(result.skipped)
-    valid = list(dict.fromkeys(k for k in keys if k in result.valid and k not in held))
+    # the valid keys in sheet order, picked in Arrow (a Python test per row costs 0.1 s per 100k customers)
+    valid = list(dict.fromkeys(keys[isin(keys, list(result.valid - held))].tolist()))
     warned = findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
     return Checked(result, findings, frozenset(held), valid, frozenset(account_key(str(a)) for a in warned))
 
