@@ -46,6 +46,13 @@ def isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
 
 def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
     """Apply ``fn`` once per distinct value: (values, repair messages or NaN)."""
+    vals, reps = map_distinct_sparse(s, fn)
+    return vals, reps if reps is not None else _no_reps(s)
+
+
+def map_distinct_sparse(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series | None]:
+    """``map_distinct``, with None when no value was repaired (most columns: 1M NaN messages spared), and
+    the column itself when ``fn`` left every value as it was (a 1M-row take spared)."""
     # factorize + take: mapping through a dict costs more than the parsing itself on a 1M-row column.
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
     fast = _FAST.get(fn)
@@ -56,7 +63,16 @@ def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
             return _map_fast(s, codes, arr, fn, fast(arr))
     values = uniques.tolist()
     res = [fn(u) for u in values]
-    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=s.index, name=s.name)
+    return _mapped(s, codes, res, values)
+
+
+def _mapped(s: pd.Series, codes: np.ndarray, res: list[V.Result], values: list[object]) -> tuple[pd.Series, pd.Series | None]:
+    if s.dtype == "str" and all(r[0] == v for r, v in zip(res, values, strict=True)):
+        vals = s  # already as ``fn`` writes it (catalog spellings, ISO dates, plain quantities)
+    else:
+        vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=s.index, name=s.name)
+    if not any(r[1] for r in res):
+        return vals, None
     reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
     return vals, _reps(reps_of, codes, s)
 
@@ -66,8 +82,12 @@ def _reps(per_distinct: np.ndarray, codes: np.ndarray, like: pd.Series) -> pd.Se
     return pd.Series(per_distinct[codes], index=like.index, name=like.name, dtype=object)
 
 
+def _no_reps(like: pd.Series) -> pd.Series:
+    return pd.Series(np.full(len(like), np.nan, dtype=object), index=like.index, name=like.name, dtype=object)
+
+
 def _map_fast(s: pd.Series, codes: np.ndarray, arr: pa.Array, fn: Parser,
-              known: pa.Array) -> tuple[pd.Series, pd.Series]:
+              known: pa.Array) -> tuple[pd.Series, pd.Series | None]:
     """``known`` holds the certain results of the vectorized shortcut (null: ask ``fn``): only the
     values it leaves open go through Python, and the results stay Arrow strings end to end."""
     open_ = np.asarray(known.is_null().to_numpy(zero_copy_only=False), dtype=bool)
@@ -77,9 +97,10 @@ def _map_fast(s: pd.Series, codes: np.ndarray, arr: pa.Array, fn: Parser,
         if len(asked) else known
     vals = pd.Series(pd.array(pc.take(out, pa.array(codes, type=pa.int64())), dtype="str"), index=s.index,
                      name=s.name)
+    if not any(r[1] for r in res):
+        return vals, None
     reps_of = np.full(len(arr), np.nan, dtype=object)
-    if len(asked):
-        reps_of[asked] = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
+    reps_of[asked] = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
     return vals, _reps(reps_of, codes, s)
 
 
@@ -141,9 +162,13 @@ def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[
 
 def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:
     """Like map_distinct over (a, b) pairs (e.g. ZIP with its state)."""
+    vals, reps = map_pairs_sparse(a, b, fn)
+    return vals, reps if reps is not None else _no_reps(a)
+
+
+def map_pairs_sparse(a: pd.Series, b: pd.Series,
+                     fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series | None]:
+    """``map_pairs`` as ``map_distinct_sparse`` is to ``map_distinct``."""
     # integer codes per pair (``factorize_pairs``), not 1M joined strings hashed again
     codes, pairs = factorize_pairs(a, b)
-    res = [fn(x, y) for x, y in pairs]
-    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=a.index, name=a.name)
-    reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
-    return vals, _reps(reps_of, codes, a)
+    return _mapped(a, codes, [fn(x, y) for x, y in pairs], [x for x, _ in pairs])

@@ -22,13 +22,16 @@ from core.keys import account_key as core_account_key
 from data.catalog import Catalog
 from data.sheets import SHEETS, Sheet, find_sheet
 from transforms import values as V
+from transforms.cells_text import strip_text
 from transforms.distinct import (  # noqa: F401 - re-exported: where the validators look for them
     Parser,
     factorize_pairs,
     fast_emails,
     isin,
     map_distinct,
+    map_distinct_sparse,
     map_pairs,
+    map_pairs_sparse,
     map_text,
 )
 from transforms.e911 import parse_notes_e911
@@ -104,16 +107,18 @@ class _Ctx:
         self.sheet, self.frame, self.findings = sheet, frame, findings
 
     def apply(self, key: str, fn: Parser) -> None:
-        vals, reps = map_distinct(self.frame[key], fn)
+        vals, reps = map_distinct_sparse(self.frame[key], fn)
         self._repairs(key, reps)
         self.frame[key] = vals
 
     def apply_pair(self, key: str, other: str, fn: Callable[[str, str], V.Result]) -> None:
-        vals, reps = map_pairs(self.frame[key], self.frame[other], fn)
+        vals, reps = map_pairs_sparse(self.frame[key], self.frame[other], fn)
         self._repairs(key, reps)
         self.frame[key] = vals
 
-    def _repairs(self, key: str, reps: pd.Series) -> None:
+    def _repairs(self, key: str, reps: pd.Series | None) -> None:
+        if reps is None:  # nothing repaired
+            return
         hit = reps.notna()
         if not hit.any():
             return
@@ -170,7 +175,7 @@ def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.D
     found: list[Finding] = []
     frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
     for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
-        frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
+        frame[c.key] = (strip_text(frame[c.key]) if c.key in frame.columns
                         else pd.Series("", index=frame.index, dtype="str"))
     ctx = _Ctx(sheet, frame, found)
     _NORMALIZERS[sheet.name](ctx, catalog)
