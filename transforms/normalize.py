@@ -178,10 +178,19 @@ def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.D
         frame[c.key] = (strip_text(frame[c.key]) if c.key in frame.columns
                         else pd.Series("", index=frame.index, dtype="str"))
     ctx = _Ctx(sheet, frame, found)
-    _NORMALIZERS[sheet.name](ctx, catalog)
-    frame = ctx.frame
-    frame["_account_key"] = account_key(frame["account_name"])
+    names = frame["account_name"]
+    # A big sheet's account keys (hashing 1M names: Arrow, without the GIL) are made on a side thread while
+    # its other columns are normalized; taken only if the normalizer left Account Name as it was.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-keys") as side:
+        keying = side.submit(account_key, names) if len(frame) >= SIDE_KEYS_ROWS else None
+        _NORMALIZERS[sheet.name](ctx, catalog)
+        frame = ctx.frame
+        same = keying is not None and frame["account_name"].array is names.array
+        frame["_account_key"] = keying.result() if same and keying is not None else account_key(frame["account_name"])
     return frame, found
+
+
+SIDE_KEYS_ROWS = 200_000  # below this the keys cost less than a thread's start
 
 
 def _address(ctx: _Ctx) -> None:
