@@ -59,7 +59,9 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
     return out
 
 
-def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
+def catalog_findings(order: NormalizedOrder, catalog: Catalog,
+                     pairs: tuple[np.ndarray, list[tuple[str, str]]] | None = None) -> list[Finding]:
+    """``pairs``: ``factorize_pairs`` of Packages' (Order Type, Package), when the caller has it already."""
     out: list[Finding] = []
     pk = order.sheets["Packages"]
     if pk.empty:
@@ -68,9 +70,9 @@ def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
                       if (t := catalog.order_type(o)) is not None and t.status == "orderable")
     # The verdict depends on (order type, package) only: decide once per distinct pair, then visit just the
     # rows with a problem (a 1M-line book has a few dozen distinct pairs).
-    codes, pairs = factorize_pairs(pk["order_type"], pk["package"])
-    verdicts = {(ot, pkg): _catalog_verdict(catalog, ot, pkg, names) for ot, pkg in pairs}
-    bad_codes = [i for i, k in enumerate(pairs) if verdicts[k] is not None]
+    codes, distinct = pairs if pairs is not None else factorize_pairs(pk["order_type"], pk["package"])
+    verdicts = {(ot, pkg): _catalog_verdict(catalog, ot, pkg, names) for ot, pkg in distinct}
+    bad_codes = [i for i, k in enumerate(distinct) if verdicts[k] is not None]
     if not bad_codes:
         return out
     rows = pk[np.isin(codes, bad_codes)]

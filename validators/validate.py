@@ -12,7 +12,7 @@ import pandas as pd
 from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog
-from transforms.normalize import NormalizedOrder, isin
+from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from validators import dids as D
 from validators import rules as R
 from validators.findings import Finding, dedupe, findings_frame
@@ -87,11 +87,14 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         found += order_limits(order)
         found += R.account_findings(order)
         existing_at = len(found)
-        found += R.catalog_findings(order, catalog)
+        pk = order.sheets["Packages"]
+        # Packages' (Order Type, Package) factorized once for the catalog and the DID allowance (1M lines)
+        pairs = factorize_pairs(pk["order_type"], pk["package"]) if len(pk) else None
+        found += R.catalog_findings(order, catalog, pairs)
         if not migration:
             found += R.billing_start_findings(order, today)
         found += R.e911_findings(order, allow_pending_e911)
-        found += D.did_findings(order, catalog, migration=migration, known=known)
+        found += D.did_findings(order, catalog, migration=migration, known=known, pairs=pairs)
         found += notes_findings(order, catalog)
         prints = hashing.result() if hashing is not None else {}
     found[existing_at:existing_at] = known_findings(order, known, prints)

@@ -139,3 +139,19 @@ def test_onboard_validate_checks_the_sheets_ahead(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(SC, "sheet_checks", boom)  # every sheet checked on the ordinary path instead
     assert commands.validate(SAMPLE, None, False, None) == doc
     assert doc["findings"]
+
+
+def test_the_packages_pairs_factorized_once_give_what_each_rule_finds_alone() -> None:
+    from data.catalog import load_catalog
+    from transforms.normalize import factorize_pairs, normalize
+    from validators.dids import did_findings, package_totals
+    from validators.rules import catalog_findings
+
+    catalog = load_catalog()
+    order, _ = normalize(read_order(SAMPLE), catalog)
+    pk = order.sheets["Packages"]
+    pairs = factorize_pairs(pk["order_type"], pk["package"])
+    assert catalog_findings(order, catalog, pairs) == catalog_findings(order, catalog)
+    assert catalog_findings(order, catalog)  # the sample orders packages the catalog refuses
+    pd.testing.assert_frame_equal(package_totals(order, catalog, pairs), package_totals(order, catalog))
+    assert did_findings(order, catalog, migration=False, pairs=pairs) == did_findings(order, catalog, migration=False)
