@@ -82,16 +82,10 @@ def validate(
     allow_pending_e911: E911Opt = False,
 ) -> None:
     """Check an order workbook: no side effects, no network."""
-    from onboard.settings import load_settings
-    from transforms.early import start_read
-
-    # calamine parses the sheets (without the GIL) while pandas and the rest are imported (issue 18 a)
-    settings = load_settings()
-    early = start_read(_file(file), settings.limits())
     from onboard import commands
 
     _settings()
-    result = commands.validate(_file(file), partner, allow_pending_e911, errors_out, early=early)
+    result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
     if as_json:
         from onboard.jsonout import write_json
 

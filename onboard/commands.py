@@ -7,7 +7,7 @@ import errno
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -15,9 +15,6 @@ from rich.table import Table
 
 from core.errors import UsageError
 from core.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from transforms.early import EarlyRead
 
 TEMPLATE_VERSION = "2026.11"
 
@@ -29,10 +26,8 @@ def owner_only(*paths: Path) -> None:
             os.chmod(p, 0o600)
 
 
-def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None,
-             early: EarlyRead | None = None) -> dict[str, Any]:
-    """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package).
-    ``early``: the read the command line started before importing this (``transforms.early.start_read``)."""
+def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
+    """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from data.sheets import Sheet
@@ -55,7 +50,7 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         header: HeaderError | None = None
         try:
             # small sheets normalized and checked beside Packages (validators.sheet_checks)
-            raw = read_order(file, settings.limits(), ahead=normalize_ahead(then=_sheet_checks), early=early)
+            raw = read_order(file, settings.limits(), ahead=normalize_ahead(then=_sheet_checks))
         except HeaderError as exc:
             header = exc
         warming.result()
