@@ -78,8 +78,14 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         known = {k: KnownCustomer(k, k, "new_customer", k, "", 0, 0, fp) for k, fp in (existing or {}).items()}
     # The fingerprints are hashed in DuckDB, which leaves the GIL: they are built beside the per-cell rules
     # (seconds on a 1M-line book) and their findings go in at the very place they always had.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as side:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate-side") as side:
         hashing = side.submit(customer_fingerprints, order) if fingerprints or known else None
+        pk = order.sheets["Packages"]
+        # Packages' (Order Type, Package) factorized once for the catalog and the DID allowance (1M lines)
+        pairs = factorize_pairs(pk["order_type"], pk["package"]) if len(pk) else None
+        # The DID allowance sums 1M package lines (Arrow and numpy work that leaves the GIL): computed beside
+        # the rules below, its findings go in at their usual place.
+        allowance = side.submit(D.did_findings, order, catalog, migration=migration, known=known, pairs=pairs)
         found: list[Finding] = list(order.findings)
         # per-sheet rules: those checked ahead in the reader threads are taken as they were (sheet_checks)
         found += required_by_kind(order, order_cells(order, migration=migration))
@@ -87,14 +93,11 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         found += order_limits(order)
         found += R.account_findings(order)
         existing_at = len(found)
-        pk = order.sheets["Packages"]
-        # Packages' (Order Type, Package) factorized once for the catalog and the DID allowance (1M lines)
-        pairs = factorize_pairs(pk["order_type"], pk["package"]) if len(pk) else None
         found += R.catalog_findings(order, catalog, pairs)
         if not migration:
             found += R.billing_start_findings(order, today)
         found += R.e911_findings(order, allow_pending_e911)
-        found += D.did_findings(order, catalog, migration=migration, known=known, pairs=pairs)
+        found += allowance.result()
         found += notes_findings(order, catalog)
         prints = hashing.result() if hashing is not None else {}
     found[existing_at:existing_at] = known_findings(order, known, prints)
