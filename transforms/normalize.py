@@ -74,7 +74,7 @@ def account_key(s: pd.Series) -> pd.Series:
     # ``_key_of`` itself.
     encoded = pc.dictionary_encode(pa.chunked_array(s.array.__arrow_array__()).combine_chunks())
     names = encoded.dictionary
-    keys = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_lower(names), _ASCII_SPACES, " "), " ")
+    keys = pc.utf8_trim(_collapse_spaces(pc.utf8_lower(names)), " ")
     other = np.flatnonzero(~np.asarray(pc.string_is_ascii(names).to_numpy(zero_copy_only=False), dtype=bool))
     if len(other):
         fixed = keys.to_pylist()
@@ -86,6 +86,23 @@ def account_key(s: pd.Series) -> pd.Series:
 
 
 _ASCII_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+_CONTROL_SPACES = np.zeros(256, dtype=bool)
+_CONTROL_SPACES[[*range(0x09, 0x0E), *range(0x1C, 0x20)]] = True  # in UTF-8 these bytes are only themselves
+
+
+def _collapse_spaces(names: pa.Array) -> pa.Array:
+    """``replace_substring_regex(names, _ASCII_SPACES, " ")``, run only over the names it can change: those
+    with two spaces in a row or one of the other characters (an RE2 replace costs about 1 µs a name, 0.1 s
+    per 100k names; most names hold single spaces only, which it leaves as they are)."""
+    need = pc.match_substring(names, "  ")
+    data = names.buffers()[2]
+    if data is not None and bool(_CONTROL_SPACES[np.frombuffer(data, dtype=np.uint8)].any()):
+        need = pc.or_(need, pc.match_substring_regex(names, r"[\t\n\x0b\x0c\r\x1c-\x1f]"))
+    need = pc.fill_null(need, False)
+    if not pc.any(need).as_py():
+        return names
+    fixed = pc.replace_substring_regex(pc.filter(names, need), _ASCII_SPACES, " ")
+    return pc.replace_with_mask(names, need, fixed)
 
 
 _key_of = core_account_key  # the one account key (core.keys), mapped over a column above

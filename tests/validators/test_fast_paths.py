@@ -214,3 +214,12 @@ def test_package_totals_match_a_groupby(lines: list[tuple[str, int, str]]) -> No
                        "quantity": texts([q for _, _, q in lines])})
     order = N.NormalizedOrder({"Packages": pk}, {"Packages"})
     pd.testing.assert_frame_equal(package_totals(order, catalog), _totals_by_groupby(order, catalog))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["Acme  Dental", "acme dental", " Acme\tDental ", "Acme\x1cDental", "ACME DENTAL",
+                                 "Acme \n Dental", "Ärzte  GmbH", "x", "  ", "\t"]), min_size=1, max_size=30))
+def test_account_key_collapses_only_where_needed(values: list[str]) -> None:
+    plain = [f"Customer {i}" for i in range(50)]  # most names need no collapsing: the masked path
+    s = pd.Series(plain + values + plain, dtype="str")
+    assert N.account_key(s).tolist() == [_key_reference(v) for v in plain + values + plain]
