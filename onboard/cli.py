@@ -83,7 +83,6 @@ def validate(
 ) -> None:
     """Check an order workbook: no side effects, no network."""
     from onboard import commands
-    from validators.workbook_checks import validation_fails
 
     _settings()
     result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
@@ -93,6 +92,9 @@ def validate(
         write_json(sys.stdout, result)  # streamed: a million findings never become one string
     else:
         commands.print_validation(out, result)
+    # imported here, not above: the validators (pandera) are imported beside the read, not before it starts
+    from validators.workbook_checks import validation_fails
+
     raise typer.Exit(1 if validation_fails(result["customers"], result["findings"]) else EXIT_OK)
 
 

@@ -30,10 +30,17 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
     """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from data.sheets import Sheet
     from staging.snapshot import free_inventory, read_known
     from transforms.ahead import normalize_ahead
     from transforms.ingest import HeaderError, read_order
     from transforms.partner import choose_partner
+
+    def _sheet_checks(sheet: Sheet, frame: pd.DataFrame) -> object:
+        # imported in the reader thread: the validators' imports (pandera) stay off the path to the read's start
+        from validators.sheet_checks import sheet_checks
+
+        return sheet_checks(sheet, frame)
 
     settings = load_settings()
     home = settings.home.resolve()
@@ -42,7 +49,8 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         warming = side.submit(_warm_validators)
         header: HeaderError | None = None
         try:
-            raw = read_order(file, settings.limits(), ahead=normalize_ahead())  # small sheets beside Packages
+            # small sheets normalized and checked beside Packages (validators.sheet_checks)
+            raw = read_order(file, settings.limits(), ahead=normalize_ahead(then=_sheet_checks))
         except HeaderError as exc:
             header = exc
         warming.result()

@@ -24,6 +24,8 @@ import pyarrow as pa
 from lxml import etree
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
+from transforms.cells_text import filled as filled_cells
+from transforms.cells_text import letter, strip_marker, text_frame, text_of
 from transforms.errors import InputError
 from transforms.findings import Finding
 from transforms.guard import Limits, inspect_input
@@ -135,7 +137,7 @@ def _read_excel(path: Path, ahead: Ahead | None = None) -> list[tuple[str, pd.Da
         # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
         own = reader if name == names[0] else fastexcel.read_excel(path)  # a reader per thread
         try:
-            grid = _text(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas())
+            grid = text_of(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow())
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
         return _frame_ahead(name, grid, path, ahead)
@@ -234,14 +236,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         detail = " ".join(str(exc).split())  # pandas' messages run over several lines
         raise InputError(f"{path.name} is not a well-formed CSV file ({detail}); save it again as "
                          "'CSV UTF-8 (comma delimited)' from Excel.") from None
-    return _text(frame)
-
-
-def _text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Positional columns 0..n-1, every value a str, blank = ''."""
-    frame = frame.copy(deep=False)  # pandas 3 copy-on-write: relabelling must not copy a 1M-row sheet
-    frame.columns = pd.RangeIndex(frame.shape[1])
-    return frame.astype("str").where(frame.notna(), "") if frame.shape[1] else frame
+    return text_frame(frame)
 
 
 def _assemble(tables: Sequence[tuple[str, pd.DataFrame | _Framed, Path]], sources: list[Path], origin: Path) -> RawOrder:
@@ -285,8 +280,8 @@ def _merge(framed: _Framed, sheet: Sheet, order: RawOrder) -> pd.DataFrame | Non
 
 
 def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) -> pd.DataFrame | None:
-    filled = pd.DataFrame({c: grid[c].str.strip().ne("") for c in grid.columns}) if grid.shape[1] else grid
-    nonblank = filled.any(axis=1) if grid.shape[1] else pd.Series([], dtype=bool)
+    filled = [filled_cells(grid[c]) for c in grid.columns]  # by position
+    nonblank = np.logical_or.reduce(filled) if filled else np.zeros(0, dtype=bool)
     if not bool(nonblank.any()):
         if sheet is CUSTOMERS:
             raise InputError(f"{label}: the Customers sheet is empty; add a header row and one row per customer.")
@@ -304,12 +299,12 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         raise InputError(f"{label}: no header in row 1; put the column names "
                          f"(Account Name, ...) in row 1, above the data.")
     data = grid.iloc[at + 1:]
-    keep = nonblank.iloc[at + 1:].to_numpy(dtype=bool)  # fully blank rows dropped
+    keep = nonblank[at + 1:]  # fully blank rows dropped
     mapped: dict[str, int] = {}
     unknown: list[int] = []
     for i, h in enumerate(header):
         if not h:
-            if bool(filled.iloc[at + 1:, i].any()):
+            if bool(filled[i][at + 1:].any()):
                 unknown.append(i)
             continue
         hit = by_key.get(header_key(h))
@@ -325,19 +320,19 @@ def _sheet_frame(sheet: Sheet, label: str, grid: pd.DataFrame, order: RawOrder) 
         raise InputError(f"{label}: no Account Name column in row 1 (headers found: "
                          f"{found}); row 1 must hold the column names.")
     rows = np.arange(at + 2, len(data) + at + 2, dtype="int64")[keep]
-    kept = data[keep]
+    kept = data if bool(keep.all()) else data[keep]  # most books have no blank row: no copy of 1M lines
     cols: dict[str, pd.Series] = {}
     blank = pd.Series(pd.array(pa.repeat("", len(kept)), dtype="str"))  # not a 1M-item Python list
     for c in sheet.columns:
         pos = mapped.get(c.key)
         # Series stay Arrow strings end to end (a detour through numpy objects costs seconds per 1M rows).
-        cols[c.key] = _strip_marker(kept[pos]).astype("str").reset_index(drop=True) if pos is not None else blank
+        cols[c.key] = strip_marker(kept[pos]).astype("str").reset_index(drop=True) if pos is not None else blank
     frame = pd.DataFrame(cols)
     frame["_row"] = rows
     order.headers[sheet.name] = header
     order.columns[sheet.name] = {k: header[i] for k, i in mapped.items()}
     if unknown:
-        names = [header[i] or f"Column {_letter(i)}" for i in unknown]
+        names = [header[i] or f"Column {letter(i)}" for i in unknown]
         extra = pd.DataFrame({n: kept[i].to_numpy() for n, i in zip(names, unknown, strict=True)}, dtype="str")
         extra["_row"] = frame["_row"].to_numpy()
         order.extras[sheet.name] = extra
@@ -379,20 +374,3 @@ def _header_row(grid: pd.DataFrame, by_key: dict[str, str], label: str, sheet: S
                 "the header is row 1 (the template's version lives in the workbook properties).", ""))
             return at
     return 0
-
-
-def _strip_marker(col: pd.Series) -> pd.Series:
-    # Excel's text marker: our reports prefix one apostrophe to formula-like text, so drop exactly one.
-    # Most columns hold none: one cheap Arrow scan spares a rewrite of every value.
-    if isinstance(col.array, pd.arrays.ArrowStringArray) and not bool(col.str.startswith("'").any()):
-        return col
-    return col.str.removeprefix("'")
-
-
-def _letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s

@@ -8,9 +8,10 @@ here (VALUE_REPAIRED, QUANTITY_DEFAULTED). Each parser runs once per distinct va
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,12 +22,22 @@ from core.keys import account_key as core_account_key
 from data.catalog import Catalog
 from data.sheets import SHEETS, Sheet, find_sheet
 from transforms import values as V
+from transforms.cells_text import strip_text
+from transforms.distinct import (  # noqa: F401 - re-exported: where the validators look for them
+    Parser,
+    factorize_pairs,
+    fast_emails,
+    isin,
+    map_distinct,
+    map_distinct_sparse,
+    map_pairs,
+    map_pairs_sparse,
+    map_text,
+)
 from transforms.e911 import parse_notes_e911
 from transforms.findings import Finding
 from transforms.ingest import RawOrder
 from transforms.order_kinds import normalize_customers, yes_no_text
-
-Parser = Callable[[str], V.Result]
 
 _BY_NAME = {s.name: s for s in SHEETS}
 
@@ -41,9 +52,17 @@ class NormalizedOrder:
     present: set[str]
     findings: list[Finding] = field(default_factory=list)  # ingest + normalize findings
     raw: RawOrder | None = None
+    # what ``transforms.ahead``'s ``then`` made of a sheet in its reader thread: name -> (the frame, result)
+    ahead: dict[str, tuple[pd.DataFrame, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.sheets[name]
+
+    def prepared(self, sheet: str) -> Any | None:
+        """The ahead result for ``sheet`` if it was made from the very frame the order holds now (a sheet
+        replaced since, as Locations is by E911 taken from Customers.Notes, is checked again)."""
+        got = self.ahead.get(sheet)
+        return got[1] if got is not None and got[0] is self.sheets.get(sheet) else None
 
 
 def account_key(s: pd.Series) -> pd.Series:
@@ -55,7 +74,7 @@ def account_key(s: pd.Series) -> pd.Series:
     # ``_key_of`` itself.
     encoded = pc.dictionary_encode(pa.chunked_array(s.array.__arrow_array__()).combine_chunks())
     names = encoded.dictionary
-    keys = pc.utf8_trim(pc.replace_substring_regex(pc.utf8_lower(names), _ASCII_SPACES, " "), " ")
+    keys = pc.utf8_trim(_collapse_spaces(pc.utf8_lower(names)), " ")
     other = np.flatnonzero(~np.asarray(pc.string_is_ascii(names).to_numpy(zero_copy_only=False), dtype=bool))
     if len(other):
         fixed = keys.to_pylist()
@@ -67,134 +86,29 @@ def account_key(s: pd.Series) -> pd.Series:
 
 
 _ASCII_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+_CONTROL_SPACES = np.zeros(256, dtype=bool)
+_CONTROL_SPACES[[*range(0x09, 0x0E), *range(0x1C, 0x20)]] = True  # in UTF-8 these bytes are only themselves
+
+
+def _collapse_spaces(names: pa.Array) -> pa.Array:
+    """``replace_substring_regex(names, _ASCII_SPACES, " ")``, run only over the names it can change: those
+    with two spaces in a row or one of the other characters (an RE2 replace costs about 1 µs a name, 0.1 s
+    per 100k names; most names hold single spaces only, which it leaves as they are)."""
+    need = pc.match_substring(names, "  ")
+    data = names.buffers()[2]
+    if data is not None and bool(_CONTROL_SPACES[np.frombuffer(data, dtype=np.uint8)].any()):
+        need = pc.or_(need, pc.match_substring_regex(names, r"[\t\n\x0b\x0c\r\x1c-\x1f]"))
+    need = pc.fill_null(need, False)
+    if not pc.any(need).as_py():
+        return names
+    fixed = pc.replace_substring_regex(pc.filter(names, need), _ASCII_SPACES, " ")
+    return pc.replace_with_mask(names, need, fixed)
 
 
 _key_of = core_account_key  # the one account key (core.keys), mapped over a column above
 
 
 _SPACES = re.compile(r"\s+")
-
-
-def map_text(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
-    """``fn`` over a text column, once per distinct value (pandas runs a regex replace row by row)."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    mapped = pd.array([fn(u) if isinstance(u, str) else u for u in uniques.tolist()], dtype="str")
-    return pd.Series(mapped.take(codes), index=s.index, name=s.name)
-
-
-def isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
-    """``s.isin(values)`` for text columns, in Arrow: pandas' Arrow-string isin boxes every value of the
-    set one by one (about a second per 100k values), which a 1M-row book pays on every cross-sheet lookup."""
-    vals = list(values)
-    if not isinstance(s.array, pd.arrays.ArrowStringArray):
-        return s.isin(vals)
-    arr = pa.chunked_array(s.array.__arrow_array__())  # zero copy
-    try:
-        value_set = pa.array(vals, type=arr.type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas' own rules
-        return s.isin(vals)
-    hit = pc.is_in(arr, value_set=value_set).to_numpy(zero_copy_only=False)
-    return pd.Series(np.asarray(hit, dtype=bool), index=s.index)
-
-
-def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
-    """Apply ``fn`` once per distinct value: (values, repair messages or NaN)."""
-    # factorize + take: mapping through a dict costs more than the parsing itself on a 1M-row column.
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    fast = _FAST.get(fn)
-    distinct = uniques.array if isinstance(uniques, pd.Index) else uniques  # a Series' uniques are an Index
-    if fast is not None and len(distinct) > 1000 and isinstance(distinct, pd.arrays.ArrowStringArray):
-        arr = pa.chunked_array(distinct.__arrow_array__()).combine_chunks()
-        if arr.null_count == 0:
-            return _map_fast(s, codes, arr, fn, fast(arr))
-    values = uniques.tolist()
-    res = [fn(u) for u in values]
-    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=s.index, name=s.name)
-    reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
-    return vals, pd.Series(reps_of[codes], index=s.index, name=s.name)
-
-
-def _map_fast(s: pd.Series, codes: np.ndarray, arr: pa.Array, fn: Parser,
-              known: pa.Array) -> tuple[pd.Series, pd.Series]:
-    """``known`` holds the certain results of the vectorized shortcut (null: ask ``fn``): only the
-    values it leaves open go through Python, and the results stay Arrow strings end to end."""
-    open_ = np.asarray(known.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    asked = np.flatnonzero(open_)
-    res = [fn(u) for u in arr.take(pa.array(asked, type=pa.int64())).to_pylist()] if len(asked) else []
-    out = pc.replace_with_mask(known, pa.array(open_), pa.array([r[0] for r in res], type=arr.type)) \
-        if len(asked) else known
-    vals = pd.Series(pd.array(pc.take(out, pa.array(codes, type=pa.int64())), dtype="str"), index=s.index,
-                     name=s.name)
-    reps_of = np.full(len(arr), np.nan, dtype=object)
-    if len(asked):
-        reps_of[asked] = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
-    return vals, pd.Series(reps_of[codes], index=s.index, name=s.name)
-
-
-# Vectorized shortcuts for the common spellings of the per-value parsers of big columns (100k distinct
-# phones or e-mails): Arrow regexes pick the values whose result is certain and build that result (null:
-# the parser decides). Each pattern is a strict subset of what the parser accepts, with the very same result.
-_PHONE_10 = r"^[2-9][0-9]{2}[2-9][0-9]{6}$"  # 5125550100 -> +15125550100
-_PHONE_E164 = r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$"  # already +1NXXNXXXXXX
-_PHONE_DASHED = r"^\(?[2-9][0-9]{2}\)?[- ]?[2-9][0-9]{2}-[0-9]{4}$"  # (512) 555-0100, 512-555-0100
-_EMAIL_ONE = (r"^[A-Za-z0-9_%+\-]+(\.[A-Za-z0-9_%+\-]+)*@([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+"
-              r"[A-Za-z]{2,24}$")
-
-
-def _matches(arr: pa.Array, pattern: str) -> pa.Array:
-    return pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-
-
-def _fast_phone(arr: pa.Array) -> pa.Array:
-    # the three shapes are disjoint (digits only / a leading + / a dash before the last four digits)
-    plus1, null = pa.scalar("+1", arr.type), pa.scalar(None, arr.type)
-    out = pc.if_else(_matches(arr, _PHONE_10), pc.binary_join_element_wise(plus1, arr, pa.scalar("", arr.type)), null)
-    out = pc.if_else(_matches(arr, _PHONE_E164), arr, out)
-    digits = pc.replace_substring_regex(arr, r"[^0-9]", "")  # the pattern admits ASCII digits and ( ) - space
-    return pc.if_else(_matches(arr, _PHONE_DASHED), pc.binary_join_element_wise(plus1, digits, pa.scalar("", arr.type)), out)
-
-
-def fast_emails(arr: pa.Array) -> pa.Array:
-    """``one_email``'s fast path over an Arrow array: local@domain.lower() where certain, else null.
-    A match is ASCII with one '@', so byte counts are character counts and ``casefold`` is ``lower``."""
-    ok = _matches(arr, _EMAIL_ONE)
-    parts = pc.extract_regex(arr, r"^(?P<local>[^@]*)@(?P<dom>.*)$")
-    local, dom = pc.struct_field(parts, [0]), pc.struct_field(parts, [1])
-    tld = pc.utf8_lower(pc.struct_field(pc.extract_regex(arr, r"\.(?P<t>[A-Za-z]{2,24})$"), [0]))
-    ok = pc.and_(ok, pc.fill_null(pc.less_equal(pc.binary_length(local), 64), False))
-    ok = pc.and_(ok, pc.less_equal(pc.binary_length(arr), 254))
-    ok = pc.and_(ok, pc.invert(pc.fill_null(pc.is_in(tld, value_set=pa.array(sorted(V.SPECIAL_TLDS))), False)))
-    joined = pc.binary_join_element_wise(local, pc.utf8_lower(dom), pa.scalar("@", arr.type))
-    return pc.if_else(ok, joined, pa.scalar(None, arr.type))
-
-
-def _fast_domain(arr: pa.Array) -> pa.Array:
-    # ``str.lower`` and Arrow's lower agree on ASCII; other text goes to the parser
-    return pc.if_else(pc.string_is_ascii(arr), pc.ascii_lower(arr), pa.scalar(None, arr.type))
-
-
-_FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.email_list: fast_emails,
-                                                       V.domain: _fast_domain}
-
-
-def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """(code per row, the distinct (a, b) pairs in order of appearance): exact for any text (no joined
-    separator), and a few integer passes instead of building 1M joined strings or tuples."""
-    ca, ua = pd.factorize(a, use_na_sentinel=False)
-    cb, ub = pd.factorize(b, use_na_sentinel=False)
-    codes, combos = pd.factorize(ca.astype("int64") * max(len(ub), 1) + cb, use_na_sentinel=False)
-    la, lb, n = ua.tolist(), ub.tolist(), max(len(ub), 1)
-    return codes, [(la[int(c) // n], lb[int(c) % n]) for c in combos.tolist()]
-
-
-def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:
-    """Like map_distinct over (a, b) pairs (e.g. ZIP with its state)."""
-    # integer codes per pair (``factorize_pairs``), not 1M joined strings hashed again
-    codes, pairs = factorize_pairs(a, b)
-    res = [fn(x, y) for x, y in pairs]
-    vals = pd.Series(pd.array([r[0] for r in res], dtype="str").take(codes), index=a.index, name=a.name)
-    reps_of = np.array([r[1] if r[1] else np.nan for r in res], dtype=object)
-    return vals, pd.Series(reps_of[codes], index=a.index, name=a.name)
 
 
 def empty_frame(sheet: Sheet) -> pd.DataFrame:
@@ -210,16 +124,18 @@ class _Ctx:
         self.sheet, self.frame, self.findings = sheet, frame, findings
 
     def apply(self, key: str, fn: Parser) -> None:
-        vals, reps = map_distinct(self.frame[key], fn)
+        vals, reps = map_distinct_sparse(self.frame[key], fn)
         self._repairs(key, reps)
         self.frame[key] = vals
 
     def apply_pair(self, key: str, other: str, fn: Callable[[str, str], V.Result]) -> None:
-        vals, reps = map_pairs(self.frame[key], self.frame[other], fn)
+        vals, reps = map_pairs_sparse(self.frame[key], self.frame[other], fn)
         self._repairs(key, reps)
         self.frame[key] = vals
 
-    def _repairs(self, key: str, reps: pd.Series) -> None:
+    def _repairs(self, key: str, reps: pd.Series | None) -> None:
+        if reps is None:  # nothing repaired
+            return
         hit = reps.notna()
         if not hit.any():
             return
@@ -256,12 +172,16 @@ def normalize(raw: RawOrder, catalog: Catalog) -> tuple[NormalizedOrder, list[Fi
         aside = side.submit(normalize_sheet, big, raw, catalog) if big.name not in done else None
         done |= {s.name: normalize_sheet(s, raw, catalog) for s in SHEETS if s is not big and s.name not in done}
         done[big.name] = aside.result() if aside is not None else done[big.name]
+    later: dict[str, tuple[pd.DataFrame, Any]] = {}
     for sheet in SHEETS:
-        sheets[sheet.name], found = done[sheet.name]
+        frame, found, *then = done[sheet.name]  # a third item: what ``transforms.ahead``'s ``then`` made of it
+        sheets[sheet.name] = frame
         findings += found
+        if then:
+            later[sheet.name] = (frame, then[0])
     sheets["Locations"] = _with_notes_e911(sheets["Locations"], sheets["Customers"], findings)
     # the raw frames are not kept: a 1M-line book's raw text would stay alive beside the normalized one
-    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings)
+    order = NormalizedOrder(sheets, {s for s in raw.sheets if find_sheet(s)}, findings, ahead=later)
     return order, findings
 
 
@@ -272,13 +192,22 @@ def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.D
     found: list[Finding] = []
     frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
     for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
-        frame[c.key] = (frame[c.key].astype("str").str.strip() if c.key in frame.columns
+        frame[c.key] = (strip_text(frame[c.key]) if c.key in frame.columns
                         else pd.Series("", index=frame.index, dtype="str"))
     ctx = _Ctx(sheet, frame, found)
-    _NORMALIZERS[sheet.name](ctx, catalog)
-    frame = ctx.frame
-    frame["_account_key"] = account_key(frame["account_name"])
+    names = frame["account_name"]
+    # A big sheet's account keys (hashing 1M names: Arrow, without the GIL) are made on a side thread while
+    # its other columns are normalized; taken only if the normalizer left Account Name as it was.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-keys") as side:
+        keying = side.submit(account_key, names) if len(frame) >= SIDE_KEYS_ROWS else None
+        _NORMALIZERS[sheet.name](ctx, catalog)
+        frame = ctx.frame
+        same = keying is not None and frame["account_name"].array is names.array
+        frame["_account_key"] = keying.result() if same and keying is not None else account_key(frame["account_name"])
     return frame, found
+
+
+SIDE_KEYS_ROWS = 200_000  # below this the keys cost less than a thread's start
 
 
 def _address(ctx: _Ctx) -> None:

@@ -65,16 +65,21 @@ def message(code: str, key: str, label: str, value: str) -> str:
 def cell_findings(order: NormalizedOrder, *, migration: bool = False) -> list[Finding]:
     out: list[Finding] = []
     for sheet in SHEETS:
-        frame = order.sheets[sheet.name]
-        if frame.empty:
-            continue
-        frame = frame.reset_index(drop=True)
-        try:
-            schema(sheet.name, migration).validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            out += _from_failures(sheet, frame, exc.failure_cases)
-        out += _country_checks(sheet, frame)
+        out += sheet_cell_findings(sheet, order.sheets[sheet.name], migration=migration)
     return out
+
+
+def sheet_cell_findings(sheet: Sheet, frame: pd.DataFrame, *, migration: bool = False) -> list[Finding]:
+    """``cell_findings`` of one sheet: they read that sheet only (``validators.sheet_checks`` runs them ahead)."""
+    if frame.empty:
+        return []
+    frame = frame.reset_index(drop=True)
+    out: list[Finding] = []
+    try:
+        schema(sheet.name, migration).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        out += _from_failures(sheet, frame, exc.failure_cases)
+    return out + _country_checks(sheet, frame)
 
 
 def _from_failures(sheet: Sheet, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Finding]:

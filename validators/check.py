@@ -18,12 +18,11 @@ from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog, load_catalog
 from data.partners import Partner
-from data.sheets import SHEETS
 from transforms.follow_on import FollowOnBase
 from transforms.ingest import RawOrder
-from transforms.normalize import NormalizedOrder, empty_frame, normalize
+from transforms.normalize import NormalizedOrder, isin, normalize
 from transforms.plan import NumberGrant, PlanInputs, build_plans
-from validators.schemas import schema
+from validators.sheet_checks import ready
 from validators.validate import ValidationResult, validate_order
 
 
@@ -49,8 +48,7 @@ def warm_up(*, migration: bool = False) -> None:
     workbook without the GIL): pandera registers its backends on the first ``validate`` (importing its
     strategies and hypothesis: about a second), the schemas are built, the catalog is loaded."""
     load_catalog()
-    for sheet in SHEETS:
-        schema(sheet.name, migration).validate(empty_frame(sheet))
+    ready(migration)
 
 
 def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory: pd.DataFrame | None,
@@ -74,7 +72,9 @@ def check_order(raw: RawOrder, *, existing: Mapping[str, str] | None, inventory:
     held = set(result.held)
     if all_or_nothing and held:
         held |= set(keys) - set(result.skipped)
-    valid = list(dict.fromkeys(k for k in keys if k in result.valid and k not in held))
+    # The valid keys in sheet order, picked in Arrow (a Python test per row costs 0.1 s per 100k customers):
+    # result.valid is the named keys less the held and skipped ones, so the look-up set is a few errors.
+    valid = list(dict.fromkeys(keys[keys.ne("") & ~isin(keys, list(held | result.skipped))].tolist()))
     warned = findings.loc[(findings["code"] == "E911_MISSING") & (findings["severity"] == "warning"), "account"]
     return Checked(result, findings, frozenset(held), valid, frozenset(account_key(str(a)) for a in warned))
 

@@ -29,18 +29,21 @@ def _count_numbers(s: pd.Series) -> pd.Series:
     return s.str.count(r"\+1").fillna(0).astype("int64")
 
 
-def package_totals(order: NormalizedOrder, catalog: Catalog) -> pd.DataFrame:
+Pairs = tuple[np.ndarray, list[tuple[str, str]]]  # factorize_pairs of Packages' (Order Type, Package)
+
+
+def package_totals(order: NormalizedOrder, catalog: Catalog, pairs: Pairs | None = None) -> pd.DataFrame:
     """Per account key: seats, DIDs included by seats, DIDs added by add-on packages."""
     pk = order.sheets["Packages"]
     if pk.empty:
         return pd.DataFrame({"seats": [], "included": [], "adds": []}, dtype="int64")
     # Per distinct (order type, package): is it a seat, DIDs per seat, does it add DIDs; then vectorized
     # (factorize once: iterating or mapping 1M Arrow strings in Python costs seconds).
-    idx, distinct = factorize_pairs(pk["order_type"], pk["package"])
-    pairs = [catalog.package(o, p) for o, p in distinct]
-    seat = np.array([bool(x and x.seat) for x in pairs], dtype=bool)[idx]
-    per_seat = np.array([x.dids_included if x else 0 for x in pairs], dtype="int64")[idx]
-    adds = np.array([bool(x and x.adds_dids) for x in pairs], dtype=bool)[idx]
+    idx, distinct = pairs if pairs is not None else factorize_pairs(pk["order_type"], pk["package"])
+    lines = [catalog.package(o, p) for o, p in distinct]
+    seat = np.array([bool(x and x.seat) for x in lines], dtype=bool)[idx]
+    per_seat = np.array([x.dids_included if x else 0 for x in lines], dtype="int64")[idx]
+    adds = np.array([bool(x and x.adds_dids) for x in lines], dtype=bool)[idx]
     q = _qty(pk["quantity"]).to_numpy()
     # Summed per account through integer codes (Arrow factorizes the keys): what groupby("_account_key")
     # gave, sorted keys and all, without boxing 1M keys as Python objects first.
@@ -89,14 +92,14 @@ def held_by_add_services(order: NormalizedOrder, known: Mapping[str, KnownCustom
 
 
 def did_findings(order: NormalizedOrder, catalog: Catalog, *, migration: bool,
-                 known: Mapping[str, KnownCustomer] | None = None) -> list[Finding]:
+                 known: Mapping[str, KnownCustomer] | None = None, pairs: Pairs | None = None) -> list[Finding]:
     """DID_NO_SEATS, DID_QUOTA_EXCEEDED, DID_IS_PORTING."""
     dids = order.sheets["DIDs"]
     nums = order.sheets["Numbers"]
     out: list[Finding] = []
     if dids.empty and (migration or nums.empty):
         return out
-    totals = package_totals(order, catalog)
+    totals = package_totals(order, catalog, pairs)
     req = pd.concat([_qty(dids["quantity"]), _count_numbers(dids["numbers"])], axis=1).max(axis=1)
     demand = req.groupby(dids["_account_key"]).sum()
     if not migration and not nums.empty:  # outside a migration, own numbers count against the allowance too

@@ -110,27 +110,37 @@ def _where(frame: pd.DataFrame, sheet: str, label: str) -> tuple[pd.Series, pd.S
 
 
 def limit_findings(order: NormalizedOrder) -> list[Finding]:
-    labels = {s.name: s.labels for s in SHEETS}
     out: list[Finding] = []
     for sheet, frame in order.sheets.items():
-        if frame.empty:
-            continue
-        cols = [c for c in frame.columns if not str(c).startswith("_") and c in labels.get(sheet, {})]
-        account = frame["account_name"].astype("str") if "account_name" in frame.columns else None
-        for col in cols:
-            values = frame[col].astype("str")
-            label = labels[sheet][col]
-            bad = has_bad(values)
-            if bool(bad.any()):
-                sheets, columns = _where(frame[bad], sheet, label)
-                for i, sh, co in zip(frame.index[bad], sheets, columns, strict=True):
-                    v = str(values.loc[i])
-                    out.append(Finding.of(
-                        "INVALID_CHARACTERS", sh, int(str(frame.at[i, "_row"])), co,
-                        f"{label} holds a control character ({shown(v)}) that BroadWorks and billing cannot "
-                        "carry: retype the value (it was probably pasted from another program).",
-                        "" if account is None else str(account.loc[i]), shown(v)))
-            out += _too_long(frame, sheet, col, label, values, bad, account)
+        out += sheet_limit_findings(sheet, frame)
+    return out
+
+
+_LABELS = {s.name: s.labels for s in SHEETS}
+
+
+def sheet_limit_findings(sheet: str, frame: pd.DataFrame) -> list[Finding]:
+    """``limit_findings`` of one sheet: they read that sheet only (``validators.sheet_checks`` runs them ahead)."""
+    out: list[Finding] = []
+    if frame.empty:
+        return out
+    labels = _LABELS
+    cols = [c for c in frame.columns if not str(c).startswith("_") and c in labels.get(sheet, {})]
+    account = frame["account_name"].astype("str") if "account_name" in frame.columns else None
+    for col in cols:
+        values = frame[col].astype("str")
+        label = labels[sheet][col]
+        bad = has_bad(values)
+        if bool(bad.any()):
+            sheets, columns = _where(frame[bad], sheet, label)
+            for i, sh, co in zip(frame.index[bad], sheets, columns, strict=True):
+                v = str(values.loc[i])
+                out.append(Finding.of(
+                    "INVALID_CHARACTERS", sh, int(str(frame.at[i, "_row"])), co,
+                    f"{label} holds a control character ({shown(v)}) that BroadWorks and billing cannot "
+                    "carry: retype the value (it was probably pasted from another program).",
+                    "" if account is None else str(account.loc[i]), shown(v)))
+        out += _too_long(frame, sheet, col, label, values, bad, account)
     return out
 
 

@@ -39,26 +39,29 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
         out.append(Finding.of("DUPLICATE_ACCOUNT", "Customers", row, "Account Name",
                               f"Account Name '{acct}' appears {n} times on Customers (rows {first}{more}): "
                               "list each customer once; merge the rows or rename one.", acct, acct))
-    keys = customer_keys(order)
+    keys = named["_account_key"]  # the set of customer_keys(order), kept in Arrow for the look-ups below
     for sheet in CHILD_SHEETS:
         f = order.sheets[sheet]
         if "_sheet" in f.columns:
             f = f[f["_sheet"].eq(sheet)]
-        bad = f[f["_account_key"].ne("") & ~isin(f["_account_key"], list(keys))]
+        bad = f[f["_account_key"].ne("") & ~isin(f["_account_key"], keys)]
         for row, acct in zip(bad["_row"], bad["account_name"], strict=True):
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
-    ordered = set(order.sheets["Packages"]["_account_key"].unique().tolist())  # hashed in Arrow, not 1M boxed strings
-    ordered |= set(order.sheets["DIDs"]["_account_key"].unique().tolist()) & keys_of_kind(order, ADD_SERVICES)  # new DIDs only
-    none = named[~isin(named["_account_key"], list(ordered))]
+    # the 1M package lines' keys looked up in Arrow as they are, not boxed into a Python set
+    new_dids = set(order.sheets["DIDs"]["_account_key"].unique().tolist()) & keys_of_kind(order, ADD_SERVICES)
+    none = named[~(isin(named["_account_key"], order.sheets["Packages"]["_account_key"])
+                   | isin(named["_account_key"], list(new_dids)))]  # new DIDs only
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
                               f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
     return out
 
 
-def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
+def catalog_findings(order: NormalizedOrder, catalog: Catalog,
+                     pairs: tuple[np.ndarray, list[tuple[str, str]]] | None = None) -> list[Finding]:
+    """``pairs``: ``factorize_pairs`` of Packages' (Order Type, Package), when the caller has it already."""
     out: list[Finding] = []
     pk = order.sheets["Packages"]
     if pk.empty:
@@ -67,9 +70,9 @@ def catalog_findings(order: NormalizedOrder, catalog: Catalog) -> list[Finding]:
                       if (t := catalog.order_type(o)) is not None and t.status == "orderable")
     # The verdict depends on (order type, package) only: decide once per distinct pair, then visit just the
     # rows with a problem (a 1M-line book has a few dozen distinct pairs).
-    codes, pairs = factorize_pairs(pk["order_type"], pk["package"])
-    verdicts = {(ot, pkg): _catalog_verdict(catalog, ot, pkg, names) for ot, pkg in pairs}
-    bad_codes = [i for i, k in enumerate(pairs) if verdicts[k] is not None]
+    codes, distinct = pairs if pairs is not None else factorize_pairs(pk["order_type"], pk["package"])
+    verdicts = {(ot, pkg): _catalog_verdict(catalog, ot, pkg, names) for ot, pkg in distinct}
+    bad_codes = [i for i, k in enumerate(distinct) if verdicts[k] is not None]
     if not bad_codes:
         return out
     rows = pk[np.isin(codes, bad_codes)]
@@ -120,9 +123,10 @@ def billing_start_findings(order: NormalizedOrder, today: date) -> list[Finding]
 
 def e911_findings(order: NormalizedOrder, allow_pending: bool) -> list[Finding]:
     cust = order.sheets["Customers"]
-    have = set(order.sheets["Locations"]["_account_key"].tolist())
-    have |= keys_of_kind(order, ADD_SERVICES)  # its group already has its E911 address
-    miss = cust[cust["_account_key"].ne("") & ~isin(cust["_account_key"], list(have))]
+    keys = cust["_account_key"]
+    have = isin(keys, order.sheets["Locations"]["_account_key"])  # looked up in Arrow, not boxed into a set
+    have |= isin(keys, list(keys_of_kind(order, ADD_SERVICES)))  # its group already has its E911 address
+    miss = cust[keys.ne("") & ~have]
     sev: Severity = "warning" if allow_pending else "error"
     tail = (" A pending-E911 ticket is opened; send the address to provisioning as soon as possible."
             if allow_pending else "")

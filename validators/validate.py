@@ -12,15 +12,14 @@ import pandas as pd
 from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog
-from transforms.normalize import NormalizedOrder, isin
+from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from validators import dids as D
 from validators import rules as R
-from validators.cells import cell_findings
 from validators.findings import Finding, dedupe, findings_frame
 from validators.fingerprint import customer_fingerprints
-from validators.limits import limit_findings
 from validators.notes import notes_findings
 from validators.order_kinds import known_findings, required_by_kind
+from validators.sheet_checks import order_cells, order_limits
 from validators.workbook_checks import no_customers_findings, password_findings
 
 
@@ -79,19 +78,26 @@ def validate_order(order: NormalizedOrder, catalog: Catalog, *, existing: Mappin
         known = {k: KnownCustomer(k, k, "new_customer", k, "", 0, 0, fp) for k, fp in (existing or {}).items()}
     # The fingerprints are hashed in DuckDB, which leaves the GIL: they are built beside the per-cell rules
     # (seconds on a 1M-line book) and their findings go in at the very place they always had.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprints") as side:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate-side") as side:
         hashing = side.submit(customer_fingerprints, order) if fingerprints or known else None
+        pk = order.sheets["Packages"]
+        # Packages' (Order Type, Package) factorized once for the catalog and the DID allowance (1M lines)
+        pairs = factorize_pairs(pk["order_type"], pk["package"]) if len(pk) else None
+        # The DID allowance sums 1M package lines (Arrow and numpy work that leaves the GIL): computed beside
+        # the rules below, its findings go in at their usual place.
+        allowance = side.submit(D.did_findings, order, catalog, migration=migration, known=known, pairs=pairs)
         found: list[Finding] = list(order.findings)
-        found += required_by_kind(order, cell_findings(order, migration=migration))
+        # per-sheet rules: those checked ahead in the reader threads are taken as they were (sheet_checks)
+        found += required_by_kind(order, order_cells(order, migration=migration))
         found += no_customers_findings(order) + password_findings(order)
-        found += limit_findings(order)
+        found += order_limits(order)
         found += R.account_findings(order)
         existing_at = len(found)
-        found += R.catalog_findings(order, catalog)
+        found += R.catalog_findings(order, catalog, pairs)
         if not migration:
             found += R.billing_start_findings(order, today)
         found += R.e911_findings(order, allow_pending_e911)
-        found += D.did_findings(order, catalog, migration=migration, known=known)
+        found += allowance.result()
         found += notes_findings(order, catalog)
         prints = hashing.result() if hashing is not None else {}
     found[existing_at:existing_at] = known_findings(order, known, prints)

@@ -22,6 +22,7 @@ from validators.dids import _qty, package_totals
 from validators.limits import _BAD_RE, has_bad
 
 N = importlib.import_module("transforms.normalize")  # the package re-exports a function of that name
+D = importlib.import_module("transforms.distinct")  # where the shortcuts live
 
 TEXT = st.text(alphabet=st.sampled_from(
     [*"aZ09 .@+-_%;,'", "\t", "\n", "\r", "\x07", "\x0b", "\x1c", "\x7f", "\x85", "\x9f", "\xa0", "é", "ß",
@@ -102,18 +103,18 @@ EMAIL_PARTS = st.tuples(st.text(alphabet=st.sampled_from([*"aZ09._+-%'é"]), min
 @contextlib.contextmanager
 def _taken(parser: object) -> Iterator[None]:
     """Assert that the shortcut of ``parser`` ran (else the comparison would only test the parser with itself)."""
-    fast = N._FAST[parser]
+    fast = D._FAST[parser]
     calls: list[int] = []
 
     def spy(arr: pa.Array) -> pa.Array:
         calls.append(len(arr))
         return fast(arr)
 
-    N._FAST[parser] = spy
+    D._FAST[parser] = spy
     try:
         yield
     finally:
-        N._FAST[parser] = fast
+        D._FAST[parser] = fast
     assert calls, "the Arrow shortcut was not taken"
 
 
@@ -213,3 +214,12 @@ def test_package_totals_match_a_groupby(lines: list[tuple[str, int, str]]) -> No
                        "quantity": texts([q for _, _, q in lines])})
     order = N.NormalizedOrder({"Packages": pk}, {"Packages"})
     pd.testing.assert_frame_equal(package_totals(order, catalog), _totals_by_groupby(order, catalog))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["Acme  Dental", "acme dental", " Acme\tDental ", "Acme\x1cDental", "ACME DENTAL",
+                                 "Acme \n Dental", "Ärzte  GmbH", "x", "  ", "\t"]), min_size=1, max_size=30))
+def test_account_key_collapses_only_where_needed(values: list[str]) -> None:
+    plain = [f"Customer {i}" for i in range(50)]  # most names need no collapsing: the masked path
+    s = pd.Series(plain + values + plain, dtype="str")
+    assert N.account_key(s).tolist() == [_key_reference(v) for v in plain + values + plain]
