@@ -25,7 +25,6 @@ from staging.orders import save_plans, stage_findings, stage_rows, unstage_rows
 from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
-from transforms.ahead import normalize_ahead
 from transforms.follow_on import FollowOnBase, share_enterprise_lines
 from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import NormalizedOrder
@@ -34,6 +33,7 @@ from transforms.plan import NumberGrant, did_requests, own_number_grants, trunki
 from validators.check import check_order, plan_valid, warm_up
 from validators.findings import findings_frame
 from validators.fingerprint import customer_fingerprints
+from validators.sheet_checks import check_ahead
 from validators.validate import row_totals
 
 INVENTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "did_inventory.csv"
@@ -97,10 +97,11 @@ def prepare(
     files = input_files([path])
     if not files:
         raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
+    ours = raw is None  # a RawOrder the caller passed in is left as it is
     if raw is None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
             warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
-            raw = read_order(path, ahead=normalize_ahead())  # small sheets normalized while Packages is read
+            raw = read_order(path, ahead=check_ahead())  # small sheets normalized and checked while Packages is read
             warming.result()
         give_back()  # what the reader threads freed, before the validation, loads and hashing allocate theirs
     # else `onboard run` read and checked it before Prefect
@@ -121,6 +122,11 @@ def prepare(
                      options.as_json())
 
         def normalized(order: NormalizedOrder) -> None:
+            if ours:  # the read frames are not needed past normalize (peak RSS)
+                read.sheets.clear()
+                read.ahead.clear()
+                read.extras.clear()
+                give_back()
             loads.append(side.submit(stage_rows, store, bid, order.sheets, None))
             if deferred and defer_plans_to is not None:
                 loads.append(side.submit(save_plan_inputs, defer_plans_to / bid, order.sheets,
@@ -129,7 +135,8 @@ def prepare(
         try:
             # Migrations are checked against the inventory too: a specific number that is not free is
             # DID_NOT_AVAILABLE for them as for any order (issue 15).
-            checked = check_order(raw, existing=None, known=known, inventory=free,
+            read, raw = raw, None
+            checked = check_order(read, existing=None, known=known, inventory=free,
                                   allow_pending_e911=options.allow_pending_e911, all_or_nothing=options.all_or_nothing,
                                   migration=options.migration,
                                   # hashed beside the per-cell rules; a migration's are left to its chunks
@@ -139,7 +146,6 @@ def prepare(
             wait(loads)  # before the database is used again, or rolled back
         for done in loads:
             done.result()
-        raw = None  # the raw text of a 1M-line book is not needed any more (peak RSS)
         result, frames, findings = checked.result, checked.frames, checked.findings
         held, valid_keys = set(checked.held), checked.valid
         cust = frames["Customers"]
