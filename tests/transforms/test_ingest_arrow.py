@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import fastexcel
@@ -16,7 +17,7 @@ from data.samples.generate import SAMPLE
 from transforms.cells_text import filled, may_need_strip, strip_text, text_frame, text_of
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
-BOOKS = [*sorted(CASES.glob("*.xlsx")), SAMPLE]
+BOOKS = [*sorted(p for p in CASES.glob("*.xlsx") if zipfile.is_zipfile(p)), SAMPLE]  # not_a_workbook.xlsx is not one
 
 
 def test_blank_is_what_strip_leaves_empty_for_every_code_point() -> None:
@@ -38,10 +39,7 @@ def test_filled_is_strip_ne_blank(values: list[str]) -> None:
 
 @pytest.mark.parametrize("path", BOOKS, ids=[p.name for p in BOOKS])
 def test_text_of_arrow_is_text_of_pandas(path: Path) -> None:
-    try:
-        reader = fastexcel.read_excel(path)
-    except Exception:  # not a workbook (a case of its own): nothing to compare
-        pytest.skip("not a workbook")
+    reader = fastexcel.read_excel(path)
     for name in reader.sheet_names:
         sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
         got, want = text_of(sheet.to_arrow()), text_frame(sheet.to_pandas())
