@@ -1,7 +1,8 @@
-"""A migration's plan inputs: the valid customers' normalized rows, kept per sheet in ``<home>/work/<batch>/``
-when the book is staged, and read back one chunk at a time just before the chunk is planned.
+"""A migration's plan inputs: every customer's normalized rows, kept per sheet in ``<home>/work/<batch>/``
+when the book is staged (written beside the validation, so before it is known who is valid), and read back one
+chunk of valid customers at a time just before the chunk is planned.
 
-Arrow IPC files, uncompressed, rows sorted by ``_crow`` (the customer's position among the valid ones): writing
+Arrow IPC files, uncompressed, rows sorted by ``_crow`` (the customer's position in the book): writing
 one is a copy of the columns (Parquet's encoding cost about a second for a 1M-line book, on the path of
 staging), and a chunk's rows are one slice found by binary search in a memory-mapped file. Work folders
 written before (``<sheet>.parquet``) are still read."""
@@ -23,22 +24,21 @@ from staging.secrets import Vault
 PLAN_SHEETS = ("Customers", "Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
 
 
-def customer_keys(customers: pd.DataFrame) -> list[str]:
+def _customer_keys(customers: pd.DataFrame) -> list[str]:
     """The account keys of a Customers sheet, in sheet order, each once (blank names left out)."""
     keys = pc.unique(pa.array(customers["_account_key"].astype("str").array))
     return [k for k in keys.to_pylist() if k]
 
 
-def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], keys: list[str], vault: Vault) -> None:
-    """The rows per sheet of the customers ``keys``, written beside the validation: every customer's, and
-    each chunk reads only the valid ones it plans. Portal passwords are left out of them: they are sealed all in
+def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], vault: Vault) -> None:
+    """Every named customer's rows per sheet. Portal passwords are left out of them: they are sealed all in
     one token (``passwords.sealed``; one seal per customer costs 80 us x 100k) and each chunk seals its
     own into ``customers.password_enc`` when it is planned."""
     folder.mkdir(parents=True, exist_ok=True)
     cust = frames["Customers"]
-    wanted = cust[pc.is_in(pa.array(cust["_account_key"].astype("str").array), value_set=pa.array(keys, pa.string()))
-                  .to_numpy(zero_copy_only=False)].drop_duplicates("_account_key")
-    secret = json.dumps(dict(zip(wanted["_account_key"].tolist(), wanted["password"].tolist(), strict=True)))
+    keys = _customer_keys(cust)
+    named = cust[cust["_account_key"].astype("str").ne("")].drop_duplicates("_account_key")
+    secret = json.dumps(dict(zip(named["_account_key"].tolist(), named["password"].tolist(), strict=True)))
     (folder / ".passwords.sealed").write_text(vault.seal(secret), encoding="utf-8")
     (folder / ".passwords.sealed").replace(folder / "passwords.sealed")
     positions = pa.array(keys, type=pa.string())
@@ -47,7 +47,7 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], keys: lis
         if frame is None:
             continue
         table = pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"), preserve_index=False)
-        # in Arrow: the customer's position among ``keys`` (null: not a valid customer), then sort by it
+        # in Arrow: the customer's position in the book (null: a row without an Account Name), then sort by it
         crow = pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions)
         table = table.append_column("_crow", pc.cast(crow, pa.int64())).filter(pc.is_valid(crow))
         at = table["_crow"].to_numpy()

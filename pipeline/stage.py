@@ -16,7 +16,7 @@ from core.memory import give_back
 from data.partners import Partner, load_partners
 from pipeline import follow_on
 from pipeline.ids import claim_follow_on_ids, claim_ids
-from pipeline.plan_inputs import customer_keys, save_plan_inputs
+from pipeline.plan_inputs import save_plan_inputs
 from staging import inventory, plan_rows
 from staging.batches import batch_id as make_batch_id
 from staging.batches import create_batch, get_batch, input_files, known_customers, set_batch
@@ -127,10 +127,9 @@ def prepare(
                 read.ahead.clear()
                 read.extras.clear()
                 give_back()
-            loads.append(side.submit(stage_rows, store, bid, order.sheets, None))
+            loads.append(side.submit(stage_rows, store, bid, order.sheets))
             if deferred and defer_plans_to is not None:
-                loads.append(side.submit(save_plan_inputs, defer_plans_to / bid, order.sheets,
-                                         customer_keys(order.sheets["Customers"]), vault))
+                loads.append(side.submit(save_plan_inputs, defer_plans_to / bid, order.sheets, vault))
 
         try:
             # Migrations are checked against the inventory too: a specific number that is not free is

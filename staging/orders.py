@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,20 +26,13 @@ def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFram
 STAGED_ROWS = ("package_lines", "locations", "did_requests")
 
 
-def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], keys: set[str] | None) -> None:
-    """Package lines, locations and DID requests of the customers ``keys`` (None: of every row; then
-    ``unstage_rows`` takes out those of the customers that are not valid, in the same transaction)."""
-    value_set = pa.array(sorted(keys or ()), type=pa.string())
+def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -> None:
+    """Package lines, locations and DID requests of every row; ``unstage_rows`` then takes out those of the
+    customers that are not valid, in the same transaction (the loads run beside the validation)."""
 
     def sub(sheet: str) -> pd.DataFrame | None:
         f = order.get(sheet)
-        if f is None or f.empty:
-            return None
-        if keys is None:
-            return f
-        # Arrow's is_in: pandas boxes every value of a 100k-key set one by one
-        hit = pc.is_in(pa.array(f["_account_key"].astype("str").array), value_set=value_set)
-        return f[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]
+        return None if f is None or f.empty else f
 
     pk = _cols(sub("Packages"), {"_account_key": "account_key", "_row": "row", "order_type": "order_type",
                                  "package": "package", "quantity": "quantity"})
@@ -64,7 +56,7 @@ def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], k
 
 
 def unstage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], valid: set[str]) -> int:
-    """After ``stage_rows(..., None)``: drop the rows of every account key that is not in ``valid`` (held,
+    """After ``stage_rows``: drop the rows of every account key that is not in ``valid`` (held,
     skipped, blank). Returns the number of keys dropped; a book without held customers drops nothing."""
     seen: set[str] = set()
     for sheet in ("Packages", "Locations", "DIDs"):
