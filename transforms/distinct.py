@@ -22,26 +22,53 @@ def map_text(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     return pd.Series(mapped.take(codes), index=s.index, name=s.name)
 
 
-def isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
+def isin(s: pd.Series, values: Iterable[str] | pa.Array) -> pd.Series:
     """``s.isin(values)`` for text columns, in Arrow: pandas' Arrow-string isin boxes every value of the
-    set one by one (about a second per 100k values), which a 1M-row book pays on every cross-sheet lookup."""
-    if (isinstance(s.array, pd.arrays.ArrowStringArray) and isinstance(values, pd.Series)
-            and isinstance(values.array, pd.arrays.ArrowStringArray) and not values.hasnans):
-        # a text column as the set: its Arrow data as they are, not 100k values boxed into a list and back
-        arr = pa.chunked_array(s.array.__arrow_array__())
-        value_set = pa.chunked_array(values.array.__arrow_array__()).combine_chunks().cast(arr.type)
-        hit = pc.is_in(arr, value_set=value_set).to_numpy(zero_copy_only=False)
+    set one by one (about a second per 100k values), which a 1M-row book pays on every cross-sheet lookup.
+    ``values`` may be ``value_set(series)``, made once for several look-ups into the same set."""
+    if len(s) == 0:  # no set built for an empty sheet (100k keys hashed for nothing, 10 ms a sheet)
+        return pd.Series(np.zeros(0, dtype=bool), index=s.index)
+    if isinstance(s.array, pd.arrays.ArrowStringArray) and isinstance(values, pd.Series):
+        made = value_set(values)
+        if made is not None:
+            values = made
+    if isinstance(values, pa.Array) and isinstance(s.array, pd.arrays.ArrowStringArray):
+        arr = pa.chunked_array(s.array.__arrow_array__())  # zero copy
+        hit = pc.is_in(arr, value_set=values.cast(arr.type)).to_numpy(zero_copy_only=False)
         return pd.Series(np.asarray(hit, dtype=bool), index=s.index)
-    vals = list(values)
+    vals = values.to_pylist() if isinstance(values, pa.Array) else list(values)
     if not isinstance(s.array, pd.arrays.ArrowStringArray):
         return s.isin(vals)
     arr = pa.chunked_array(s.array.__arrow_array__())  # zero copy
     try:
-        value_set = pa.array(vals, type=arr.type)
+        value_set_ = pa.array(vals, type=arr.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas' own rules
         return s.isin(vals)
-    hit = pc.is_in(arr, value_set=value_set).to_numpy(zero_copy_only=False)
+    hit = pc.is_in(arr, value_set=value_set_).to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(hit, dtype=bool), index=s.index)
+
+
+def positions(s: pd.Series, keys: pd.Series) -> np.ndarray | None:
+    """Per row of ``s``, the position in ``keys`` of the first value equal to it, -1 where none is (one
+    Arrow hash look-up); None when either is not Arrow text without missing values."""
+    if not (isinstance(s.array, pd.arrays.ArrowStringArray) and isinstance(keys.array, pd.arrays.ArrowStringArray)
+            and not keys.hasnans):
+        return None
+    arr = pa.chunked_array(s.array.__arrow_array__())
+    table = pa.chunked_array(keys.array.__arrow_array__()).combine_chunks().cast(arr.type)
+    at = pc.index_in(arr, value_set=table)
+    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def value_set(values: pd.Series) -> pa.Array | None:
+    """A text column's distinct values as one Arrow array, to look up in (``isin``); None when it is not
+    Arrow text without missing values. Its Arrow data are used as they are (not 100k values boxed into a
+    list and back); a column longer than its distinct values (1M package lines of 100k customers) is made
+    distinct first, which is cheaper than letting ``is_in`` build its table from every line."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
+        return None
+    arr = pa.chunked_array(values.array.__arrow_array__())
+    return pc.unique(arr) if len(arr) > 100_000 else arr.combine_chunks()
 
 
 def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from data.catalog import Catalog
 from transforms import values as V
+from transforms.distinct import positions, value_set
 from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from transforms.order_kinds import ADD_SERVICES
 from validators.findings import Finding, Severity
@@ -40,19 +42,31 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
                               f"Account Name '{acct}' appears {n} times on Customers (rows {first}{more}): "
                               "list each customer once; merge the rows or rename one.", acct, acct))
     keys = named["_account_key"]  # the set of customer_keys(order), kept in Arrow for the look-ups below
+    known = value_set(keys)  # made once for the child sheets
+    ordered: np.ndarray | None = None  # per named customer: a Packages line names it
     for sheet in CHILD_SHEETS:
         f = order.sheets[sheet]
         if "_sheet" in f.columns:
             f = f[f["_sheet"].eq(sheet)]
-        bad = f[f["_account_key"].ne("") & ~isin(f["_account_key"], keys)]
+        at = positions(f["_account_key"], keys) if sheet == "Packages" else None
+        if at is not None:  # one look-up of the 1M package lines serves both rules (not 1M keys hashed again)
+            ordered = np.zeros(len(keys), dtype=bool)
+            ordered[at[at >= 0]] = True
+            missing = pd.Series(at < 0, index=f.index)
+        else:
+            missing = ~isin(f["_account_key"], keys if known is None else known)
+        bad = f[f["_account_key"].ne("") & missing]
         for row, acct in zip(bad["_row"], bad["account_name"], strict=True):
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
-    # the 1M package lines' keys looked up in Arrow as they are, not boxed into a Python set
+    first_at = positions(keys, keys) if ordered is not None else None  # a duplicated name's rows: the first's verdict
+    if ordered is not None and first_at is not None:
+        has_packages = pd.Series(ordered[first_at], index=keys.index)
+    else:  # the package lines' keys looked up in Arrow as they are, not boxed into a Python set
+        has_packages = isin(keys, order.sheets["Packages"]["_account_key"])
     new_dids = set(order.sheets["DIDs"]["_account_key"].unique().tolist()) & keys_of_kind(order, ADD_SERVICES)
-    none = named[~(isin(named["_account_key"], order.sheets["Packages"]["_account_key"])
-                   | isin(named["_account_key"], list(new_dids)))]  # new DIDs only
+    none = named[~(has_packages | isin(keys, list(new_dids)))]  # new DIDs only
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
                               f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
