@@ -16,7 +16,8 @@ import fastexcel
 from openpyxl import Workbook
 
 from data.catalog import load_catalog
-from transforms import normalize, read_order
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 from validators import validate_order
 
 SEATS = [("Hosted PBX", "Enterprise Standard"), ("Hosted PBX", "Enterprise Basic"), ("Hosted PBX", "Power User"),

@@ -82,10 +82,16 @@ def validate(
     allow_pending_e911: E911Opt = False,
 ) -> None:
     """Check an order workbook: no side effects, no network."""
+    from onboard.settings import load_settings
+    from transforms.prefetch import start_read
+
+    path = _file(file)
+    # the workbook's biggest sheet is read while pandas and the validators are imported (transforms.prefetch)
+    early = start_read(path, load_settings().limits())
     from onboard import commands
 
     _settings()
-    result = commands.validate(_file(file), partner, allow_pending_e911, errors_out)
+    result = commands.validate(path, partner, allow_pending_e911, errors_out, early=early)
     if as_json:
         from onboard.jsonout import write_json
 

@@ -7,7 +7,7 @@ import errno
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from core.errors import UsageError
 from core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from transforms.prefetch import EarlyRead
 
 TEMPLATE_VERSION = "2026.11"
 
@@ -26,8 +29,10 @@ def owner_only(*paths: Path) -> None:
             os.chmod(p, 0o600)
 
 
-def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None) -> dict[str, Any]:
-    """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package)."""
+def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_out: Path | None,
+             early: EarlyRead | None = None) -> dict[str, Any]:
+    """No side effects: nothing under the data home, no Prefect (so not even the ``flows`` package).
+    ``early``: the read the CLI started before importing this module (``transforms.prefetch``)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from data.sheets import Sheet
@@ -50,7 +55,7 @@ def validate(file: Path, partner: str | None, allow_pending_e911: bool, errors_o
         header: HeaderError | None = None
         try:
             # small sheets normalized and checked beside Packages (validators.sheet_checks)
-            raw = read_order(file, settings.limits(), ahead=normalize_ahead(then=_sheet_checks))
+            raw = read_order(file, settings.limits(), ahead=normalize_ahead(then=_sheet_checks), early=early)
         except HeaderError as exc:
             header = exc
         warming.result()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from lxml import etree
 
 from data.sheets import CUSTOMERS, Sheet, find_sheet, header_key, is_documentation_sheet
 from transforms.cells_text import filled as filled_cells
@@ -29,6 +27,7 @@ from transforms.cells_text import letter, strip_marker, text_frame, text_of
 from transforms.errors import InputError
 from transforms.findings import Finding
 from transforms.guard import Limits, inspect_input
+from transforms.prefetch import READ_ARGS, EarlyRead, Opened, read_order_of, read_workers
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 
@@ -96,10 +95,16 @@ class HeaderError(InputError):
         self.customer_rows = customer_rows  # the Customers rows below its header (all held), 0 if unknown
 
 
-def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None = None) -> RawOrder:
-    """Inspect the file (``transforms.guard``), then read it. Raises InputError with one line."""
+def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None = None,
+               early: EarlyRead | None = None) -> RawOrder:
+    """Inspect the file (``transforms.guard``), then read it. Raises InputError with one line.
+    ``early``: the read ``transforms.prefetch.start_read`` began for this path and limits, if any."""
     path = Path(path)
-    inspect_input(path, limits)  # before any reader allocates anything from what the file declares
+    opened: Opened | None = None
+    if early is not None and early.serves(path, limits or Limits.from_env()):
+        opened = early.opened()  # the guard ran there (its InputError is raised here)
+    else:
+        inspect_input(path, limits)  # before any reader allocates anything from what the file declares
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
@@ -118,26 +123,32 @@ def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None 
         tables = [(path.stem, _read_csv(path), path)]
         sources = [path]
     else:
-        tables = [(name, grid, path) for name, grid in _read_excel(path, ahead)]
+        tables = [(name, grid, path) for name, grid in _read_excel(path, ahead, opened)]
         sources = [path]
     return _assemble(tables, sources, path)
 
 
-def _read_excel(path: Path, ahead: Ahead | None = None) -> list[tuple[str, pd.DataFrame | _Framed]]:
-    try:
-        reader = fastexcel.read_excel(path)
-    except Exception as exc:  # calamine raises several types for "not a workbook"
-        raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
-                         "from Excel and upload it again.") from None
-    every = list(reader.sheet_names)  # not asked of ``reader`` again while a thread reads with it (it is borrowed)
-    names = read_order_of(path, [n for n in every if find_sheet(n) is not None])
+def _read_excel(path: Path, ahead: Ahead | None = None,
+                opened: Opened | None = None) -> list[tuple[str, pd.DataFrame | _Framed]]:
+    if opened is not None:  # opened by ``transforms.prefetch``, its first sheet being read there already
+        reader, every, names = opened.reader, opened.every, opened.names
+    else:
+        try:
+            reader = fastexcel.read_excel(path)
+        except Exception as exc:  # calamine raises several types for "not a workbook"
+            raise InputError(f"{path.name} is not an Excel workbook ({type(exc).__name__}); save it as .xlsx "
+                             "from Excel and upload it again.") from None
+        every = list(reader.sheet_names)  # not asked of ``reader`` again while a thread reads with it (borrowed)
+        names = read_order_of(path, [n for n in every if find_sheet(n) is not None])
 
     def load(name: str) -> _Framed:
-        # header_row=None + skip_rows=0: read row 1 as data so that leading blank rows keep their place
-        # and duplicated headers are seen as written (fastexcel would rename them "Notes_1").
-        own = reader if name == names[0] else fastexcel.read_excel(path)  # a reader per thread
         try:
-            grid = text_of(own.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow())
+            if opened is not None and name == names[0]:
+                table = opened.table.result()
+            else:
+                own = reader if name == names[0] else fastexcel.read_excel(path)  # a reader per thread
+                table = own.load_sheet(name, **READ_ARGS).to_arrow()
+            grid = text_of(table)
         except Exception as exc:
             raise InputError(f"{path.name}: sheet '{name}' cannot be read ({exc}); re-save the workbook.") from None
         return _frame_ahead(name, grid, path, ahead)
@@ -178,44 +189,6 @@ def _frame_ahead(name: str, grid: pd.DataFrame, path: Path, ahead: Ahead | None)
         except Exception:  # noqa: S110 - the ordinary path runs it again and reports what it finds
             pass
     return _Framed(scratch, frame)
-
-
-def read_workers(sheets: int) -> int:
-    """Threads that read the sheets of a workbook (``bench.ingest`` reads its baseline with as many).
-    calamine parses without the GIL: the sheets of a big book (a 1M-line Packages sheet beside the others)
-    are read side by side."""
-    return max(1, min(sheets, os.cpu_count() or 1, 4))
-
-
-def read_order_of(path: Path, names: list[str]) -> list[str]:
-    """The sheets in the order the reader threads take them: the biggest worksheet part first (the 1M-line
-    Packages sheet on a thread of its own from the start, the small sheets on the other one), instead of
-    sheet order, where the big sheet waited for a thread to finish Customers or Locations. ``bench.ingest``
-    reads its baseline in the same order. Unknown sizes (an unusual workbook layout) keep sheet order."""
-    sizes = _part_sizes(path)
-    return sorted(names, key=lambda n: -sizes.get(n, 0))  # stable: equal sizes keep sheet order
-
-
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def _part_sizes(path: Path) -> dict[str, int]:
-    """Sheet name -> uncompressed size of its worksheet part, from xl/workbook.xml and its relationships
-    (ECMA-376 Part 1, 18.2.19 ``sheet``: ``name`` and ``r:id``; the guard has bounded both parts' sizes)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            book = etree.fromstring(zf.read("xl/workbook.xml"), _SAFE_XML)
-            rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"), _SAFE_XML)
-            targets = {r.get("Id"): str(r.get("Target", "")).lstrip("/") for r in rels}
-            sizes: dict[str, int] = {}
-            for sheet in book.iter("{*}sheet"):
-                target = targets.get(sheet.get(f"{_REL_NS}id"), "")
-                part = target if target.startswith("xl/") else f"xl/{target}"
-                sizes[str(sheet.get("name"))] = zf.getinfo(part).file_size
-            return sizes
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return {}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from data.catalog import load_catalog
 from data.sheets import CUSTOMERS, PACKAGES, Sheet
 from reports.template import write_template
-from transforms import normalize, read_order
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 
 
 @pytest.fixture(scope="module")

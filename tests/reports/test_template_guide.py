@@ -21,7 +21,8 @@ from data.sheets import (
 )
 from reports.template import TemplateExistsError, package_list_name, write_template
 from reports.template_guide import RED, example_start
-from transforms import normalize, read_order
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 from validators import validate_order
 
 TODAY = date(2026, 11, 30)

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from data.catalog import load_catalog
 from data.sheets import CUSTOMERS
-from transforms import normalize, read_order
 from transforms import values as V
-from transforms.ingest import RawOrder
+from transforms.ingest import RawOrder, read_order
+from transforms.normalize import normalize
 
 CAT = load_catalog()
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from data.catalog import load_catalog
-from transforms import normalize, read_order
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 from transforms.order_kinds import order_kind, yes
 
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from data.catalog import Catalog, load_catalog
-from transforms import normalize, read_order
-from transforms.normalize import NormalizedOrder
+from transforms.ingest import read_order
+from transforms.normalize import NormalizedOrder, normalize
 
 
 @pytest.fixture(scope="session")

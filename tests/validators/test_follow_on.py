@@ -14,8 +14,8 @@ import pytest
 from core.known import KnownCustomer
 from data.catalog import Catalog
 from tests.cases.build_cases import CLEAN, FOLLOW_ON, write_xlsx
-from transforms import normalize, read_order
-from transforms.normalize import NormalizedOrder
+from transforms.ingest import read_order
+from transforms.normalize import NormalizedOrder, normalize
 from validators import CODES, ValidationResult, validate_order
 
 TODAY = date(2025, 6, 1)

@@ -10,8 +10,9 @@ from openpyxl import Workbook, load_workbook
 from data.catalog import Catalog
 from tests.cases.build_cases import CLEAN, _add, _set, variant, write_xlsx
 from tests.validators.test_cases import TODAY
-from transforms import normalize, read_order
 from transforms import notes as N
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 from validators import validate_order
 
 

@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 from data.catalog import Catalog
 from reports.error_workbook import write_error_workbook
 from tests.validators.conftest import make_inventory
-from transforms import normalize, read_order
+from transforms.ingest import read_order
+from transforms.normalize import normalize
 from validators import ValidationResult, validate_order
 from validators.suggestions import did_you_mean, fold, package_hint
 from validators.workbook_checks import is_masked
