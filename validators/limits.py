@@ -74,6 +74,8 @@ def _surely_clean(values: pd.Series) -> bool:
         if data is None:
             continue
         b = np.frombuffer(data, dtype=np.uint8)
+        if not len(b) or (int(b.min()) >= 0x20 and int(b.max()) < 0x7F):  # printable ASCII: two fast passes
+            continue
         low = b < 0x20
         if low.any() and bool((low & (b != 0x09) & (b != 0x0A) & (b != 0x0D)).any()):
             return False
