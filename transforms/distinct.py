@@ -180,11 +180,25 @@ _FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.e
 def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """(code per row, the distinct (a, b) pairs in order of appearance): exact for any text (no joined
     separator), and a few integer passes instead of building 1M joined strings or tuples."""
-    ca, ua = pd.factorize(a, use_na_sentinel=False)
-    cb, ub = pd.factorize(b, use_na_sentinel=False)
-    codes, combos = pd.factorize(ca.astype("int64") * max(len(ub), 1) + cb, use_na_sentinel=False)
-    la, lb, n = ua.tolist(), ub.tolist(), max(len(ub), 1)
-    return codes, [(la[int(c) // n], lb[int(c) % n]) for c in combos.tolist()]
+    arrow = _encoded(a), _encoded(b)
+    if arrow[0] is not None and arrow[1] is not None:  # Arrow's dictionary encoding: half the time of pandas'
+        (ca, ua), (cb, ub) = arrow
+    else:
+        ca, ua_ = pd.factorize(a, use_na_sentinel=False)
+        cb, ub_ = pd.factorize(b, use_na_sentinel=False)
+        ua, ub = ua_.tolist(), ub_.tolist()
+    n = max(len(ub), 1)
+    codes, combos = pd.factorize(ca.astype("int64") * n + cb, use_na_sentinel=False)
+    return codes, [(ua[int(c) // n], ub[int(c) % n]) for c in combos.tolist()]
+
+
+def _encoded(s: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """(code per row, distinct values in order of appearance), as ``pd.factorize`` gives them, for Arrow
+    text without missing values; None for anything else."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray) or s.hasnans:
+        return None
+    enc = pc.dictionary_encode(pa.chunked_array(s.array.__arrow_array__())).combine_chunks()
+    return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
 
 
 def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:

@@ -78,6 +78,14 @@ def test_factorize_pairs_is_exact(pairs: list[tuple[str, str]]) -> None:
     codes, distinct = N.factorize_pairs(a, b)
     assert distinct == list(dict.fromkeys(pairs))
     assert [distinct[c] for c in codes.tolist()] == pairs
+    # the same over columns in several Arrow chunks (each chunk's dictionary encoded on its own)
+    cut = len(pairs) // 2
+    split = [pd.Series(pd.array(pa.chunked_array([pa.array(v[:cut], pa.large_string()),
+                                                  pa.array(v[cut:], pa.large_string())]), dtype="str"))
+             for v in ([p[0] for p in pairs], [p[1] for p in pairs])]
+    codes, distinct = N.factorize_pairs(*split)
+    assert distinct == list(dict.fromkeys(pairs))
+    assert [distinct[c] for c in codes.tolist()] == pairs
 
 
 def test_package_totals_per_account() -> None:
