@@ -180,9 +180,9 @@ _FAST: dict[Parser, Callable[[pa.Array], pa.Array]] = {V.phone: _fast_phone, V.e
 def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """(code per row, the distinct (a, b) pairs in order of appearance): exact for any text (no joined
     separator), and a few integer passes instead of building 1M joined strings or tuples."""
-    arrow = _encoded(a), _encoded(b)
-    if arrow[0] is not None and arrow[1] is not None:  # Arrow's dictionary encoding: half the time of pandas'
-        (ca, ua), (cb, ub) = arrow
+    ea, eb = _encoded(a), _encoded(b)
+    if ea is not None and eb is not None:  # Arrow's dictionary encoding: half the time of pandas'
+        (ca, ua), (cb, ub) = ea, eb
     else:
         ca, ua_ = pd.factorize(a, use_na_sentinel=False)
         cb, ub_ = pd.factorize(b, use_na_sentinel=False)

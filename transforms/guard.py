@@ -75,6 +75,16 @@ def inspect_input(path: Path, limits: Limits | None = None) -> None:
     """Raise InputError (one line, what to do) if the file or folder is not safe to hand to a reader."""
     limits = limits or Limits.from_env()
     path = Path(path)
+    for part in inspect_head(path, limits):
+        inspect_part(path, part, limits)
+
+
+def inspect_head(path: Path, limits: Limits) -> list[str]:
+    """Every check but the worksheet parts' cells: the file itself, a folder's CSV files, the zip's central
+    directory and shared strings (what opening a workbook reads). Returns the worksheet parts still to
+    check with ``inspect_part``, each before a reader loads that sheet (``transforms.prefetch`` checks the
+    biggest first and starts reading it while it checks the others)."""
+    path = Path(path)
     st = require_regular(path)
     if stat.S_ISDIR(st.st_mode):
         total = 0
@@ -85,14 +95,24 @@ def inspect_input(path: Path, limits: Limits | None = None) -> None:
             if total > limits.max_unzipped_mb * MIB:
                 raise InputError(f"{path}: the CSV files hold more than {limits.max_unzipped_mb} MB "
                                  f"(ONBOARD_MAX_UNZIPPED_MB); split the book into smaller folders.")
-        return
+        return []
     if not zipfile.is_zipfile(path):  # by content: an .xlsx renamed .csv is read as the workbook it is (16)
         # CSV or a non-zip workbook (.xls): no compression to hide behind, the size on disk is the size
         if st.st_size > limits.max_unzipped_mb * MIB:
             raise InputError(f"{path.name} is {st.st_size // MIB} MB, over the {limits.max_unzipped_mb} MB limit "
                              "(ONBOARD_MAX_UNZIPPED_MB); split it into smaller files.")
+        return []
+    return _inspect_zip(path, limits)
+
+
+def inspect_part(path: Path, part: str, limits: Limits) -> None:
+    """One worksheet part's declared dimension and the cells it really holds (see the module's docstring)."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
         return
-    _inspect_zip(path, limits)
+    with zf:
+        _check_sheet(zf, part, path, limits)
 
 
 def _refuse(path: Path, what: str, limit: str) -> InputError:
@@ -100,11 +120,11 @@ def _refuse(path: Path, what: str, limit: str) -> InputError:
                       "Excel saves it: re-save it from Excel, or split a genuinely large book.")
 
 
-def _inspect_zip(path: Path, limits: Limits) -> None:
+def _inspect_zip(path: Path, limits: Limits) -> list[str]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return  # not a readable zip: the reader says "not an Excel workbook" without allocating anything
+        return []  # not a readable zip: the reader says "not an Excel workbook" without allocating anything
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_PARTS:
@@ -121,8 +141,7 @@ def _inspect_zip(path: Path, limits: Limits) -> None:
         for name in names:
             if name.lower().endswith("sharedstrings.xml"):
                 _check_shared_strings(zf, name, path, limits)
-        for name in sorted(_worksheets(zf, names)):
-            _check_sheet(zf, name, path, limits)
+        return sorted(_worksheets(zf, names))
 
 
 def _check_shared_strings(zf: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> None:

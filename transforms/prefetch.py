@@ -15,8 +15,9 @@ and with its usual message, so an early read never changes what the user is told
 from __future__ import annotations
 
 import os
+import threading
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from lxml import etree
 from core.errors import InputError
 from core.limits import Limits
 from data.sheets import find_sheet
-from transforms.guard import inspect_input
+from transforms.guard import inspect_head, inspect_part
 
 # What ``transforms.ingest`` asks of fastexcel for every sheet: row 1 read as data (leading blank rows keep
 # their place; duplicated headers are seen as written) and every cell as text.
@@ -46,7 +47,7 @@ def read_order_of(path: Path, names: list[str]) -> list[str]:
     Packages sheet on a thread of its own from the start, the small sheets on the other one), instead of
     sheet order, where the big sheet waited for a thread to finish Customers or Locations. ``bench.ingest``
     reads its baseline in the same order. Unknown sizes (an unusual workbook layout) keep sheet order."""
-    sizes = _part_sizes(path)
+    sizes = {name: size for name, (_, size) in _sheet_parts(path).items()}
     return sorted(names, key=lambda n: -sizes.get(n, 0))  # stable: equal sizes keep sheet order
 
 
@@ -54,20 +55,21 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-def _part_sizes(path: Path) -> dict[str, int]:
-    """Sheet name -> uncompressed size of its worksheet part, from xl/workbook.xml and its relationships
-    (ECMA-376 Part 1, 18.2.19 ``sheet``: ``name`` and ``r:id``; the guard has bounded both parts' sizes)."""
+def _sheet_parts(path: Path) -> dict[str, tuple[str, int]]:
+    """Sheet name -> (its worksheet part, the part's uncompressed size), from xl/workbook.xml and its
+    relationships (ECMA-376 Part 1, 18.2.19 ``sheet``: ``name`` and ``r:id``; the guard has bounded both
+    parts' sizes)."""
     try:
         with zipfile.ZipFile(path) as zf:
             book = etree.fromstring(zf.read("xl/workbook.xml"), _SAFE_XML)
             rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"), _SAFE_XML)
             targets = {r.get("Id"): str(r.get("Target", "")).lstrip("/") for r in rels}
-            sizes: dict[str, int] = {}
+            parts: dict[str, tuple[str, int]] = {}
             for sheet in book.iter("{*}sheet"):
                 target = targets.get(sheet.get(f"{_REL_NS}id"), "")
                 part = target if target.startswith("xl/") else f"xl/{target}"
-                sizes[str(sheet.get("name"))] = zf.getinfo(part).file_size
-            return sizes
+                parts[str(sheet.get("name"))] = (part, zf.getinfo(part).file_size)
+            return parts
     except (KeyError, OSError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return {}
 
@@ -99,36 +101,56 @@ class EarlyRead:
 
 
 def start_read(path: Path, limits: Limits) -> EarlyRead:
-    """Guard, open and start reading ``path``'s biggest known sheet on a thread of its own; returns at once."""
+    """Guard, open and start reading ``path``'s biggest known sheet on a thread of its own; returns at once.
+    The threads are not daemons: a process that ends early waits for a read already under way."""
     early = EarlyRead(Path(path), limits)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-read")
-    pool.submit(_run, early)
-    pool.shutdown(wait=False)  # the thread ends with its read; exiting the process waits for it
+    threading.Thread(target=_run, args=(early,), name="early-read").start()
     return early
 
 
 def _run(early: EarlyRead) -> None:
+    """The guard's checks in their order (the file, the zip, the shared strings: what opening reads), then
+    each worksheet part before that sheet is read: the biggest sheet's part first, its read started at once
+    on a thread of its own, then the other parts while it reads. ``opened`` is answered only when every part
+    has passed, so ``read_order`` reads nothing else before the whole guard has."""
     try:
-        inspect_input(early.path, early.limits)  # before any reader allocates anything from what the file declares
+        parts = inspect_head(early.path, early.limits)  # before any reader allocates anything the file declares
         if early.path.is_dir() or not zipfile.is_zipfile(early.path):
             early._opened.set_result(None)
             return
-        reader = fastexcel.read_excel(early.path)
+        reader = fastexcel.read_excel(early.path)  # opening reads what the head checked, no worksheet
         every = list(reader.sheet_names)
         names = read_order_of(early.path, [n for n in every if find_sheet(n) is not None])
+        opened = Opened(reader, every, names)
+        first = _sheet_parts(early.path).get(names[0], ("", 0))[0] if names else ""
+        if first in parts:  # its part checked, its read started, the other parts checked while it reads
+            inspect_part(early.path, first, early.limits)
+            _start_load(opened)
+            parts = [p for p in parts if p != first]
+        for part in parts:
+            inspect_part(early.path, part, early.limits)
+        if not opened.table.running() and not opened.table.done():  # an unusual layout: read once all passed
+            _start_load(opened)
     except BaseException as exc:  # the guard's InputError, or anything the ordinary path will meet again
         if isinstance(exc, InputError):
             early._opened.set_exception(exc)
         else:
             early._opened.set_result(None)
         return
-    opened = Opened(reader, every, names)
     early._opened.set_result(opened)
-    if not names:
+
+
+def _start_load(opened: Opened) -> None:
+    if not opened.names:
         opened.table.set_result(None)
         return
-    try:
-        opened.table.set_result(reader.load_sheet(names[0], **READ_ARGS).to_arrow())
-    except BaseException as exc:  # reported by ``transforms.ingest`` as for any sheet that cannot be read
-        opened.table.set_exception(exc)
+    opened.table.set_running_or_notify_cancel()
+    threading.Thread(target=_load, args=(opened.reader, opened.names[0], opened.table),
+                     name="early-read-sheet").start()
 
+
+def _load(reader: Any, name: str, table: Future[Any]) -> None:
+    try:
+        table.set_result(reader.load_sheet(name, **READ_ARGS).to_arrow())
+    except BaseException as exc:  # reported by ``transforms.ingest`` as for any sheet that cannot be read
+        table.set_exception(exc)

@@ -82,3 +82,36 @@ def test_importing_it_does_not_import_pandas() -> None:
     code = "import sys, transforms.prefetch; sys.exit(1 if 'pandas' in sys.modules else 0)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_a_hostile_smaller_sheet_is_refused_while_the_biggest_is_read(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The biggest sheet's part is checked and its read started; a smaller sheet with a far cell is refused
+    before anything reads it, with the guard's own message."""
+    import fastexcel
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    pk = wb.active
+    assert pk is not None
+    pk.title = "Packages"
+    pk.append(["Account Name", "Order Type", "Package", "Quantity"])
+    for i in range(3000):
+        pk.append([f"Customer {i}", "Hosted Voice", "Seat", "1"])
+    cust = wb.create_sheet("Customers")
+    cust.append(["Account Name", "City"])
+    cust["XFD1048576"] = "x"
+    path = tmp_path / "far_small_sheet.xlsx"
+    wb.save(path)
+    loaded: list[str] = []
+    real = fastexcel.ExcelReader.load_sheet
+
+    def counting(self, name, *a, **k):  # type: ignore[no-untyped-def]
+        loaded.append(name)
+        return real(self, name, *a, **k)
+
+    monkeypatch.setattr(fastexcel.ExcelReader, "load_sheet", counting)
+    early = start_read(path, Limits.from_env())
+    with pytest.raises(InputError, match=r"dimension declares|cells reach"):
+        read_order(path, Limits.from_env(), early=early)
+    assert "Customers" not in loaded
