@@ -26,8 +26,8 @@ from transforms.cells_text import filled as filled_cells
 from transforms.cells_text import letter, strip_marker, text_frame, text_of
 from transforms.errors import InputError
 from transforms.findings import Finding
-from transforms.guard import Limits, inspect_input
-from transforms.prefetch import READ_ARGS, EarlyRead, Opened, read_order_of, read_workers
+from transforms.guard import Limits
+from transforms.prefetch import READ_ARGS, EarlyRead, Opened, read_order_of, read_workers, start_read
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 
@@ -98,13 +98,13 @@ class HeaderError(InputError):
 def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None = None,
                early: EarlyRead | None = None) -> RawOrder:
     """Inspect the file (``transforms.guard``), then read it. Raises InputError with one line.
-    ``early``: the read ``transforms.prefetch.start_read`` began for this path and limits, if any."""
+    ``early``: the read ``transforms.prefetch.start_read`` began for this path and limits, if any; without
+    one, the read starts the same way here (the biggest sheet is read while the guard checks the others)."""
     path = Path(path)
-    opened: Opened | None = None
-    if early is not None and early.serves(path, limits or Limits.from_env()):
-        opened = early.opened()  # the guard ran there (its InputError is raised here)
-    else:
-        inspect_input(path, limits)  # before any reader allocates anything from what the file declares
+    limits = limits or Limits.from_env()
+    if early is None or not early.serves(path, limits):
+        early = start_read(path, limits)
+    opened = early.opened()  # every check of the guard has passed (its InputError is raised here)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
