@@ -26,7 +26,7 @@ from transforms.cells_text import filled as filled_cells
 from transforms.cells_text import letter, strip_marker, text_frame, text_of
 from transforms.errors import InputError
 from transforms.findings import Finding
-from transforms.guard import Limits
+from transforms.guard import Limits, inspect_input
 from transforms.prefetch import READ_ARGS, EarlyRead, Opened, read_order_of, read_workers, start_read
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
@@ -105,6 +105,8 @@ def read_order(path: Path, limits: Limits | None = None, *, ahead: Ahead | None 
     if early is None or not early.serves(path, limits):
         early = start_read(path, limits)
     opened = early.opened()  # every check of the guard has passed (its InputError is raised here)
+    if not early.guarded:  # it stopped short of the guard's end (the workbook did not open there): all of it now
+        inspect_input(path, limits)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:

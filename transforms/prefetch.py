@@ -90,13 +90,15 @@ class EarlyRead:
     path: Path
     limits: Limits
     _opened: Future[Opened | None] = field(default_factory=Future)
+    guarded: bool = False  # every check of the guard has passed (False too when something else stopped it)
 
     def serves(self, path: Path, limits: Limits) -> bool:
         return Path(path) == self.path and limits == self.limits
 
     def opened(self) -> Opened | None:
         """The opened workbook; None when it is not one fastexcel opens (CSV, a folder, not a workbook): the
-        ordinary path reads it and says what is wrong. The guard's InputError is raised as the guard raised it."""
+        ordinary path reads it and says what is wrong, guarding it first unless ``guarded``. The guard's
+        InputError is raised as the guard raised it."""
         return self._opened.result()
 
 
@@ -116,6 +118,7 @@ def _run(early: EarlyRead) -> None:
     try:
         parts = inspect_head(early.path, early.limits)  # before any reader allocates anything the file declares
         if early.path.is_dir() or not zipfile.is_zipfile(early.path):
+            early.guarded = True  # the head is the whole guard of a folder, a CSV file or a non-zip workbook
             early._opened.set_result(None)
             return
         reader = fastexcel.read_excel(early.path)  # opening reads what the head checked, no worksheet
@@ -137,6 +140,7 @@ def _run(early: EarlyRead) -> None:
         else:
             early._opened.set_result(None)
         return
+    early.guarded = True
     early._opened.set_result(opened)
 
 

@@ -115,3 +115,17 @@ def test_a_hostile_smaller_sheet_is_refused_while_the_biggest_is_read(tmp_path: 
     with pytest.raises(InputError, match=r"dimension declares|cells reach"):
         read_order(path, Limits.from_env(), early=early)
     assert "Customers" not in loaded
+
+
+def test_a_zip_that_does_not_open_is_still_guarded_whole(tmp_path: Path) -> None:
+    """When the workbook does not open on the early thread (here: no xl/workbook.xml), it stops short of the
+    part checks; ``read_order`` then runs the whole guard itself before anything else reads the file."""
+    import zipfile
+
+    path = tmp_path / "no_workbook_part.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", '<worksheet><dimension ref="A1:XFD1048576"/><sheetData/></worksheet>')
+    early = start_read(path, Limits.from_env())
+    assert early.opened() is None and not early.guarded
+    with pytest.raises(InputError, match="refused before reading"):
+        read_order(path, Limits.from_env(), early=early)
