@@ -39,13 +39,10 @@ def test_the_same_frames_or_the_same_error(path: Path) -> None:
     assert plain.unknown_sheets == early.unknown_sheets and plain.header_findings == early.header_findings
 
 
-def test_the_early_read_is_the_one_used(cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sheets fastexcel is asked to load from now on, in order."""
     import fastexcel
 
-    early = start_read(cases / "clean.xlsx", Limits.from_env())
-    opened = early.opened()
-    assert opened is not None and opened.names
-    opened.table.result()
     loaded: list[str] = []
     real = fastexcel.ExcelReader.load_sheet
 
@@ -54,6 +51,15 @@ def test_the_early_read_is_the_one_used(cases: Path, monkeypatch: pytest.MonkeyP
         return real(self, name, *a, **k)
 
     monkeypatch.setattr(fastexcel.ExcelReader, "load_sheet", counting)
+    return loaded
+
+
+def test_the_early_read_is_the_one_used(cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    early = start_read(cases / "clean.xlsx", Limits.from_env())
+    opened = early.opened()
+    assert opened is not None and opened.names
+    opened.table.result()
+    loaded = _count_loads(monkeypatch)
     read_order(cases / "clean.xlsx", Limits.from_env(), early=early)
     assert opened.names[0] not in loaded and len(loaded) == len(opened.names) - 1  # not read twice
 
@@ -88,7 +94,6 @@ def test_a_hostile_smaller_sheet_is_refused_while_the_biggest_is_read(tmp_path: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The biggest sheet's part is checked and its read started; a smaller sheet with a far cell is refused
     before anything reads it, with the guard's own message."""
-    import fastexcel
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -103,14 +108,7 @@ def test_a_hostile_smaller_sheet_is_refused_while_the_biggest_is_read(tmp_path: 
     cust["XFD1048576"] = "x"
     path = tmp_path / "far_small_sheet.xlsx"
     wb.save(path)
-    loaded: list[str] = []
-    real = fastexcel.ExcelReader.load_sheet
-
-    def counting(self, name, *a, **k):  # type: ignore[no-untyped-def]
-        loaded.append(name)
-        return real(self, name, *a, **k)
-
-    monkeypatch.setattr(fastexcel.ExcelReader, "load_sheet", counting)
+    loaded = _count_loads(monkeypatch)
     early = start_read(path, Limits.from_env())
     with pytest.raises(InputError, match=r"dimension declares|cells reach"):
         read_order(path, Limits.from_env(), early=early)
