@@ -4,7 +4,9 @@
 busy and the other idle. calamine parses without the GIL, so the command starts here, before those imports:
 the guard (``transforms.guard``) inspects the file, then the biggest worksheet (the 1M-line Packages sheet
 of a migration book) is read on a thread of its own while the main thread goes on importing.
-``transforms.ingest.read_order`` then takes that sheet's table and reads the others as usual.
+``transforms.ingest.read_order`` then takes that sheet's table and reads the others as usual. Every
+``read_order`` starts its read here too (a caller without an early read gets one there): the biggest sheet
+is read while the guard checks the other sheets' parts.
 
 Nothing here imports pandas, and nothing reaches the reader before the guard has passed the file with the
 very limits ``read_order`` is given (``EarlyRead.serves`` checks path and limits; anything else is read
@@ -47,8 +49,11 @@ def read_order_of(path: Path, names: list[str]) -> list[str]:
     Packages sheet on a thread of its own from the start, the small sheets on the other one), instead of
     sheet order, where the big sheet waited for a thread to finish Customers or Locations. ``bench.ingest``
     reads its baseline in the same order. Unknown sizes (an unusual workbook layout) keep sheet order."""
-    sizes = {name: size for name, (_, size) in _sheet_parts(path).items()}
-    return sorted(names, key=lambda n: -sizes.get(n, 0))  # stable: equal sizes keep sheet order
+    return _biggest_first(names, _sheet_parts(path))
+
+
+def _biggest_first(names: list[str], parts: dict[str, tuple[str, int]]) -> list[str]:
+    return sorted(names, key=lambda n: -parts.get(n, ("", 0))[1])  # stable: equal sizes keep sheet order
 
 
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -123,9 +128,10 @@ def _run(early: EarlyRead) -> None:
             return
         reader = fastexcel.read_excel(early.path)  # opening reads what the head checked, no worksheet
         every = list(reader.sheet_names)
-        names = read_order_of(early.path, [n for n in every if find_sheet(n) is not None])
+        layout = _sheet_parts(early.path)
+        names = _biggest_first([n for n in every if find_sheet(n) is not None], layout)
         opened = Opened(reader, every, names)
-        first = _sheet_parts(early.path).get(names[0], ("", 0))[0] if names else ""
+        first = layout.get(names[0], ("", 0))[0] if names else ""
         if first in parts:  # its part checked, its read started, the other parts checked while it reads
             inspect_part(early.path, first, early.limits)
             _start_load(opened)
