@@ -51,11 +51,10 @@ def isin(s: pd.Series, values: Iterable[str] | pa.Array) -> pd.Series:
 def positions(s: pd.Series, keys: pd.Series) -> np.ndarray | None:
     """Per row of ``s``, the position in ``keys`` of the first value equal to it, -1 where none is (one
     Arrow hash look-up); None when either is not Arrow text without missing values."""
-    if not (isinstance(s.array, pd.arrays.ArrowStringArray) and isinstance(keys.array, pd.arrays.ArrowStringArray)
-            and not keys.hasnans):
+    arr, table_ = _arrow_text(s, nulls=True), _arrow_text(keys)
+    if arr is None or table_ is None:
         return None
-    arr = pa.chunked_array(s.array.__arrow_array__())
-    table = pa.chunked_array(keys.array.__arrow_array__()).combine_chunks().cast(arr.type)
+    table = table_.combine_chunks().cast(arr.type)
     at = pc.index_in(arr, value_set=table)
     return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
@@ -65,10 +64,18 @@ def value_set(values: pd.Series) -> pa.Array | None:
     Arrow text without missing values. Its Arrow data are used as they are (not 100k values boxed into a
     list and back); a column longer than its distinct values (1M package lines of 100k customers) is made
     distinct first, which is cheaper than letting ``is_in`` build its table from every line."""
-    if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
+    arr = _arrow_text(values)
+    if arr is None:
         return None
-    arr = pa.chunked_array(values.array.__arrow_array__())
     return pc.unique(arr) if len(arr) > 100_000 else arr.combine_chunks()
+
+
+def _arrow_text(s: pd.Series, *, nulls: bool = False) -> pa.ChunkedArray | None:
+    """The column's Arrow data as they are (no copy) when it is Arrow text (without missing values unless
+    ``nulls``); None for anything else, which the callers hand to pandas."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray) or (not nulls and s.hasnans):
+        return None
+    return pa.chunked_array(s.array.__arrow_array__())
 
 
 def map_distinct(s: pd.Series, fn: Parser) -> tuple[pd.Series, pd.Series]:
@@ -195,9 +202,10 @@ def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[
 def _encoded(s: pd.Series) -> tuple[np.ndarray, list[str]] | None:
     """(code per row, distinct values in order of appearance), as ``pd.factorize`` gives them, for Arrow
     text without missing values; None for anything else."""
-    if not isinstance(s.array, pd.arrays.ArrowStringArray) or s.hasnans:
+    arr = _arrow_text(s)
+    if arr is None:
         return None
-    enc = pc.dictionary_encode(pa.chunked_array(s.array.__arrow_array__())).combine_chunks()
+    enc = pc.dictionary_encode(arr).combine_chunks()
     return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
 
 
