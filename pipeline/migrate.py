@@ -30,7 +30,7 @@ from data.partners import Partner, load_partners, resolve_partner
 from data.sheets import SHEETS
 from pipeline import batch as pipeline
 from pipeline.ids import claim_ids
-from pipeline.plan_inputs import chunk_frames
+from pipeline.plan_inputs import chunk_frames, load_passwords
 from pipeline.provision import SYSTEMS
 from pipeline.stage import Prepared, RunOptions, _plan_totals, prepare
 from staging import inventory, plan_rows
@@ -191,8 +191,7 @@ def new_numbers(store: Store, batch_id: str, partner: Partner, frames: dict[str,
 
 def _seal_passwords(ctx: pipeline.Context, folder: Path, keys: Sequence[str]) -> pd.DataFrame:
     """The chunk's portal passwords, each sealed on its own, from the batch's one sealed token."""
-    path = folder / "passwords.sealed"
-    clear: dict[str, str] = json.loads(ctx.vault.open(path.read_text(encoding="utf-8"))) if path.exists() else {}
+    clear = load_passwords(folder, keys, ctx.vault)
     return pd.DataFrame({"account_key": list(keys),
                          "password_enc": [ctx.vault.seal(clear[k]) if clear.get(k) else None for k in keys]})
 
