@@ -118,7 +118,8 @@ def prepare(
     known = known_customers(store, partner.partner_id, exclude_batch=bid)
     free = inventory.free_numbers(store)
     deferred = defer_plans_to is not None and options.migration
-    loads: list[Future[None]] = []
+    loads: list[Future[Any]] = []
+    staged: list[Future[set[str]]] = []  # the account keys of the rows loaded
     # Two side threads: the rows are loaded into DuckDB and the plan inputs written (both leave the GIL)
     # beside the validation, every row first; the rows of customers that turn out not valid are taken out
     # before the transaction commits. The main thread never uses the database while a load runs on it.
@@ -132,7 +133,8 @@ def prepare(
                 read.ahead.clear()
                 read.extras.clear()
                 give_back()
-            loads.append(side.submit(stage_rows, store, bid, order.sheets))
+            staged.append(side.submit(stage_rows, store, bid, order.sheets))
+            loads.extend(staged)
             if deferred and defer_plans_to is not None:
                 loads.append(side.submit(save_plan_inputs, defer_plans_to / bid, order.sheets, vault))
 
@@ -162,7 +164,7 @@ def prepare(
         prints = result.fingerprints
         if not prints and follow_on.has_follow_on(cust):  # a follow-on's order key holds its fingerprint
             prints = customer_fingerprints(result.order)
-        unstage_rows(store, bid, frames, set(valid_keys))
+        unstage_rows(store, bid, set().union(*(f.result() for f in staged)), set(valid_keys))
         stage_findings(store, bid, findings)
         _stage_customers(store, bid, partner, cust, held, set(result.skipped), prints, findings,
                          vault, seal=not deferred, cutover=options.cutover if options.migration else None,

@@ -26,9 +26,10 @@ def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFram
 STAGED_ROWS = ("package_lines", "locations", "did_requests")
 
 
-def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -> None:
+def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -> set[str]:
     """Package lines, locations and DID requests of every row; ``unstage_rows`` then takes out those of the
-    customers that are not valid, in the same transaction (the loads run beside the validation)."""
+    customers that are not valid, in the same transaction (the loads run beside the validation). Returns
+    the account keys staged (found here, beside the validation, rather than after it)."""
 
     def sub(sheet: str) -> pd.DataFrame | None:
         f = order.get(sheet)
@@ -53,17 +54,23 @@ def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -
         dr["quantity"] = pd.to_numeric(dr["quantity"], errors="coerce").fillna(0).astype("int64")
         dr["numbers"] = dr["numbers"].map(lambda v: ";".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
         store.insert("did_requests", dr)
+    return staged_keys(order)
 
 
-def unstage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame], valid: set[str]) -> int:
-    """After ``stage_rows``: drop the rows of every account key that is not in ``valid`` (held,
-    skipped, blank). Returns the number of keys dropped; a book without held customers drops nothing."""
+def staged_keys(order: Mapping[str, pd.DataFrame]) -> set[str]:
+    """The account keys of the rows ``stage_rows`` stages."""
     seen: set[str] = set()
     for sheet in ("Packages", "Locations", "DIDs"):
         f = order.get(sheet)
         if f is not None and not f.empty:
             seen.update(pc.unique(pa.array(f["_account_key"].astype("str").array)).to_pylist())
-    drop = sorted(seen - valid)
+    return seen
+
+
+def unstage_rows(store: Store, batch_id: str, staged: set[str], valid: set[str]) -> int:
+    """After ``stage_rows``: drop the rows of every account key staged (``staged``) that is not in ``valid``
+    (held, skipped, blank). Returns the number of keys dropped; a book without held customers drops nothing."""
+    drop = sorted(staged - valid)
     if not drop:
         return 0
     store.con.register("_unstaged", pa.table({"k": pa.array(drop, type=pa.string())}))
