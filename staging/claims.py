@@ -50,7 +50,7 @@ class Claims:
     def claim(self, order: CustomerOrder) -> None:
         cur = getattr(self._local, "cur", None)
         if cur is None:
-            cur = self._local.cur = self.store.con.cursor()
+            cur = self._local.cur = self.store.cursor()
         claim_enterprise(cur, self.batch_id, order.account, order.enterprise_id)
 
 

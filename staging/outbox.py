@@ -55,7 +55,7 @@ class Outbox:
     def _cursor(self) -> Any:
         cur = getattr(self._local, "cur", None)
         if cur is None:
-            cur = self._local.cur = self.store.con.cursor()
+            cur = self._local.cur = self.store.cursor()
         return cur
 
     def admin_credentials(self, order: CustomerOrder, user_id: str, password: str) -> None:

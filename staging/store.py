@@ -21,6 +21,16 @@ from staging.lock import RunLock
 from staging.schema import DDL, SCHEMA_VERSION
 
 DB_NAME = "onboard.duckdb"
+CATALOG = "onboard"  # the name the writer attaches the database file under
+# DuckDB writes an append of a whole row group or more straight to the database file while its transaction
+# runs ("optimistic writes"; setting enable_optimistic_write), and anything smaller into the WAL, which the
+# commit then checkpoints into the file: written twice, on the commit's thread. A 100k-customer book's
+# customers and locations (100k rows each) are below DuckDB's default row group (122,880 rows) and cost 0.5 s
+# there. With 65,536-row groups (an ATTACH option: duckdb.org/docs, "ATTACH and DETACH Statements") they go
+# straight to the file while they are loaded, and that commit takes 0.09 s (measured here with DuckDB 2.0;
+# where the threshold lies is DuckDB's behaviour, not a documented promise: the gain is measured, not
+# assumed). Files written with the default size are read and appended to as they are.
+ROW_GROUP_SIZE = 65_536
 # The stores this process holds open: a signal handler marks their running batches `interrupted` and
 # releases their locks before the process ends (onboard.signals).
 _OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
@@ -48,7 +58,10 @@ class Store:
         lock = RunLock(home).acquire(command)
         try:
             db = home / DB_NAME
-            con = duckdb.connect(str(db))
+            con = duckdb.connect()  # an empty in-memory database; the file is attached to it as the default
+            quoted = "'" + str(db).replace("'", "''") + "'"
+            con.execute(f"ATTACH {quoted} AS {CATALOG} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            con.execute(f"USE {CATALOG}")
             for f in (db, db.with_name(DB_NAME + ".wal")):
                 with contextlib.suppress(OSError):
                     os.chmod(f, 0o600)
@@ -68,6 +81,14 @@ class Store:
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the same database (another thread's, or one outside the transaction the
+        main connection may be in). Use this, not ``con.cursor()``: a new connection starts in the in-memory
+        database the file is attached to."""
+        cur = self.con.cursor()
+        cur.execute(f"USE {CATALOG}")
+        return cur
 
     def __enter__(self) -> Store:
         return self
@@ -129,7 +150,7 @@ def interrupt_open_stores() -> None:
     for store in list(_OPEN):
         done.add(store.home)
         try:
-            cur = store.con.cursor()
+            cur = store.cursor()
             try:
                 cur.execute("UPDATE batches SET status = 'interrupted', updated_at = ? WHERE status = 'running'",
                             [datetime.now(UTC)])

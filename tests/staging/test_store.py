@@ -101,7 +101,7 @@ def test_concurrent_reservations_never_share_a_number(isolated_home: Path) -> No
         errors: list[BaseException] = []
 
         def grab(account: str) -> None:
-            cur = store.con.cursor()
+            cur = store.cursor()
             for _ in range(20):
                 try:
                     results[account] = inventory.reserve(cur, partner="p", account=account, batch_id="b", npa="512",
