@@ -34,7 +34,7 @@ class Screened:
     rows: list[tuple[str, str, bool]] = field(default_factory=list)  # (key, account, create admin) of bases
 
 
-def _kinds(first: pd.DataFrame) -> pd.Series:
+def order_kinds(first: pd.DataFrame) -> pd.Series:
     """Each (first) row's order kind; a sheet without the Order column orders new customers."""
     if "order_kind" not in first.columns:
         return pd.Series(NEW_CUSTOMER, index=first.index, dtype="str")
@@ -44,13 +44,13 @@ def _kinds(first: pd.DataFrame) -> pd.Series:
 def has_follow_on(cust: pd.DataFrame) -> bool:
     """Whether any row of the Customers sheet orders anything but a New Customer (its order key then holds
     its fingerprint: ``order_columns``)."""
-    return bool(_kinds(cust).ne(NEW_CUSTOMER).any())
+    return bool(order_kinds(cust).ne(NEW_CUSTOMER).any())
 
 
 def screen(store: Store, partner_id: str, batch_id: str, cust: pd.DataFrame, valid: list[str]) -> Screened:
     """The bases of the valid follow-on rows, from earlier batches' plans; a row with none is reported
     ENTERPRISE_NOT_FOUND / CUSTOMER_NOT_FOUND (what validation says, re-checked on the staged data)."""
-    kinds = _kinds(cust)
+    kinds = order_kinds(cust)
     follow = kinds.isin(FOLLOW_ON)
     if not bool(follow.any()):  # a book of new customers (a 100k migration): nothing to look up
         return Screened()
@@ -86,7 +86,7 @@ def order_columns(first: pd.DataFrame, fingerprints: Mapping[str, str], bases: M
     ``billing_type`` (a follow-on's from what it builds on), staged with the customers row in one insert
     (a 100k-customer migration: no row-by-row loop, no UPDATE afterwards)."""
     keys = first["_account_key"].astype("str")
-    kinds = _kinds(first)
+    kinds = order_kinds(first)
     out = pd.DataFrame({"order_kind": kinds, "order_key": keys,
                         "billing_type": first["billing_type"].astype("str")}, index=first.index)
     follow = kinds.ne(NEW_CUSTOMER)  # held rows of an unknown kind too: as order_key() builds them

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.keys import account_key
 from core.memory import give_back
 from data.partners import Partner, load_partners
 from pipeline import follow_on
+from pipeline.customer_rows import Outcome, stage_customers
 from pipeline.ids import claim_follow_on_ids, claim_ids
 from pipeline.plan_inputs import save_plan_inputs
 from staging import inventory, plan_rows
@@ -29,8 +25,7 @@ from staging.orders import save_plans, stage_findings, stage_rows, unstage_rows
 from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
-from transforms.distinct import isin
-from transforms.follow_on import FollowOnBase, share_enterprise_lines
+from transforms.follow_on import share_enterprise_lines
 from transforms.ingest import InputError, RawOrder, read_order
 from transforms.normalize import NormalizedOrder
 from transforms.partner import choose_partner
@@ -166,9 +161,9 @@ def prepare(
             prints = customer_fingerprints(result.order)
         unstage_rows(store, bid, set().union(*(f.result() for f in staged)), set(valid_keys))
         stage_findings(store, bid, findings)
-        _stage_customers(store, bid, partner, cust, held, set(result.skipped), prints, findings,
-                         vault, seal=not deferred, cutover=options.cutover if options.migration else None,
-                         bases=screened.bases)
+        outcome = Outcome.of(held, result.skipped, findings, prints, screened.bases)
+        stage_customers(store, bid, partner.partner_id, cust, outcome, vault, seal=not deferred,
+                        cutover=options.cutover if options.migration else None)
     if deferred:
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
@@ -192,64 +187,6 @@ def prepare(
 
 def _key(account: Any) -> str:
     return account_key(str(account))
-
-
-def _stage_customers(
-    store: Store, bid: str, partner: Partner, cust: pd.DataFrame, held: set[str], skipped: set[str],
-    fingerprints: dict[str, str], findings: pd.DataFrame, vault: Vault, *, seal: bool = True,
-    cutover: str | None = None, bases: Mapping[str, FollowOnBase] | None = None,
-) -> None:
-    """One customers row per account key (its first row), built in Arrow: the columns stay Arrow text from
-    the sheet to DuckDB, and what holds per customer (status, codes, fingerprint) is looked up for the few
-    keys it concerns (a Python pass over 100k keys per column cost a quarter of a second)."""
-    errors = findings[findings["severity"] == "error"]
-    codes = errors.assign(k=errors["account"].map(_key)).groupby("k")["code"].agg(lambda s: ",".join(sorted(set(s))))
-    first = cust.drop_duplicates("_account_key")
-    keys = first["_account_key"].astype("str")
-    status = np.full(len(first), "valid", dtype=object)
-    status[isin(keys, list(held)).to_numpy()] = "held"
-    status[isin(keys, list(skipped)).to_numpy()] = "skipped"
-    orders = follow_on.order_columns(first, fingerprints, bases or {})  # each order's kind and key
-    text = {
-        "account_key": keys, "account": first["account_name"].astype("str"),
-        "codes": _looked_up(keys, {str(k): str(v) for k, v in codes.items()}), "fingerprint": _looked_up(keys, fingerprints),
-        "billing_type": orders["billing_type"], "order_kind": orders["order_kind"], "order_key": orders["order_key"],
-    }
-    table = pa.table({
-        "batch_id": pa.repeat(pa.scalar(bid, pa.string()), len(first)),
-        "partner_id": pa.repeat(pa.scalar(partner.partner_id, pa.string()), len(first)),
-        **{name: pa.array(col.astype("str").array) for name, col in text.items()},
-        "row": pa.array(first["_row"].to_numpy(dtype="int64")),
-        "status": pa.array(status, pa.string()),
-        # a migration bills from its cutover date, whatever the sheet says (never back-billed)
-        "billing_start": (pa.repeat(pa.scalar(date.fromisoformat(cutover), pa.date32()), len(first)) if cutover
-                          else _iso_dates(first["billing_start_date"])),
-    })
-    codes_col = pc.if_else(pc.and_(pc.equal(table["status"], "held"), pc.equal(table["codes"], "")),
-                           pa.scalar("ALL_OR_NOTHING"), table["codes"])
-    table = table.set_column(table.schema.get_field_index("codes"), "codes", codes_col)
-    if seal:  # a migration's passwords are sealed per chunk when it is planned (pipeline.migrate.plan_chunk)
-        sealed = [vault.seal(p) if state == "valid" and p else None
-                  for p, state in zip(first["password"].tolist(), status.tolist(), strict=True)]
-        table = table.append_column("password_enc", pa.array(sealed, pa.string()))
-    store.insert("customers", table)
-
-
-def _looked_up(keys: pd.Series, found: Mapping[str, str]) -> pd.Series:
-    """``keys.map(found).fillna("")``, looked up only for the keys that ``found`` holds (most hold none)."""
-    out = np.full(len(keys), "", dtype=object)
-    if found:
-        hit = isin(keys, list(found)).to_numpy()
-        out[hit] = [found[k] for k in keys[hit].tolist()]
-    return pd.Series(out, index=keys.index, dtype="str")
-
-
-def _iso_dates(col: pd.Series) -> pa.Array:
-    """YYYY-MM-DD text as dates (anything else null), parsed once per distinct value."""
-    codes, uniques = pd.factorize(col.astype("str"), use_na_sentinel=True)
-    days = pd.to_datetime(pd.Series(uniques, dtype="str"), errors="coerce", format="%Y-%m-%d")
-    parsed = pa.array(days.dt.date.tolist(), pa.date32(), mask=days.isna().to_numpy())
-    return pc.take(parsed, pa.array(codes, mask=codes < 0))
 
 
 def _reserve(
