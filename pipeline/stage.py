@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-from core.keys import account_key
 from core.memory import give_back
 from data.partners import Partner, load_partners
 from pipeline import follow_on
@@ -183,10 +182,6 @@ def prepare(
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()  # rows, as validate counts
         set_batch(store, bid, **totals)
     return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
-
-
-def _key(account: Any) -> str:
-    return account_key(str(account))
 
 
 def _reserve(
