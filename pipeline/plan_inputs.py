@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from staging.secrets import Vault
+from transforms import distinct
 
 PLAN_SHEETS = ("Customers", "Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
 
@@ -43,14 +44,17 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], vault: Va
     keys = _customer_keys(cust)
     save_passwords(folder, cust, vault)
     positions = pa.array(keys, type=pa.string())
+    listed = pd.Series(pd.array(positions, dtype="str"))
     for sheet in PLAN_SHEETS:
         frame = frames.get(sheet)
         if frame is None:
             continue
         table = pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"), preserve_index=False)
         # in Arrow: the customer's position in the book (null: a row without an Account Name), then sort by it
-        crow = pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions)
-        table = table.append_column("_crow", pc.cast(crow, pa.int64()))
+        at = distinct.positions(frame["_account_key"], listed)  # by the column's distinct keys when known
+        crow = (pa.array(at, pa.int64(), mask=at < 0) if at is not None
+                else pc.cast(pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions), pa.int64()))
+        table = table.append_column("_crow", crow)
         if crow.null_count:  # a copy of every column: only when some row has no Account Name
             table = table.filter(pc.is_valid(crow))
         at = table["_crow"].to_numpy()

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from staging.store import Store
+from transforms.distinct import distinct_values
 
 
 def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFrame:
@@ -63,7 +64,7 @@ def staged_keys(order: Mapping[str, pd.DataFrame]) -> set[str]:
     for sheet in ("Packages", "Locations", "DIDs"):
         f = order.get(sheet)
         if f is not None and not f.empty:
-            seen.update(pc.unique(pa.array(f["_account_key"].astype("str").array)).to_pylist())
+            seen.update(distinct_values(f["_account_key"]))
     return seen
 
 

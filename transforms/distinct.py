@@ -4,6 +4,7 @@ distinct value, never per row, and the common spellings of the big columns take 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -14,6 +15,60 @@ import pyarrow.compute as pc
 from transforms import values as V
 
 Parser = Callable[[str], V.Result]
+
+# Dictionary encodings of long text columns (1M package lines name 100k customers), kept beside the very
+# Arrow data they encode: once a column is encoded (its account keys when they are made, Order Type and
+# Package when normalize pairs them), each later look-up hashes its 100k distinct values and takes per row,
+# instead of hashing 1M strings again (positions, isin, the distinct keys, the pairs of the validation).
+# Keyed by the Arrow data's identity, which pandas keeps through frames, shallow copies and column picks;
+# an entry goes with its data (weakref). Any new column (filtered, concatenated, changed) is simply not known.
+ENCODE_ROWS = 200_000  # shorter columns are hashed directly: keeping them costs more than it spares
+_ENCODINGS: dict[int, tuple[weakref.ref[pa.ChunkedArray], np.ndarray, pa.Array]] = {}
+
+
+def keeps(rows: int) -> bool:
+    """Whether a column of ``rows`` rows is worth an encoding kept beside it (``remember``)."""
+    return rows >= ENCODE_ROWS
+
+
+def remember(s: pd.Series, codes: np.ndarray, uniques: pa.Array) -> None:
+    """Keep ``s``'s encoding: ``uniques`` (its distinct values in order of appearance, no nulls) and per
+    row the position of its value there, as ``pd.factorize`` gives them."""
+    data = _own_data(s)
+    if data is None or not keeps(len(data)):
+        return
+    key = id(data)
+
+    def gone(ref: weakref.ref[pa.ChunkedArray], key: int = key) -> None:
+        if _ENCODINGS.get(key, (None,))[0] is ref:
+            _ENCODINGS.pop(key, None)
+
+    _ENCODINGS[key] = (weakref.ref(data, gone), codes, uniques)
+
+
+def encoding(s: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+    """(codes, uniques) kept by ``remember`` for this very column, else None."""
+    data = _own_data(s)
+    got = _ENCODINGS.get(id(data)) if data is not None else None
+    return (got[1], got[2]) if got is not None and got[0]() is data else None
+
+
+def distinct_values(s: pd.Series) -> list[str]:
+    """The distinct values of a text column, in order of appearance."""
+    got = encoding(s)
+    if got is not None:
+        return [str(v) for v in got[1].to_pylist()]
+    return [str(v) for v in pc.unique(pa.array(s.astype("str").array)).to_pylist()]
+
+
+def _by_distinct(s: pd.Series, kernel: Callable[[pa.Array], np.ndarray]) -> np.ndarray | None:
+    """``kernel`` run over the distinct values of a known-encoded column, spread back over its rows."""
+    got = encoding(s)
+    if got is None:
+        return None
+    codes, uniques = got
+    return kernel(uniques)[codes]
+
 
 def map_text(s: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """``fn`` over a text column, once per distinct value (pandas runs a regex replace row by row)."""
@@ -34,8 +89,7 @@ def isin(s: pd.Series, values: Iterable[str] | pa.Array) -> pd.Series:
             values = made
     if isinstance(values, pa.Array) and isinstance(s.array, pd.arrays.ArrowStringArray):
         arr = pa.chunked_array(s.array.__arrow_array__())  # zero copy
-        hit = pc.is_in(arr, value_set=values.cast(arr.type)).to_numpy(zero_copy_only=False)
-        return pd.Series(np.asarray(hit, dtype=bool), index=s.index)
+        return _hits(s, arr, values.cast(arr.type))
     vals = values.to_pylist() if isinstance(values, pa.Array) else list(values)
     if not isinstance(s.array, pd.arrays.ArrowStringArray):
         return s.isin(vals)
@@ -44,7 +98,16 @@ def isin(s: pd.Series, values: Iterable[str] | pa.Array) -> pd.Series:
         value_set_ = pa.array(vals, type=arr.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas' own rules
         return s.isin(vals)
-    hit = pc.is_in(arr, value_set=value_set_).to_numpy(zero_copy_only=False)
+    return _hits(s, arr, value_set_)
+
+
+def _hits(s: pd.Series, arr: pa.ChunkedArray, vs: pa.Array) -> pd.Series:
+    """``is_in`` of ``s`` (its Arrow data ``arr``) in ``vs``: over its distinct values when it is encoded."""
+    spread = _by_distinct(s, lambda u: np.asarray(pc.is_in(u, value_set=vs.cast(u.type)).to_numpy(
+        zero_copy_only=False), dtype=bool))
+    if spread is not None:
+        return pd.Series(spread, index=s.index)
+    hit = pc.is_in(arr, value_set=vs).to_numpy(zero_copy_only=False)
     return pd.Series(np.asarray(hit, dtype=bool), index=s.index)
 
 
@@ -55,6 +118,10 @@ def positions(s: pd.Series, keys: pd.Series) -> np.ndarray | None:
     if arr is None or table_ is None:
         return None
     table = table_.combine_chunks().cast(arr.type)
+    spread = _by_distinct(s, lambda u: np.asarray(pc.fill_null(pc.index_in(u, value_set=table.cast(u.type)), -1)
+                                                  .to_numpy(zero_copy_only=False), dtype=np.int64))
+    if spread is not None:
+        return spread
     at = pc.index_in(arr, value_set=table)
     return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
@@ -68,6 +135,14 @@ def value_set(values: pd.Series) -> pa.Array | None:
     if arr is None:
         return None
     return pc.unique(arr) if len(arr) > 100_000 else arr.combine_chunks()
+
+
+def _own_data(s: pd.Series) -> pa.ChunkedArray | None:
+    """The column's own Arrow data object (the one its frame keeps), when it is Arrow text without nulls."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray):
+        return None
+    data = s.array.__arrow_array__()
+    return data if isinstance(data, pa.ChunkedArray) and data.null_count == 0 else None
 
 
 def _arrow_text(s: pd.Series, *, nulls: bool = False) -> pa.ChunkedArray | None:
@@ -202,11 +277,16 @@ def factorize_pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[
 def _encoded(s: pd.Series) -> tuple[np.ndarray, list[str]] | None:
     """(code per row, distinct values in order of appearance), as ``pd.factorize`` gives them, for Arrow
     text without missing values; None for anything else."""
+    got = encoding(s)
+    if got is not None:
+        return got[0], got[1].to_pylist()
     arr = _arrow_text(s)
     if arr is None:
         return None
     enc = pc.dictionary_encode(arr).combine_chunks()
-    return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    remember(s, codes, enc.dictionary)
+    return codes, enc.dictionary.to_pylist()
 
 
 def map_pairs(a: pd.Series, b: pd.Series, fn: Callable[[str, str], V.Result]) -> tuple[pd.Series, pd.Series]:

@@ -28,11 +28,13 @@ from transforms.distinct import (  # noqa: F401 - re-exported: where the validat
     factorize_pairs,
     fast_emails,
     isin,
+    keeps,
     map_distinct,
     map_distinct_sparse,
     map_pairs,
     map_pairs_sparse,
     map_text,
+    remember,
 )
 from transforms.e911 import parse_notes_e911
 from transforms.findings import Finding
@@ -81,8 +83,17 @@ def account_key(s: pd.Series) -> pd.Series:
         for i in other.tolist():
             fixed[i] = _key_of(names[i].as_py())
         keys = pa.array(fixed, type=names.type)
-    out = pc.take(keys, encoded.indices)
-    return pd.Series(pd.array(out, dtype="str"), index=s.index, name=s.name)
+    if not keeps(len(s)):
+        out = pc.take(keys, encoded.indices)
+        return pd.Series(pd.array(out, dtype="str"), index=s.index, name=s.name)
+    # a long column's keys are kept encoded too (``distinct.remember``): the distinct keys (several
+    # spellings of a name make one key) and per row its key's position, as ``pd.factorize`` gives them
+    again = pc.dictionary_encode(keys)
+    codes = np.asarray(again.indices.to_numpy(zero_copy_only=False))[
+        np.asarray(encoded.indices.to_numpy(zero_copy_only=False))]
+    made = pd.Series(pd.array(pc.take(again.dictionary, pa.array(codes)), dtype="str"), index=s.index, name=s.name)
+    remember(made, codes, again.dictionary)
+    return made
 
 
 _ASCII_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
