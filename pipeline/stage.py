@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from core.known import KnownCustomer
 from core.memory import give_back
 from data.partners import Partner, load_partners
+from data.sheets import CUSTOMERS, Sheet
 from pipeline import follow_on
 from pipeline.customer_rows import Outcome, stage_customers
 from pipeline.ids import claim_follow_on_ids, claim_ids
@@ -25,7 +28,7 @@ from staging.secrets import Vault
 from staging.snapshot import write_snapshot
 from staging.store import Store
 from transforms.follow_on import share_enterprise_lines
-from transforms.ingest import InputError, RawOrder, read_order
+from transforms.ingest import Ahead, InputError, RawOrder, read_order
 from transforms.normalize import NormalizedOrder
 from transforms.partner import choose_partner
 from transforms.plan import NumberGrant, did_requests, own_number_grants, trunking_follow_up
@@ -97,26 +100,32 @@ def prepare(
     if not files:
         raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
     ours = raw is None  # a RawOrder the caller passed in is left as it is
+    early: list[Future[_Setup]] = []
     if raw is None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
             warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
-            raw = read_order(path, ahead=check_ahead())  # small sheets normalized and checked while Packages is read
+
+            def customers_read(customers: pd.DataFrame) -> None:  # in a reader thread, while Packages is read
+                early.append(side.submit(_set_up, store, customers, options.partner, partners_file, files))
+
+            # small sheets normalized and checked while Packages is read; the batch looked up once Customers is
+            raw = read_order(path, ahead=_on_customers(check_ahead(), customers_read))
             warming.result()
         give_back()  # what the reader threads freed, before the validation, loads and hashing allocate theirs
     # else `onboard run` read and checked it before Prefect
-    partner = partner_of(raw.sheets.get("Customers"), options.partner, partners_file)
-    bid = make_batch_id(partner.partner_id, files)
-    if get_batch(store, bid) is not None:
+    setup = early[0].result() if early else _set_up(store, raw.sheets.get("Customers"), options.partner,
+                                                       partners_file, files)
+    partner, bid, known, free = setup.partner, setup.batch_id, setup.known, setup.free
+    if setup.resumed:
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
-    ensure_inventory(store)
-    known = known_customers(store, partner.partner_id, exclude_batch=bid)
-    free = inventory.free_numbers(store)
     deferred = defer_plans_to is not None and options.migration
     loads: list[Future[Any]] = []
     staged: list[Future[set[str]]] = []  # the account keys of the rows loaded
     # Two side threads: the rows are loaded into DuckDB and the plan inputs written (both leave the GIL)
     # beside the validation, every row first; the rows of customers that turn out not valid are taken out
-    # before the transaction commits. The main thread never uses the database while a load runs on it.
+    # before the transaction commits. The main thread never uses the database while a load runs on it; the
+    # plan inputs (files) may still be written while it stages the customers rows, and are done before the
+    # commit.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage-side") as side, store.transaction():
         create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
                      options.as_json())
@@ -142,9 +151,11 @@ def prepare(
                                   # hashed beside the per-cell rules; a migration's are left to its chunks
                                   # (pipeline.migrate.chunk_fingerprints) unless earlier batches need them now
                                   fingerprints=not deferred, on_normalized=normalized)
-        finally:
-            wait(loads)  # before the database is used again, or rolled back
-        for done in loads:
+        except BaseException:
+            wait(loads)  # before the transaction is rolled back
+            raise
+        wait(staged)  # before the database is used again
+        for done in staged:
             done.result()
         result, frames, findings = checked.result, checked.frames, checked.findings
         held, valid_keys = set(checked.held), checked.valid
@@ -163,6 +174,8 @@ def prepare(
         outcome = Outcome.of(held, result.skipped, findings, prints, screened.bases)
         stage_customers(store, bid, partner.partner_id, cust, outcome, vault, seal=not deferred,
                         cutover=options.cutover if options.migration else None)
+        for done in loads:  # the plan inputs too, before the batch commits
+            done.result()
     if deferred:
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()
         set_batch(store, bid, **totals)  # totals last: a batch without them was cut short (staged again)
@@ -182,6 +195,42 @@ def prepare(
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()  # rows, as validate counts
         set_batch(store, bid, **totals)
     return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What staging needs to know before it validates: the partner, the batch, and (for a new batch) what
+    earlier batches onboarded and the free numbers."""
+
+    partner: Partner
+    batch_id: str
+    resumed: bool
+    known: dict[str, KnownCustomer] = field(default_factory=dict)
+    free: pd.DataFrame | None = None
+
+
+def _set_up(store: Store, customers: pd.DataFrame | None, given: str | None, partners_file: Path,
+            files: list[Path]) -> _Setup:
+    """Run in the warm-up thread as soon as the Customers sheet is read (the store is not used by anyone
+    else while the workbook is read); its InputError is raised where it always was, after the read."""
+    partner = partner_of(customers, given, partners_file)
+    bid = make_batch_id(partner.partner_id, files)
+    if get_batch(store, bid) is not None:
+        return _Setup(partner, bid, resumed=True)
+    ensure_inventory(store)
+    return _Setup(partner, bid, False, known_customers(store, partner.partner_id, exclude_batch=bid),
+                  inventory.free_numbers(store))
+
+
+def _on_customers(ahead: Ahead, then: Callable[[pd.DataFrame], None]) -> Ahead:
+    """``ahead``, that first hands the Customers sheet as read to ``then``."""
+
+    def run(sheet: Sheet, scratch: RawOrder) -> tuple[object, Any]:
+        if sheet.name == CUSTOMERS.name:
+            then(scratch.sheets[sheet.name])
+        return ahead.run(sheet, scratch)
+
+    return Ahead(run)
 
 
 def _reserve(

@@ -4,20 +4,27 @@ each chunk exactly its customers' rows."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from core.settings import Settings
 from data.catalog import load_catalog
 from data.samples.generate import write_big_book
 from pipeline import batch as pipeline
 from pipeline import migrate as M
+from pipeline import stage
 from pipeline.plan_inputs import PLAN_SHEETS, chunk_frames
-from transforms.ingest import read_order
+from transforms import distinct as D
+from transforms.ingest import InputError, read_order
 from transforms.normalize import normalize
+from transforms.partner import choose_partner
 
 
 def _book_with_held(folder: Path) -> tuple[Path, str]:
@@ -79,3 +86,79 @@ def test_an_older_parquet_work_folder_is_still_read(isolated_home: Path) -> None
     assert list(got) == list(want)
     for sheet, frame in want.items():
         assert got[sheet].reset_index(drop=True).equals(frame.reset_index(drop=True)), sheet
+
+
+def _tables(ctx: pipeline.Context, bid: str) -> dict[str, list[tuple[object, ...]]]:
+    return {t: ctx.store.con.execute(f"SELECT * EXCLUDE (batch_id) FROM {t} WHERE batch_id = ? ORDER BY ALL",
+                                     [bid]).fetchall()
+            for t in ("customers", "package_lines", "locations", "did_requests", "findings")}
+
+
+def test_the_batch_is_looked_up_in_a_side_thread_while_the_workbook_is_read(
+        isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    book, _ = _book_with_held(isolated_home.parent)
+    threads: list[str] = []
+    real = stage._set_up
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stage, "_set_up", spy)
+    with pipeline.open_context(Settings(home=isolated_home)) as ctx:
+        first = M.stage_book(ctx, book, M.MigrateOptions(cutover="2030-02-01"))
+        again = M.stage_book(ctx, book, M.MigrateOptions(cutover="2030-02-01"))  # the same file: the same batch
+        assert again.batch_id == first.batch_id and again.resumed and not first.resumed
+        assert first.totals["held"] == 1 and first.totals["valid"] == 11
+    assert len(threads) == 2 and all(t.startswith("warm-up") for t in threads)
+
+
+def test_a_partner_refused_during_the_read_is_refused_after_it(isolated_home: Path) -> None:
+    book = write_big_book(isolated_home.parent / "book.xlsx", 4, 2)
+    with pipeline.open_context(Settings(home=isolated_home)) as ctx:
+        with pytest.raises(InputError) as plain:
+            choose_partner(None, "no-such-partner", ctx.settings.partners_file)
+        with pytest.raises(InputError) as staged:
+            stage.prepare(ctx.store, book, stage.RunOptions(partner="no-such-partner", migration=True),
+                          ctx.settings.partners_file, ctx.vault)
+        assert str(staged.value) == str(plain.value)
+        assert ctx.store.con.execute("SELECT count(*) FROM batches").fetchall() == [(0,)]
+
+
+def test_plan_inputs_that_cannot_be_written_leave_no_batch(isolated_home: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan inputs are written while the customers rows are staged, and are done before the commit."""
+    book = write_big_book(isolated_home.parent / "book.xlsx", 6, 2)
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        time.sleep(0.3)  # still writing when the customers rows are staged
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stage, "save_plan_inputs", full)
+    with pipeline.open_context(Settings(home=isolated_home)) as ctx:
+        with pytest.raises(OSError, match="No space left"):
+            M.stage_book(ctx, book, M.MigrateOptions(cutover="2030-02-01"))
+        for table in ("batches", "customers", "package_lines"):
+            assert ctx.store.con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+
+
+def test_encoded_columns_stage_the_same_rows_and_plan_inputs(isolated_home: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1M-line book's account keys are looked up by their distinct values (transforms.distinct): staged
+    with every column encoded, a book gives the very rows and plan inputs it gives without."""
+    book, _ = _book_with_held(isolated_home.parent)
+    got: list[tuple[dict[str, list[tuple[object, ...]]], dict[str, Any]]] = []
+    for rows in (10**9, 1):
+        monkeypatch.setattr(D, "ENCODE_ROWS", rows)
+        home = isolated_home / f"encode-{rows}"
+        with pipeline.open_context(Settings(home=home)) as ctx:
+            prepared = M.stage_book(ctx, book, M.MigrateOptions(cutover="2030-02-01"))
+            keys = [k for (k,) in ctx.store.con.execute(
+                "SELECT account_key FROM customers WHERE batch_id = ? AND status = 'valid' ORDER BY row",
+                [prepared.batch_id]).fetchall()]
+            got.append((_tables(ctx, prepared.batch_id), chunk_frames(M.work_dir(ctx.home, prepared.batch_id), keys)))
+    (plain_rows, plain_frames), (encoded_rows, encoded_frames) = got
+    assert plain_rows["package_lines"] and plain_rows == encoded_rows
+    assert list(plain_frames) == list(encoded_frames)
+    for sheet, frame in plain_frames.items():
+        assert frame.equals(encoded_frames[sheet]), sheet
