@@ -49,7 +49,8 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], vault: Va
         frame = frames.get(sheet)
         if frame is None:
             continue
-        table = pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"), preserve_index=False)
+        table = _encoded(frame, pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"),
+                                                     preserve_index=False))
         # in Arrow: the customer's position in the book (null: a row without an Account Name), then sort by it
         at = distinct.positions(frame["_account_key"], listed)  # by the column's distinct keys when known
         crow = (pa.array(at, pa.int64(), mask=at < 0) if at is not None
@@ -64,6 +65,25 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], vault: Va
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table, max_chunksize=65_536)
         tmp.replace(folder / f"{sheet}.arrow")
+
+
+def _encoded(frame: pd.DataFrame, table: pa.Table) -> pa.Table:
+    """The columns whose encoding staging knows (``transforms.distinct``: the account names and keys, Order
+    Type and Package of 1M package lines) written as dictionaries: a third of the bytes, and of the write."""
+    for i, name in enumerate(table.column_names):
+        got = distinct.encoding(frame[name]) if name in frame.columns else None
+        if got is not None:
+            codes, uniques = got
+            table = table.set_column(i, name, pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), uniques))
+    return table
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns back to the text they encode: a chunk's frames have the dtypes staging saw."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, pc.cast(table.column(i), field.type.value_type))
+    return table
 
 
 def save_passwords(folder: Path, customers: pd.DataFrame, vault: Vault) -> None:
@@ -123,8 +143,8 @@ def _read(folder: Path, sheet: str, columns: list[str] | None, span: tuple[int, 
                 crow = table["_crow"].to_numpy()
                 a, b = np.searchsorted(crow, span[0], "left"), np.searchsorted(crow, span[1], "right")
                 table = table.slice(int(a), int(b - a))
-            return table.combine_chunks()  # its own buffers: the map is closed below
+            return _decoded(table.combine_chunks())  # its own buffers: the map is closed below
     if parquet.exists():  # a work folder staged before the Arrow files
         filters = [("_crow", ">=", span[0]), ("_crow", "<=", span[1])] if span is not None else None
-        return pq.read_table(parquet, columns=columns, filters=filters)
+        return _decoded(pq.read_table(parquet, columns=columns, filters=filters))
     return None

@@ -75,6 +75,7 @@ def account_key(s: pd.Series) -> pd.Series:
     # ``lower``, and Python's ``\s`` and ``strip()`` mean exactly these characters. Other names go through
     # ``_key_of`` itself.
     encoded = pc.dictionary_encode(pa.chunked_array(s.array.__arrow_array__()).combine_chunks())
+    remember(s, np.asarray(encoded.indices.to_numpy(zero_copy_only=False)), encoded.dictionary)  # the names'
     names = encoded.dictionary
     keys = pc.utf8_trim(_collapse_spaces(pc.utf8_lower(names)), " ")
     other = np.flatnonzero(~np.asarray(pc.string_is_ascii(names).to_numpy(zero_copy_only=False), dtype=bool))
