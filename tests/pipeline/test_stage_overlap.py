@@ -156,7 +156,13 @@ def test_encoded_columns_stage_the_same_rows_and_plan_inputs(isolated_home: Path
             keys = [k for (k,) in ctx.store.con.execute(
                 "SELECT account_key FROM customers WHERE batch_id = ? AND status = 'valid' ORDER BY row",
                 [prepared.batch_id]).fetchall()]
-            got.append((_tables(ctx, prepared.batch_id), chunk_frames(M.work_dir(ctx.home, prepared.batch_id), keys)))
+            folder = M.work_dir(ctx.home, prepared.batch_id)
+            with pa.memory_map(str(folder / "Packages.arrow")) as source:
+                schema = pa.ipc.open_file(source).schema
+            encoded = {f.name for f in schema if pa.types.is_dictionary(f.type)}
+            # the columns staging knows encoded are written as dictionaries, and read back as text
+            assert encoded == ({"account_name", "_account_key", "order_type", "package"} if rows == 1 else set())
+            got.append((_tables(ctx, prepared.batch_id), chunk_frames(folder, keys)))
     (plain_rows, plain_frames), (encoded_rows, encoded_frames) = got
     assert plain_rows["package_lines"] and plain_rows == encoded_rows
     assert list(plain_frames) == list(encoded_frames)
