@@ -20,8 +20,10 @@ Parser = Callable[[str], V.Result]
 # Arrow data they encode: once a column is encoded (its account keys when they are made, Order Type and
 # Package when normalize pairs them), each later look-up hashes its 100k distinct values and takes per row,
 # instead of hashing 1M strings again (positions, isin, the distinct keys, the pairs of the validation).
-# Keyed by the Arrow data's identity, which pandas keeps through frames, shallow copies and column picks;
-# an entry goes with its data (weakref). Any new column (filtered, concatenated, changed) is simply not known.
+# Keyed by the Arrow data's identity, which pandas keeps through frames, shallow copies and column picks
+# (pandas 3's behaviour, checked by tests/transforms/test_encodings.py, not a documented promise: if it
+# changes, no encoding is found and every look-up hashes as before); an entry goes with its data (weakref).
+# Any new column (filtered, concatenated, changed) is simply not known.
 ENCODE_ROWS = 200_000  # shorter columns are hashed directly: keeping them costs more than it spares
 _ENCODINGS: dict[int, tuple[weakref.ref[pa.ChunkedArray], np.ndarray, pa.Array]] = {}
 
