@@ -7,16 +7,19 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from core.keys import account_key
 from core.known import KnownCustomer
 from data.catalog import Catalog, load_catalog
-from staging.store import Store
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from staging.store import Store
 
 
 def input_files(paths: Sequence[Path]) -> list[Path]:

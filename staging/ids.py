@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
-from staging.store import Store
+if TYPE_CHECKING:
+    from staging.store import Store
+
 
 ID_STEPS = {"enterprise_id": "id:enterprise", "group_id": "id:group", "admin_user_id": "id:admin"}
 KIND_OF_STEP = {v: k for k, v in ID_STEPS.items()}

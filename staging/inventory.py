@@ -11,11 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
-from staging.store import Store
+if TYPE_CHECKING:
+    import duckdb
+
+    from staging.store import Store
+
 
 COLUMNS = ("number", "npa", "nxx", "rate_center", "state")
 

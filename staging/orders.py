@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from staging.store import Store
 from transforms.distinct import distinct_values
+
+if TYPE_CHECKING:
+    from staging.store import Store
 
 
 def _cols(frame: pd.DataFrame | None, mapping: Mapping[str, str]) -> pd.DataFrame:

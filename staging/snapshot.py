@@ -11,16 +11,17 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 
 from core.known import KnownCustomer
 from staging.batches import assemble_known, known_orders
 from staging.ids import CLAIMS_FILE, write_claims_snapshot
 from staging.orders import customer_progress
-from staging.store import Store
+
+if TYPE_CHECKING:
+    from staging.store import Store
 
 DIR = "snapshot"
 INVENTORY_FILE = "inventory.parquet"
@@ -121,6 +122,8 @@ def read_existing(home: Path, partner_id: str, exclude_batch: str | None = None)
     path = home / DIR / "customers.parquet"
     if not path.exists():
         return {}
+    import duckdb  # here: ``onboard validate`` reads the snapshot without DuckDB (its import is 0.1 s of CPU)
+
     with duckdb.connect() as con:
         frame = con.execute(
             "SELECT account_key, fingerprint FROM read_parquet(?) WHERE partner_id = ? AND batch_id IS DISTINCT FROM ?",

@@ -252,6 +252,22 @@ def fast_emails(arr: pa.Array) -> pa.Array:
     return pc.if_else(ok, joined, pa.scalar(None, arr.type))
 
 
+_SPECIAL_TLD = r"(?i)\.(" + "|".join(sorted(V.SPECIAL_TLDS)) + r")$"
+
+
+def valid_emails(arr: pa.Array) -> pa.Array:
+    """True where ``fast_emails`` is certain (the value is one address its parser accepts), else null: the
+    same verdicts without building the normalized text, for checking a column normalize already wrote (the
+    schema's e-mail rule: 100k addresses in 0.04 s instead of 0.1 s). ``_EMAIL_ONE`` admits one ASCII '@',
+    so the position of the first '@' is the local part's length, and the top-level domain is what follows
+    the last dot."""
+    ok = _matches(arr, _EMAIL_ONE)
+    ok = pc.and_(ok, pc.less_equal(pc.find_substring(arr, "@"), 64))
+    ok = pc.and_(ok, pc.less_equal(pc.binary_length(arr), 254))
+    ok = pc.and_(ok, pc.invert(_matches(arr, _SPECIAL_TLD)))
+    return pc.if_else(ok, True, pa.scalar(None, pa.bool_()))
+
+
 def _fast_domain(arr: pa.Array) -> pa.Array:
     # ``str.lower`` and Arrow's lower agree on ASCII; other text goes to the parser
     return pc.if_else(pc.string_is_ascii(arr), pc.ascii_lower(arr), pa.scalar(None, arr.type))

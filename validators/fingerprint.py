@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -56,6 +55,8 @@ def customer_fingerprints(order: NormalizedOrder) -> dict[str, str]:
         selects.append(f"SELECT k, '{sheet.name}' || chr(30) || concat_ws(chr(31), {values}) AS t FROM s{i}")
     if not selects:
         return {}
+    import duckdb  # here: ``onboard validate`` builds no fingerprints, and its read is spared the import
+
     with duckdb.connect() as con:
         # one thread: the hashing runs beside the validation, which holds the other core; with two, DuckDB's
         # per-thread aggregate states cost 70-200 MB more peak memory on a 1M-line book for no time won

@@ -13,7 +13,7 @@ import pyarrow as pa_
 
 from data.sheets import BILLING_TYPES, DID_PURPOSES, SHEETS, TOLL_FREE_ACTIONS, Sheet
 from transforms import values as V
-from transforms.normalize import fast_emails
+from transforms.distinct import valid_emails
 from transforms.order_kinds import ORDER_KINDS
 from transforms.regions import CA_PROVINCES, US_STATES
 
@@ -82,7 +82,7 @@ def _whole(s: pd.Series) -> pd.Series:
 
 FORMAT = "INVALID_FORMAT"
 PHONE = _pattern(E164)
-EMAILS = _distinct(lambda v: not V.bad_emails(v), fast_emails)
+EMAILS = _distinct(lambda v: not V.bad_emails(v), valid_emails)
 
 # key -> [(code, check)] per sheet (keys shared by several sheets are listed once).
 _COMMON: dict[str, list[tuple[str, Callable[[pd.Series], pd.Series]]]] = {

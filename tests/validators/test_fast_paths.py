@@ -142,6 +142,33 @@ def test_email_shortcut_is_the_parser(values: list[str]) -> None:
     assert got.tolist() == [r[0] for r in ref]
     assert [None if isinstance(r, float) else r for r in reps.tolist()] == [r[1] or None for r in ref]
     assert EMAILS(s).tolist() == [v == "" or not V.bad_emails(v) for v in s.tolist()]
+    # the check's shortcut is certain of exactly the values the normalizer's is certain of
+    arr = pa.array(s.tolist(), pa.large_string())
+    assert D.valid_emails(arr).is_valid().to_pylist() == D.fast_emails(arr).is_valid().to_pylist()
+
+
+_LONG_DOMAIN = ".".join(["d" * 61] * 4) + ".com"  # 251 characters, every label within 63
+EMAIL_EDGES = ["a" * 64 + "@x.com", "a" * 65 + "@x.com", "bb@" + _LONG_DOMAIN, "bbb@" + _LONG_DOMAIN,
+               "x@a.test", "x@a.TEST", "x@a.Local", "x@a.xlocal", "x@local.com", "x@a.onion", "x@a.home", "x@a.lan",
+               "x@a.internal", "x@a.arpa", "x@a.invalid", "x@a.localhost", "x@a.testing", "x@a.c", "x.y@a.co",
+               ".x@a.com", "x..y@a.com", "x@-a.com", "x@a-.com", "a@b@c.com", "é@a.com", "x@a.com;y@b.com", "",
+               "x@a.com ", "X@A.COM", "x+tag@sub.a.io", "x@a." + "z" * 24, "x@a." + "z" * 25]
+
+
+def test_email_check_shortcut_at_its_edges() -> None:
+    """Lengths at and over the limits, every special-use top-level domain in both cases, near misses."""
+    from transforms import values as V
+    from validators.schemas import EMAILS
+
+    arr = pa.array(EMAIL_EDGES, pa.large_string())
+    certain = D.valid_emails(arr).is_valid().to_pylist()
+    assert certain == D.fast_emails(arr).is_valid().to_pylist()
+    verdict = dict(zip(EMAIL_EDGES, certain, strict=True))
+    assert certain[:4] == [True, False, True, False]  # local part <= 64, whole address <= 254
+    assert not any(verdict[v] for v in EMAIL_EDGES[4:17] if v not in ("x@a.xlocal", "x@local.com", "x@a.testing"))
+    assert verdict["x@a.xlocal"] and verdict["x@local.com"] and verdict["x@a.testing"]  # ordinary domains
+    s = texts(EMAIL_EDGES + _FILLER)  # over 1000 distinct values: the shortcut is taken
+    assert EMAILS(s).tolist() == [v == "" or not V.bad_emails(v) for v in s.tolist()]
 
 
 @settings(max_examples=60, deadline=None)
