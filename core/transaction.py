@@ -7,12 +7,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def transaction(execute: Callable[[str], object], begin: str | None = "BEGIN TRANSACTION") -> Iterator[None]:
-    """``begin``, then COMMIT when the block ends, ROLLBACK (and re-raise) when it raises, Ctrl-C included.
-    ``begin=None``: the transaction was begun already (staging begins one while the workbook is still read),
-    and the block commits or rolls back that one."""
-    if begin is not None:
-        execute(begin)
+def transaction(execute: Callable[[str], object], begin: str = "BEGIN TRANSACTION") -> Iterator[None]:
+    """``begin``, then COMMIT when the block ends, ROLLBACK (and re-raise) when it raises, Ctrl-C included."""
+    execute(begin)
     try:
         yield
     except BaseException:

@@ -42,11 +42,6 @@ class Outcome:
         return cls(frozenset(held), frozenset(skipped), {str(k): str(v) for k, v in codes.items()},
                    dict(fingerprints), dict(bases or {}))
 
-    def concerns(self) -> set[str]:
-        """The account keys whose row differs from what ``Outcome()`` (every customer valid, nothing known of
-        it) gives: every column of ``customer_rows`` that depends on the outcome depends on that key's entries."""
-        return set(self.held) | set(self.skipped) | set(self.codes) | set(self.fingerprints) | set(self.bases)
-
 
 def first_rows(cust: pd.DataFrame) -> pd.DataFrame:
     return cust.drop_duplicates("_account_key")
@@ -89,27 +84,6 @@ def stage_customers(store: Store, bid: str, partner_id: str, cust: pd.DataFrame,
                     seal: bool = True, cutover: str | None = None) -> None:
     store.insert("customers", customer_rows(bid, partner_id, first_rows(cust), outcome, vault, seal=seal,
                                             cutover=cutover))
-
-
-def restage_customers(store: Store, bid: str, partner_id: str, cust: pd.DataFrame, outcome: Outcome, vault: Vault,
-                      *, cutover: str | None = None) -> int:
-    """After ``stage_customers(..., Outcome(), seal=False)`` of the same ``cust`` (staged while the workbook
-    was still read, before the validation): the rows of the customers ``outcome`` concerns, written again.
-    The others' rows are already what ``stage_customers(..., outcome, seal=False)`` writes. Returns how many."""
-    changed = outcome.concerns()
-    if not changed:
-        return 0
-    first = first_rows(cust)
-    again = first[isin(first["_account_key"].astype("str"), list(changed)).to_numpy()]
-    store.con.register("_restaged", pa.table({"k": pa.array(sorted(changed), pa.string())}))
-    try:
-        store.con.execute("DELETE FROM customers WHERE batch_id = ? AND account_key IN (SELECT k FROM _restaged)",
-                          [bid])
-    finally:
-        store.con.unregister("_restaged")
-    # unsealed, as the rows staged before (a migration seals each chunk's passwords when it plans it)
-    store.insert("customers", customer_rows(bid, partner_id, again, outcome, vault, seal=False, cutover=cutover))
-    return len(again)
 
 
 def _looked_up(keys: pd.Series, found: Mapping[str, str]) -> pd.Series:

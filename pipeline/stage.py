@@ -16,7 +16,7 @@ from core.memory import give_back
 from data.partners import Partner, load_partners
 from data.sheets import CUSTOMERS, Sheet
 from pipeline import follow_on
-from pipeline.customer_rows import Outcome, restage_customers, stage_customers
+from pipeline.customer_rows import Outcome, stage_customers
 from pipeline.ids import claim_follow_on_ids, claim_ids
 from pipeline.plan_inputs import save_plan_inputs
 from staging import inventory, plan_rows
@@ -100,28 +100,17 @@ def prepare(
     if not files:
         raise InputError(f"{path}: no input files (a .xlsx workbook or a folder of CSV files)")
     ours = raw is None  # a RawOrder the caller passed in is left as it is
-    deferred = defer_plans_to is not None and options.migration
     early: list[Future[_Setup]] = []
-    begun: list[Future[_Begun | None]] = []
     if raw is None:
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
-                warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up") as side:
+            warming = side.submit(warm_up, migration=options.migration)  # beside the read, which leaves the GIL
 
-                def customers_read(customers: pd.DataFrame) -> None:  # in a reader thread, while Packages is read
-                    early.append(side.submit(_set_up, store, customers, options.partner, partners_file, files))
+            def customers_read(customers: pd.DataFrame) -> None:  # in a reader thread, while Packages is read
+                early.append(side.submit(_set_up, store, customers, options.partner, partners_file, files))
 
-                def customers_normalized(customers: pd.DataFrame) -> None:  # the same thread, a second later
-                    if deferred and early:
-                        begun.append(side.submit(_begin_ahead, store, early[0], customers, path, options, vault))
-
-                # small sheets normalized and checked while Packages is read; the batch looked up once Customers
-                # is read, and a migration's batch begun with its customers rows once Customers is normalized
-                raw = read_order(path, ahead=_on_customers(check_ahead(), customers_read, customers_normalized))
-                warming.result()
-        except BaseException:
-            _abandon(store, begun)  # the read failed after the batch was begun: nothing of it stays
-            raise
+            # small sheets normalized and checked while Packages is read; the batch looked up once Customers is
+            raw = read_order(path, ahead=_on_customers(check_ahead(), customers_read))
+            warming.result()
         give_back()  # what the reader threads freed, before the validation, loads and hashing allocate theirs
     # else `onboard run` read and checked it before Prefect
     setup = early[0].result() if early else _set_up(store, raw.sheets.get("Customers"), options.partner,
@@ -129,8 +118,7 @@ def prepare(
     partner, bid, known, free = setup.partner, setup.batch_id, setup.known, setup.free
     if setup.resumed:
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
-    # its error is raised here (its transaction rolled back where it failed); None: begun below, as always
-    ahead = begun[0].result() if begun else None
+    deferred = defer_plans_to is not None and options.migration
     loads: list[Future[Any]] = []
     staged: list[Future[set[str]]] = []  # the account keys of the rows loaded
     # Two side threads: the rows are loaded into DuckDB and the plan inputs written (both leave the GIL)
@@ -138,11 +126,9 @@ def prepare(
     # before the transaction commits. The main thread never uses the database while a load runs on it; the
     # plan inputs (files) may still be written while it stages the customers rows, and are done before the
     # commit.
-    with (ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage-side") as side,
-          store.transaction(begun=ahead is not None)):
-        if ahead is None:
-            create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
-                         options.as_json())
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage-side") as side, store.transaction():
+        create_batch(store, bid, partner.partner_id, "migration" if options.migration else "order", [path],
+                     options.as_json())
 
         def normalized(order: NormalizedOrder) -> None:
             if ours:  # the read frames are not needed past normalize (peak RSS)
@@ -186,13 +172,8 @@ def prepare(
         unstage_rows(store, bid, set().union(*(f.result() for f in staged)), set(valid_keys))
         stage_findings(store, bid, findings)
         outcome = Outcome.of(held, result.skipped, findings, prints, screened.bases)
-        cutover = options.cutover if options.migration else None
-        if ahead is not None and ahead.customers is cust:  # staged as valid during the read: the others now
-            restage_customers(store, bid, partner.partner_id, cust, outcome, vault, cutover=cutover)
-        else:
-            if ahead is not None:  # normalized again after the read: not the rows staged, which go
-                store.con.execute("DELETE FROM customers WHERE batch_id = ?", [bid])
-            stage_customers(store, bid, partner.partner_id, cust, outcome, vault, seal=not deferred, cutover=cutover)
+        stage_customers(store, bid, partner.partner_id, cust, outcome, vault, seal=not deferred,
+                        cutover=options.cutover if options.migration else None)
         for done in loads:  # the plan inputs too, before the batch commits
             done.result()
     if deferred:
@@ -241,56 +222,15 @@ def _set_up(store: Store, customers: pd.DataFrame | None, given: str | None, par
                   inventory.free_numbers(store))
 
 
-def _on_customers(ahead: Ahead, then: Callable[[pd.DataFrame], None],
-                  normalized: Callable[[pd.DataFrame], None] | None = None) -> Ahead:
-    """``ahead``, that first hands the Customers sheet as read to ``then``, and after it the Customers sheet
-    as ``ahead`` normalized it to ``normalized``."""
+def _on_customers(ahead: Ahead, then: Callable[[pd.DataFrame], None]) -> Ahead:
+    """``ahead``, that first hands the Customers sheet as read to ``then``."""
 
     def run(sheet: Sheet, scratch: RawOrder) -> tuple[object, Any]:
-        if sheet.name != CUSTOMERS.name:
-            return ahead.run(sheet, scratch)
-        then(scratch.sheets[sheet.name])
-        key, result = ahead.run(sheet, scratch)
-        if normalized is not None:
-            normalized(result[0])  # ``transforms.ahead``: (frame, findings[, what its ``then`` made of it])
-        return key, result
+        if sheet.name == CUSTOMERS.name:
+            then(scratch.sheets[sheet.name])
+        return ahead.run(sheet, scratch)
 
     return Ahead(run)
-
-
-@dataclass(frozen=True)
-class _Begun:
-    """A migration's batch begun while its workbook was still read: the transaction is open, the batch row is
-    in, and so are the rows of ``customers``, every customer as valid (``Outcome()``)."""
-
-    customers: pd.DataFrame
-
-
-def _begin_ahead(store: Store, setup: Future[_Setup], customers: pd.DataFrame, path: Path, options: RunOptions,
-                 vault: Vault) -> _Begun | None:
-    """In the warm-up thread once the Customers sheet is normalized (``_set_up`` ran before it there): begin
-    the batch and stage its customers rows while Packages is still read. The rows of 100k customers (the
-    primary key's index) cost 0.3-0.5 s that were on the path after the validation; the validation's outcome
-    rewrites the few rows it concerns (``restage_customers``). None: a resumed batch, nothing begun."""
-    got = setup.result()
-    if got.resumed:
-        return None
-    store.begin()
-    try:
-        create_batch(store, got.batch_id, got.partner.partner_id, "migration", [path], options.as_json())
-        stage_customers(store, got.batch_id, got.partner.partner_id, customers, Outcome(), vault, seal=False,
-                        cutover=options.cutover)
-    except BaseException:
-        store.rollback()
-        raise
-    return _Begun(customers)
-
-
-def _abandon(store: Store, begun: list[Future[_Begun | None]]) -> None:
-    """After a failed read: roll back the batch ``_begin_ahead`` began (its thread has ended)."""
-    for f in begun:
-        if f.done() and not f.cancelled() and f.exception() is None and f.result() is not None:
-            store.rollback()
 
 
 def _reserve(

@@ -118,17 +118,9 @@ class Store:
         rows = self.con.execute(sql, params or []).fetchall()  # fetch all: DuckDB 2 refuses work beside an open result
         return rows[0][0] if rows else None
 
-    def begin(self) -> None:
-        """Open a transaction that a later ``transaction(begun=True)`` block commits or rolls back."""
-        self.con.execute("BEGIN TRANSACTION")
-
-    def rollback(self) -> None:
-        self.con.execute("ROLLBACK")
-
     @contextmanager
-    def transaction(self, *, begun: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """``begun``: adopt the transaction ``begin`` opened (on this connection, perhaps in another thread)."""
-        with transaction(self.con.execute, None if begun else "BEGIN TRANSACTION"):
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with transaction(self.con.execute):
             yield self.con
 
 
