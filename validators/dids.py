@@ -7,9 +7,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.known import KnownCustomer
 from data.catalog import Catalog
+from transforms.distinct import encoding
 from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from validators.findings import Finding
 
@@ -45,14 +48,37 @@ def package_totals(order: NormalizedOrder, catalog: Catalog, pairs: Pairs | None
     per_seat = np.array([x.dids_included if x else 0 for x in lines], dtype="int64")[idx]
     adds = np.array([bool(x and x.adds_dids) for x in lines], dtype=bool)[idx]
     q = _qty(pk["quantity"]).to_numpy()
-    # Summed per account through integer codes (Arrow factorizes the keys): what groupby("_account_key")
-    # gave, sorted keys and all, without boxing 1M keys as Python objects first.
-    codes, keys = pd.factorize(pk["_account_key"], sort=True)
+    # Summed per account through integer codes: what groupby("_account_key").sum() gave, sorted keys and all,
+    # without boxing 1M keys as Python objects, and with ``np.add.at`` (int64, exact): a 1M-row groupby of
+    # three columns cost 0.2 s, the three sums cost 15 ms.
+    codes, keys = _sorted_codes(pk["_account_key"])
     hit = codes >= 0  # a missing key (NaN) is left out, as groupby's dropna did
-    sums = pd.DataFrame({"seats": np.where(seat, q, 0), "included": np.where(seat, q * per_seat, 0),
-                         "adds": np.where(adds, q, 0)})[hit].groupby(codes[hit]).sum()  # int64, exact
-    # every code 0..n-1 occurs (factorize names only keys that are there), in that order
-    return sums.set_axis(pd.Index(np.asarray(keys, dtype=object), name="_account_key"))
+    at = codes[hit]
+
+    def per_account(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(keys), dtype="int64")  # every code 0..n-1 occurs: factorize names only keys there
+        np.add.at(out, at, values[hit])
+        return out
+
+    return pd.DataFrame({"seats": per_account(np.where(seat, q, 0)),
+                         "included": per_account(np.where(seat, q * per_seat, 0)),
+                         "adds": per_account(np.where(adds, q, 0))},
+                        index=pd.Index(keys, name="_account_key"))
+
+
+def _sorted_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(s, sort=True)`` (keys as an object array): from the encoding staging keeps beside a
+    1M-line key column when there is one (``transforms.distinct``), so 1M strings are not hashed again.
+    Arrow sorts text by its UTF-8 bytes, which is code point order, as Python sorts strings."""
+    got = encoding(s)
+    if got is None:
+        codes, keys = pd.factorize(s, sort=True)
+        return codes, np.asarray(keys, dtype=object)
+    raw, uniques = got
+    order = np.asarray(pc.sort_indices(uniques), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[raw], np.asarray(uniques.take(pa.array(order)).to_pylist(), dtype=object)
 
 
 def uncounted_lines(order: NormalizedOrder, catalog: Catalog, accounts: set[str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,6 +100,26 @@ def test_package_totals_per_account() -> None:
     totals = package_totals(order, catalog)
     assert totals.loc["a", "seats"] == 2 and totals.loc["b", "seats"] == 3
     assert np.issubdtype(totals["seats"].dtype, np.integer)
+
+
+def test_package_totals_from_a_kept_encoding_are_the_plain_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys staging keeps encoded (a 1M-line sheet) are summed by those codes, in the order
+    ``pd.factorize(sort=True)`` gives (code points: upper case, then lower, then accents, CJK, emoji)."""
+    catalog = load_catalog()
+    seat = next((o, p.name) for o in catalog.order_type_names() for p in catalog.packages_of(o) if p.seat)
+    keys = ["zeta", "Alpha", "é", "alpha", "中", "a b", "😀", "zeta", "é", "Alpha", ""]
+    n = len(keys)
+    pk = pd.DataFrame({"_account_key": texts(keys), "order_type": texts([seat[0]] * n),
+                       "package": texts([seat[1]] * (n - 1) + ["Nope"]), "quantity": texts([str(i + 1) for i in range(n)])})
+    order = N.NormalizedOrder({"Packages": pk}, {"Packages"})
+    plain = package_totals(order, catalog)
+    monkeypatch.setattr(D, "ENCODE_ROWS", 1)
+    enc = pa.chunked_array([pa.array(keys, pa.large_string())]).dictionary_encode().combine_chunks()
+    D.remember(pk["_account_key"], enc.indices.to_numpy(zero_copy_only=False), enc.dictionary)
+    assert D.encoding(pk["_account_key"]) is not None  # the encoded path is the one taken below
+    encoded = package_totals(order, catalog)
+    assert encoded.index.tolist() == plain.index.tolist() == sorted(set(keys))
+    assert encoded.equals(plain) and encoded.loc["zeta", "seats"] == 1 + 8 and encoded.loc["", "seats"] == 0
 
 
 # The Arrow shortcuts of ``normalize.map_distinct`` (phones, e-mails) and of the schema checks only start
