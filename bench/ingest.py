@@ -92,6 +92,9 @@ if __name__ == "__main__":
     if mode == "read":
         out = bare_read(book)
     elif mode == "stage":
+        from core.lean import skip_test_libraries
+
+        skip_test_libraries()  # as in the `onboard` process this stands for (onboard.cli.main)
         out = stage(book, Path(sys.argv[3]))
     else:
         out = validate_cli(book, Path(sys.argv[3]))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from core.lean import skip_test_libraries
 from onboard.errors import EXIT_OK, UsageError, clean_errors
 from onboard.output import exit_code, help_style, print_json, print_migrate, print_nightly
 from onboard.prefect_env import configure_prefect
@@ -341,6 +342,7 @@ def main(argv: list[str] | None = None) -> Any:
     configure_prefect(create=False)  # before any command imports flows (and Prefect), which creates the home
     if argv is not None:
         return app(args=argv, prog_name="onboard")
+    skip_test_libraries()  # this process is the product: no hypothesis under pandera (core.lean)
     try:
         app(args=sys.argv[1:], prog_name="onboard")
     except SystemExit as exc:
