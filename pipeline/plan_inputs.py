@@ -21,14 +21,9 @@ import pyarrow.parquet as pq
 
 from staging.secrets import Vault
 from transforms import distinct
+from transforms.customer_codes import codes
 
 PLAN_SHEETS = ("Customers", "Locations", "Packages", "DIDs", "Porting", "Toll Free", "Numbers")
-
-
-def _customer_keys(customers: pd.DataFrame) -> list[str]:
-    """The account keys of a Customers sheet, in sheet order, each once (blank names left out)."""
-    keys = pc.unique(pa.array(customers["_account_key"].astype("str").array))
-    return [k for k in keys.to_pylist() if k]
 
 
 PASSWORDS = "passwords.arrow.sealed"  # one token: an Arrow IPC stream of (account_key, password)
@@ -41,20 +36,18 @@ def save_plan_inputs(folder: Path, frames: Mapping[str, pd.DataFrame], vault: Va
     ``customers.password_enc`` when it is planned."""
     folder.mkdir(parents=True, exist_ok=True)
     cust = frames["Customers"]
-    keys = _customer_keys(cust)
+    ckeys = cust["_account_key"]
     save_passwords(folder, cust, vault)
-    positions = pa.array(keys, type=pa.string())
-    listed = pd.Series(pd.array(positions, dtype="str"))
     for sheet in PLAN_SHEETS:
         frame = frames.get(sheet)
         if frame is None:
             continue
         table = _encoded(frame, pa.Table.from_pandas(frame.drop(columns=["password"], errors="ignore"),
                                                      preserve_index=False))
-        # in Arrow: the customer's position in the book (null: a row without an Account Name), then sort by it
-        at = distinct.positions(frame["_account_key"], listed)  # by the column's distinct keys when known
-        crow = (pa.array(at, pa.int64(), mask=at < 0) if at is not None
-                else pc.cast(pc.index_in(pc.cast(table["_account_key"], pa.string()), value_set=positions), pa.int64()))
+        # the customer's position in the book (null: a row without a listed customer), then sort by it; the
+        # codes the validation's account rules use too (transforms.customer_codes: one look-up per sheet)
+        at = codes(frame["_account_key"], ckeys)
+        crow = pa.array(at, pa.int64(), mask=at < 0)
         table = table.append_column("_crow", crow)
         if crow.null_count:  # a copy of every column: only when some row has no Account Name
             table = table.filter(pc.is_valid(crow))

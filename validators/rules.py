@@ -9,7 +9,7 @@ import pandas as pd
 
 from data.catalog import Catalog
 from transforms import values as V
-from transforms.distinct import positions, value_set
+from transforms.customer_codes import codes, listed
 from transforms.normalize import NormalizedOrder, factorize_pairs, isin
 from transforms.order_kinds import ADD_SERVICES
 from validators.findings import Finding, Severity
@@ -28,8 +28,15 @@ def customer_keys(order: NormalizedOrder) -> set[str]:
 def account_findings(order: NormalizedOrder) -> list[Finding]:
     out: list[Finding] = []
     cust = order.sheets["Customers"]
-    named = cust[cust["_account_key"].ne("")]
-    dup = named[named["_account_key"].duplicated(keep=False)]
+    ckeys = cust["_account_key"]
+    # every sheet's rows as positions among the named customers (transforms.customer_codes), made once per
+    # sheet and shared with the plan inputs: the look-ups below are array indexing, not hash look-ups
+    names = listed(ckeys)
+    own = names.own
+    is_named = own >= 0
+    named = cust[is_named]
+    seen = np.bincount(own[is_named], minlength=len(names))
+    dup = cust[is_named & (seen[np.where(is_named, own, 0)] > 1)]
     # One finding per occurrence, each naming at most a few other rows: linear in the rows (10,000 copies of
     # one name once made one message of 10,000 row numbers per occurrence: 592 MB of JSON).
     rows_of: dict[str, tuple[int, str]] = {
@@ -41,32 +48,25 @@ def account_findings(order: NormalizedOrder) -> list[Finding]:
         out.append(Finding.of("DUPLICATE_ACCOUNT", "Customers", row, "Account Name",
                               f"Account Name '{acct}' appears {n} times on Customers (rows {first}{more}): "
                               "list each customer once; merge the rows or rename one.", acct, acct))
-    keys = named["_account_key"]  # the set of customer_keys(order), kept in Arrow for the look-ups below
-    known = value_set(keys)  # made once for the child sheets
-    ordered: np.ndarray | None = None  # per named customer: a Packages line names it
+    ordered = np.zeros(len(names), dtype=bool)  # per named customer: a Packages line names it
     for sheet in CHILD_SHEETS:
         f = order.sheets[sheet]
+        if f.empty:
+            continue
+        at = codes(f["_account_key"], ckeys)
         if "_sheet" in f.columns:
-            f = f[f["_sheet"].eq(sheet)]
-        at = positions(f["_account_key"], keys) if sheet == "Packages" else None
-        if at is not None:  # one look-up of the 1M package lines serves both rules (not 1M keys hashed again)
-            ordered = np.zeros(len(keys), dtype=bool)
+            mine = f["_sheet"].eq(sheet).to_numpy(dtype=bool)
+            f, at = f[mine], at[mine]
+        if sheet == "Packages":
             ordered[at[at >= 0]] = True
-            missing = pd.Series(at < 0, index=f.index)
-        else:
-            missing = ~isin(f["_account_key"], keys if known is None else known)
-        bad = f[f["_account_key"].ne("") & missing]
+        bad = f[f["_account_key"].ne("").to_numpy(dtype=bool) & (at < 0)]
         for row, acct in zip(bad["_row"], bad["account_name"], strict=True):
             out.append(Finding.of("UNKNOWN_ACCOUNT", sheet, row, "Account Name",
                                   f"Account Name '{acct}' is not on the Customers sheet: correct the spelling or add "
                                   "the customer.", acct, acct))
-    first_at = positions(keys, keys) if ordered is not None else None  # a duplicated name's rows: the first's verdict
-    if ordered is not None and first_at is not None:
-        has_packages = pd.Series(ordered[first_at], index=keys.index)
-    else:  # the package lines' keys looked up in Arrow as they are, not boxed into a Python set
-        has_packages = isin(keys, order.sheets["Packages"]["_account_key"])
+    has_packages = pd.Series(ordered[own[is_named]], index=named.index)  # a duplicated name: one verdict for all
     new_dids = set(order.sheets["DIDs"]["_account_key"].unique().tolist()) & keys_of_kind(order, ADD_SERVICES)
-    none = named[~(has_packages | isin(keys, list(new_dids)))]  # new DIDs only
+    none = named[~(has_packages | isin(named["_account_key"], list(new_dids)))]  # new DIDs only
     for row, acct in zip(none["_row"], none["account_name"], strict=True):
         out.append(Finding.of("NO_PACKAGES", "Customers", row, "Account Name",
                               f"Customer '{acct}' orders nothing: add its package lines on the Packages sheet.", acct))
