@@ -18,7 +18,6 @@ import pyarrow.compute as pc
 from core.keys import account_key
 from pipeline import follow_on
 from staging.secrets import Vault
-from staging.store import Store
 from transforms.distinct import isin
 from transforms.follow_on import FollowOnBase
 
@@ -78,12 +77,6 @@ def customer_rows(bid: str, partner_id: str, first: pd.DataFrame, outcome: Outco
                for p, state in zip(first["password"].tolist(), status.tolist(), strict=True)]
               if seal else [None] * len(first))
     return table.append_column("password_enc", pa.array(sealed, pa.string()))
-
-
-def stage_customers(store: Store, bid: str, partner_id: str, cust: pd.DataFrame, outcome: Outcome, vault: Vault, *,
-                    seal: bool = True, cutover: str | None = None) -> None:
-    store.insert("customers", customer_rows(bid, partner_id, first_rows(cust), outcome, vault, seal=seal,
-                                            cutover=cutover))
 
 
 def _looked_up(keys: pd.Series, found: Mapping[str, str]) -> pd.Series:

@@ -16,7 +16,7 @@ from core.memory import give_back
 from data.partners import Partner, load_partners
 from data.sheets import CUSTOMERS, Sheet
 from pipeline import follow_on
-from pipeline.customer_rows import Outcome, stage_customers
+from pipeline.customer_rows import Outcome, customer_rows, first_rows
 from pipeline.ids import claim_follow_on_ids, claim_ids
 from pipeline.plan_inputs import save_plan_inputs
 from staging import inventory, plan_rows
@@ -120,7 +120,7 @@ def prepare(
         return Prepared(bid, partner, resumed=True, routing=_routing(store, bid, partner))
     deferred = defer_plans_to is not None and options.migration
     loads: list[Future[Any]] = []
-    staged: list[Future[set[str]]] = []  # the account keys of the rows loaded
+    staged: list[Future[set[str]]] = []  # the rows loaded: their names that are no customer
     # Two side threads: the rows are loaded into DuckDB and the plan inputs written (both leave the GIL)
     # beside the validation, every row first; the rows of customers that turn out not valid are taken out
     # before the transaction commits. The main thread never uses the database while a load runs on it; the
@@ -154,12 +154,12 @@ def prepare(
         except BaseException:
             wait(loads)  # before the transaction is rolled back
             raise
-        wait(staged)  # before the database is used again
-        for done in staged:
-            done.result()
         result, frames, findings = checked.result, checked.frames, checked.findings
         held, valid_keys = set(checked.held), checked.valid
         cust = frames["Customers"]
+        follow_ons = follow_on.has_follow_on(cust)
+        if follow_ons:  # their screen reads earlier batches' plans: not while a load uses the connection
+            _loaded(staged)
         # follow-on orders: what each builds on (earlier batches' plans); one with none is held with its code
         screened = follow_on.screen(store, partner.partner_id, bid, cust, valid_keys)
         if screened.missing:
@@ -167,13 +167,17 @@ def prepare(
             valid_keys = [k for k in valid_keys if k not in screened.missing]
             findings = pd.concat([findings, findings_frame(screened.findings)], ignore_index=True)
         prints = result.fingerprints
-        if not prints and follow_on.has_follow_on(cust):  # a follow-on's order key holds its fingerprint
+        if not prints and follow_ons:  # a follow-on's order key holds its fingerprint
             prints = customer_fingerprints(result.order)
-        unstage_rows(store, bid, set().union(*(f.result() for f in staged)), set(valid_keys))
-        stage_findings(store, bid, findings)
         outcome = Outcome.of(held, result.skipped, findings, prints, screened.bases)
-        stage_customers(store, bid, partner.partner_id, cust, outcome, vault, seal=not deferred,
-                        cutover=options.cutover if options.migration else None)
+        # the customers rows are made while the loads may still run; the connection is used once they are done
+        rows = customer_rows(bid, partner.partner_id, first_rows(cust), outcome, vault, seal=not deferred,
+                             cutover=options.cutover if options.migration else None)
+        _loaded(staged)
+        # not valid: held (screened ones included), skipped, and the rows' names that are no customer
+        unstage_rows(store, bid, set().union(*(f.result() for f in staged)) | held | set(result.skipped))
+        stage_findings(store, bid, findings)
+        store.insert("customers", rows)
         for done in loads:  # the plan inputs too, before the batch commits
             done.result()
     if deferred:
@@ -195,6 +199,13 @@ def prepare(
         totals = row_totals(cust["_account_key"], held, set(result.skipped)).as_dict()  # rows, as validate counts
         set_batch(store, bid, **totals)
     return Prepared(bid, partner, resumed=False, totals=totals, routing=_routing(store, bid, partner))
+
+
+def _loaded(staged: list[Future[set[str]]]) -> None:
+    """Wait for the row loads (and raise what failed in them) before the connection is used again."""
+    wait(staged)
+    for done in staged:
+        done.result()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.customer_codes import codes
 from transforms.distinct import distinct_values
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ STAGED_ROWS = ("package_lines", "locations", "did_requests")
 def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -> set[str]:
     """Package lines, locations and DID requests of every row; ``unstage_rows`` then takes out those of the
     customers that are not valid, in the same transaction (the loads run beside the validation). Returns
-    the account keys staged (found here, beside the validation, rather than after it)."""
+    the account keys of the rows staged that name no customer of the Customers sheet (blank or unknown names):
+    with the held and skipped customers, what is taken out."""
 
     def sub(sheet: str) -> pd.DataFrame | None:
         f = order.get(sheet)
@@ -57,26 +59,35 @@ def stage_rows(store: Store, batch_id: str, order: Mapping[str, pd.DataFrame]) -
         dr["quantity"] = pd.to_numeric(dr["quantity"], errors="coerce").fillna(0).astype("int64")
         dr["numbers"] = dr["numbers"].map(lambda v: ";".join(v) if isinstance(v, list | tuple) else ("" if v is None else str(v)))
         store.insert("did_requests", dr)
-    return staged_keys(order)
+    return unlisted_keys(order)
 
 
-def staged_keys(order: Mapping[str, pd.DataFrame]) -> set[str]:
-    """The account keys of the rows ``stage_rows`` stages."""
-    seen: set[str] = set()
+def unlisted_keys(order: Mapping[str, pd.DataFrame]) -> set[str]:
+    """The account keys of the rows ``stage_rows`` stages that name no customer of the Customers sheet. Found
+    by the rows' customer codes (``transforms.customer_codes``, made once and shared with the validation):
+    the valid customers are the listed ones less the held and skipped, so no set of every key staged (100k
+    keys boxed into a Python set cost 0.1 s on the loads' thread, the path after the read) is needed."""
+    cust = order.get("Customers")
+    ckeys = cust["_account_key"] if cust is not None and "_account_key" in cust.columns else pd.Series([], dtype="str")
+    out: set[str] = set()
     for sheet in ("Packages", "Locations", "DIDs"):
         f = order.get(sheet)
-        if f is not None and not f.empty:
-            seen.update(distinct_values(f["_account_key"]))
-    return seen
+        if f is None or f.empty:
+            continue
+        keys = f["_account_key"]
+        none = codes(keys, ckeys) < 0
+        if none.any():
+            out.update(distinct_values(keys[none]))
+    return out
 
 
-def unstage_rows(store: Store, batch_id: str, staged: set[str], valid: set[str]) -> int:
-    """After ``stage_rows``: drop the rows of every account key staged (``staged``) that is not in ``valid``
-    (held, skipped, blank). Returns the number of keys dropped; a book without held customers drops nothing."""
-    drop = sorted(staged - valid)
+def unstage_rows(store: Store, batch_id: str, drop: set[str]) -> int:
+    """After ``stage_rows``: drop the rows of the account keys ``drop`` (the customers that are not valid: held,
+    skipped, and the names that are no customer, ``stage_rows``' answer). A key without staged rows drops
+    nothing. Returns the number of keys; a book without held customers drops nothing."""
     if not drop:
         return 0
-    store.con.register("_unstaged", pa.table({"k": pa.array(drop, type=pa.string())}))
+    store.con.register("_unstaged", pa.table({"k": pa.array(sorted(drop), type=pa.string())}))
     try:
         for table in STAGED_ROWS:
             store.con.execute(f"DELETE FROM {table} WHERE batch_id = ? AND account_key IN (SELECT k FROM _unstaged)",

@@ -68,6 +68,33 @@ def test_rows_of_held_customers_are_not_staged(isolated_home: Path) -> None:
     assert "password" not in frames["Customers"].columns
 
 
+def test_rows_that_name_no_customer_are_not_staged(isolated_home: Path) -> None:
+    """Unknown and blank names on Packages and Locations, and a held customer: only valid customers' rows
+    stay (what is taken out is found by the rows' customer codes, transforms.customer_codes)."""
+    book, held_name = _book_with_held(isolated_home.parent)
+    wb = openpyxl.load_workbook(book)
+    for name in ("Packages", "Locations"):
+        ws = wb[name]
+        header = [c.value for c in ws[1]]
+        for who in ("Nobody Inc", None):
+            values = [c.value for c in ws[2]]
+            values[header.index("Account Name")] = who
+            ws.append(values)
+    wb.save(book)
+    with pipeline.open_context(Settings(home=isolated_home)) as ctx:
+        prepared = M.stage_book(ctx, book, M.MigrateOptions(cutover="2030-02-01"))
+        con = ctx.store.con
+        valid = {k for (k,) in con.execute("SELECT account_key FROM customers WHERE batch_id = ? AND status = 'valid'",
+                                           [prepared.batch_id]).fetchall()}
+        held = {a for (a,) in con.execute("SELECT account FROM customers WHERE batch_id = ? AND status = 'held'",
+                                          [prepared.batch_id]).fetchall()}
+        staged = {t: {k for (k,) in con.execute(f"SELECT DISTINCT account_key FROM {t} WHERE batch_id = ?",
+                                                [prepared.batch_id]).fetchall()}
+                  for t in ("package_lines", "locations")}
+    assert len(valid) == 11 and held == {held_name}
+    assert staged == {"package_lines": valid, "locations": valid}
+
+
 def test_an_older_parquet_work_folder_is_still_read(isolated_home: Path) -> None:
     book = write_big_book(isolated_home.parent / "book.xlsx", 8, 2)
     with pipeline.open_context(Settings(home=isolated_home)) as ctx:
