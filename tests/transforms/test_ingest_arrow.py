@@ -82,3 +82,34 @@ def test_strip_text_is_str_strip(values: list[str]) -> None:
     s = pd.Series(values, dtype="str")
     pd.testing.assert_series_equal(strip_text(s), s.str.strip())
     assert strip_text(pd.Series(values, dtype=object)).tolist() == [v.strip() for v in values]
+
+
+CELL = st.sampled_from(["", " ", "\t", "\u3000", "a", "x y", "'"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda cols: st.lists(st.lists(CELL, min_size=cols, max_size=cols), max_size=25)))
+def test_nonblank_rows_are_any_filled_cell(rows: list[list[str]]) -> None:
+    """A row is kept when any of its cells is filled, found column by column over the rows still open."""
+    from transforms.ingest import _nonblank_rows
+
+    grid = pd.DataFrame(rows, dtype="str") if rows else pd.DataFrame({0: pd.Series([], dtype="str")})
+    assert _nonblank_rows(grid).tolist() == [any(c.strip() for c in r) for r in rows]
+
+
+def test_a_filled_first_column_is_the_only_one_looked_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    import transforms.ingest as ingest
+
+    seen: list[int] = []
+    real = ingest.filled_cells
+
+    def counted(col: pd.Series) -> object:
+        seen.append(len(col))
+        return real(col)
+
+    monkeypatch.setattr(ingest, "filled_cells", counted)
+    grid = pd.DataFrame({0: ["a"] * 10, 1: [""] * 10, 2: ["b"] * 10}, dtype="str")
+    assert ingest._nonblank_rows(grid).all() and seen == [10]
+    seen.clear()
+    grid.loc[7, 0] = " "  # one row open after the first column: only that row of the next ones
+    assert ingest._nonblank_rows(grid).all() and seen == [10, 1, 1]
