@@ -28,6 +28,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from data.sheets import SHEETS
 from transforms.normalize import NormalizedOrder
@@ -146,11 +148,25 @@ def sheet_limit_findings(sheet: str, frame: pd.DataFrame) -> list[Finding]:
     return out
 
 
+def _bytes_at_most(values: pd.Series, n: int) -> bool:
+    """Whether no cell of a text column holds more than ``n`` bytes (UTF-8: a character is at least one byte),
+    read from Arrow's offsets alone, where counting characters scans every byte."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray) or len(values) == 0:
+        return False
+    longest = pc.max(pc.binary_length(pa.chunked_array(values.array.__arrow_array__()))).as_py()
+    return longest is None or int(longest) <= n
+
+
 def _too_long(frame: pd.DataFrame, sheet: str, col: str, label: str, values: pd.Series, bad: pd.Series,
               account: pd.Series | None) -> list[Finding]:
     out: list[Finding] = []
     limit = LIMITS.get(sheet, {}).get(col)
-    if col in EMAIL_COLUMNS.get(sheet, ()):
+    email = col in EMAIL_COLUMNS.get(sheet, ())
+    if limit is None and not email:  # no length to check: the lengths are not measured (1M package lines)
+        return out
+    if _bytes_at_most(values, BW_EMAIL if email else limit[0] if limit else 0):
+        return out  # no cell has more bytes than the limit has characters: none can be over it
+    if email:
         # no address is longer than the whole cell: split only the cells that could hold one over the limit
         longest = values.str.len().fillna(0).astype("int64")
         maybe = longest.gt(BW_EMAIL)

@@ -56,3 +56,22 @@ def test_bad_characters_found_in_arrow_and_object_columns() -> None:
 def test_shown_spells_out_and_cuts() -> None:
     assert L.shown("Ana\x07") == "Ana\\x07"
     assert len(L.shown("x" * 40_000)) == L.SHOWN + 3
+
+
+def _too_long(col: str, values: list[str], dtype: str) -> list[int]:
+    frame = pd.DataFrame({"account_name": pd.Series([f"c{i}" for i in range(len(values))], dtype=dtype),
+                          col: pd.Series(values, dtype=dtype), "_row": range(2, len(values) + 2)})
+    return [f.row for f in L.sheet_limit_findings("Customers", frame) if f.code == "VALUE_TOO_LONG"]
+
+
+def test_lengths_are_characters_whatever_the_bytes() -> None:
+    """The byte-length bound (Arrow's offsets) only ever skips columns no cell of which can be over."""
+    n = L.BW_FIRST_LAST
+    fits = ["é" * n, "中" * n, "a" * n, "🙂" * n]  # up to 4n bytes, n characters: none is over
+    for dtype in ("str", "object"):
+        assert _too_long("first_name", fits, dtype) == []
+        assert _too_long("first_name", [*fits, "é" * (n + 1), "a" * (n + 1)], dtype) == [6, 7]
+        # e-mail: per address; a cell of two addresses is longer than one may be
+        two = "a" * 70 + "@x.com;" + "b" * 70 + "@y.com"
+        assert _too_long("email", [two, "c" * 75 + "@x.com"], dtype) == [3]
+        assert _too_long("email", [two], dtype) == []
