@@ -203,15 +203,17 @@ def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.D
         return empty_frame(sheet), []
     found: list[Finding] = []
     frame = src.copy(deep=False)  # copy-on-write: every column set below is a new one; the raw sheet stays
-    for c in sheet.columns:  # a column added to the contract later may be absent from a hand-made frame
-        frame[c.key] = (strip_text(frame[c.key]) if c.key in frame.columns
-                        else pd.Series("", index=frame.index, dtype="str"))
-    ctx = _Ctx(sheet, frame, found)
+    # Account Name first: a big sheet's account keys (hashing 1M names: Arrow, without the GIL) are made on a
+    # side thread while its other columns are stripped and normalized; taken only if the normalizer left
+    # Account Name as it was.
+    keys_first = sorted(sheet.columns, key=lambda c: c.key != "account_name")
+    _strip(frame, keys_first[0].key)
     names = frame["account_name"]
-    # A big sheet's account keys (hashing 1M names: Arrow, without the GIL) are made on a side thread while
-    # its other columns are normalized; taken only if the normalizer left Account Name as it was.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-keys") as side:
         keying = side.submit(account_key, names) if len(frame) >= SIDE_KEYS_ROWS else None
+        for c in keys_first[1:]:
+            _strip(frame, c.key)
+        ctx = _Ctx(sheet, frame, found)
         _NORMALIZERS[sheet.name](ctx, catalog)
         frame = ctx.frame
         same = keying is not None and frame["account_name"].array is names.array
@@ -220,6 +222,11 @@ def normalize_sheet(sheet: Sheet, raw: RawOrder, catalog: Catalog) -> tuple[pd.D
 
 
 SIDE_KEYS_ROWS = 200_000  # below this the keys cost less than a thread's start
+
+
+def _strip(frame: pd.DataFrame, key: str) -> None:
+    # a column added to the contract later may be absent from a hand-made frame
+    frame[key] = strip_text(frame[key]) if key in frame.columns else pd.Series("", index=frame.index, dtype="str")
 
 
 def _address(ctx: _Ctx) -> None:
