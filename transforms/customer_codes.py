@@ -55,7 +55,8 @@ def listed(customer_keys: pd.Series) -> Listed:
 def codes(keys: pd.Series, customer_keys: pd.Series) -> np.ndarray:
     """Per row of ``keys`` (any sheet's ``_account_key``), its customer's position in ``listed(customer_keys)``,
     -1 where it names none. Int64; a new array the caller may change."""
-    if keys is customer_keys or (_data(keys) is not None and _data(keys) is _data(customer_keys)):
+    data = distinct.own_data(keys)
+    if keys is customer_keys or (data is not None and data is distinct.own_data(customer_keys)):
         return listed(customer_keys).own.copy()
     return _kept(keys, customer_keys, lambda: _codes(keys, listed(customer_keys))).copy()
 
@@ -122,22 +123,15 @@ def _prefix(heads: pa.Array, names: Listed) -> bool:
 
 def _arrow(s: pd.Series) -> pa.Array:
     """A key column as one Arrow text array (nulls where pandas has missing values)."""
-    data = _data(s)
+    data = distinct.own_data(s)
     if data is not None:
         return data.combine_chunks().cast(pa.large_string())
     return pa.array([v if isinstance(v, str) else None for v in s.tolist()], pa.large_string())
 
 
-def _data(s: pd.Series) -> pa.ChunkedArray | None:
-    if not isinstance(s.array, pd.arrays.ArrowStringArray):
-        return None
-    data = s.array.__arrow_array__()
-    return data if isinstance(data, pa.ChunkedArray) else None
-
-
 def _kept(keys: pd.Series, customer_keys: pd.Series, make: Callable[[], T]) -> T:
     """``make()`` once per (column, Customers column) pair, for as long as both columns live."""
-    a, b = _data(keys), _data(customer_keys)
+    a, b = distinct.own_data(keys), distinct.own_data(customer_keys)
     if a is None or b is None:  # nothing to keep it beside
         return make()
     key = (id(a), id(b))

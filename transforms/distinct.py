@@ -36,7 +36,7 @@ def keeps(rows: int) -> bool:
 def remember(s: pd.Series, codes: np.ndarray, uniques: pa.Array) -> None:
     """Keep ``s``'s encoding: ``uniques`` (its distinct values in order of appearance, no nulls) and per
     row the position of its value there, as ``pd.factorize`` gives them."""
-    data = _own_data(s)
+    data = own_data(s)
     if data is None or not keeps(len(data)):
         return
     key = id(data)
@@ -50,7 +50,7 @@ def remember(s: pd.Series, codes: np.ndarray, uniques: pa.Array) -> None:
 
 def encoding(s: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
     """(codes, uniques) kept by ``remember`` for this very column, else None."""
-    data = _own_data(s)
+    data = own_data(s)
     got = _ENCODINGS.get(id(data)) if data is not None else None
     return (got[1], got[2]) if got is not None and got[0]() is data else None
 
@@ -139,7 +139,7 @@ def value_set(values: pd.Series) -> pa.Array | None:
     return pc.unique(arr) if len(arr) > 100_000 else arr.combine_chunks()
 
 
-def _own_data(s: pd.Series) -> pa.ChunkedArray | None:
+def own_data(s: pd.Series) -> pa.ChunkedArray | None:
     """The column's own Arrow data object (the one its frame keeps), when it is Arrow text without nulls."""
     if not isinstance(s.array, pd.arrays.ArrowStringArray):
         return None
